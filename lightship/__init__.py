@@ -1,0 +1,7 @@
+"""Lightship: a scikit-learn model from training to production on serverless AWS.
+
+The data's way through the code follows DESIGN.md: ``training`` -> ``bundle`` ->
+``registry`` -> ``deployment`` -> ``serving`` / ``batch`` -> ``alarms`` -> ``rollback``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,21 @@
+"""Errors a user can act on. The CLI prints their message on one line and exits non-zero."""
+
+
+class LightshipError(Exception):
+    """A failure with a message written for the person who ran the command."""
+
+
+class DataError(LightshipError):
+    """Training or scoring data that cannot be used (missing, unparsable, wrong shape)."""
+
+
+class BundleError(LightshipError):
+    """A model bundle that is missing, malformed or made by another scikit-learn version."""
+
+
+class RegistryError(LightshipError):
+    """A registry operation that cannot be done (unknown version, wrong status)."""
+
+
+class TrainingJobFailed(LightshipError):
+    """The training job ended in Failed or Stopped; the message carries its reason."""

@@ -1,0 +1,183 @@
+"""Every setting a user may change, with typed defaults, read in one place.
+
+Precedence, lowest first: the defaults below, the ``lightship`` object in
+``cdk.json``'s context (or ``cdk deploy -c lightship='{...}'``), then environment
+variables (``LIGHTSHIP_GATE__MIN_IMPROVEMENT=0.01``; ``__`` reaches into a group).
+The CDK app (``app.py``), the CLI, the local emulator and the Lambda functions all
+call :func:`load_settings`; the stacks pass resolved names to the functions as
+environment variables, so a function never needs ``cdk.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERSION
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTEXT_KEY = "lightship"
+
+
+class TrainingSettings(BaseModel):
+    instance_type: str = "ml.m5.large"
+    instance_count: int = Field(default=1, ge=1)
+    volume_size_gb: int = Field(default=10, ge=1)
+    max_runtime_seconds: int = Field(default=3600, ge=60)
+    framework_version: str = SAGEMAKER_SKLEARN_FRAMEWORK_VERSION
+    sklearn_version: str = SKLEARN_VERSION
+    default_model: Literal["logistic", "random_forest", "hist_gradient_boosting"] = "hist_gradient_boosting"
+    holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
+    seed: int = 42
+    profile_bins: int = Field(default=20, ge=4, le=200)
+
+
+class GateSettings(BaseModel):
+    """The quality gate: an absolute bar and a margin over the current champion."""
+
+    classification_metric: Literal["roc_auc", "accuracy", "f1_macro"] = "roc_auc"
+    classification_min: float = 0.75
+    regression_metric: Literal["r2"] = "r2"
+    regression_min: float = 0.5
+    min_improvement: float = Field(default=0.0, ge=0.0)
+
+
+class ServingSettings(BaseModel):
+    memory_mb: int = Field(default=2048, ge=128, le=10240)
+    timeout_seconds: int = Field(default=15, ge=1, le=29)
+    record_ttl_seconds: float = Field(default=10.0, ge=0.0)
+    max_instances: int = Field(default=1000, ge=1)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    capture_sample_rate: float = Field(default=0.1, ge=0.0, le=1.0)
+    throttle_rate_limit: int = Field(default=100, ge=1)
+    throttle_burst_limit: int = Field(default=200, ge=1)
+    auth: Literal["iam", "jwt"] = "iam"
+    jwt_issuer: str | None = None
+    jwt_audience: list[str] = Field(default_factory=list)
+    reserved_concurrency: int | None = None
+
+
+class BatchSettings(BaseModel):
+    schedule: str = "cron(0 3 * * ? *)"
+    chunk_rows: int = Field(default=200_000, ge=1)
+    map_concurrency: int = Field(default=4, ge=1)
+    distributed_map_threshold: int = Field(default=40, ge=1)
+    memory_mb: int = Field(default=3008, ge=128, le=10240)
+    timeout_seconds: int = Field(default=900, ge=1, le=900)
+    psi_threshold: float = Field(default=0.2, gt=0.0)
+    ks_threshold: float = Field(default=0.1, gt=0.0)
+    feature_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+class AlarmSettings(BaseModel):
+    error_rate_threshold: float = Field(default=0.05, gt=0.0, le=1.0)
+    p99_latency_ms: float = Field(default=1000.0, gt=0.0)
+    model_failure_threshold: float = Field(default=5.0, gt=0.0)
+    period_seconds: int = Field(default=60, ge=10)
+    evaluation_periods: int = Field(default=3, ge=1)
+    datapoints_to_alarm: int = Field(default=2, ge=1)
+    alert_email: str | None = None
+
+
+class Settings(BaseSettings):
+    """The resolved settings; ``lightship config`` prints them."""
+
+    model_config = SettingsConfigDict(env_prefix="LIGHTSHIP_", env_nested_delimiter="__", extra="ignore")
+
+    project: str = Field(default="lightship", pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    region: str = "us-east-1"
+    account: str | None = None
+    model_package_group: str = "lightship-models"
+    # Bucket names default to ``{project}-{role}-{account}-{region}`` (globally unique);
+    # set them to use buckets of your own naming.
+    data_bucket: str | None = None
+    artifact_bucket: str | None = None
+    training_prefix: str = "training"
+    model_prefix: str = "models"
+    evaluation_prefix: str = "evaluations"
+    batch_input_prefix: str = "batch/input"
+    batch_output_prefix: str = "batch/output"
+    batch_rejects_prefix: str = "batch/rejects"
+    batch_report_prefix: str = "batch/reports"
+    capture_prefix: str = "capture"
+    deployment_table: str | None = None
+    sagemaker_role_name: str | None = None
+
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    gate: GateSettings = Field(default_factory=GateSettings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+
+    def data_bucket_name(self, account: str) -> str:
+        return self.data_bucket or f"{self.project}-data-{account}-{self.region}"
+
+    def artifact_bucket_name(self, account: str) -> str:
+        return self.artifact_bucket or f"{self.project}-artifacts-{account}-{self.region}"
+
+    def access_log_bucket_name(self, account: str) -> str:
+        return f"{self.project}-access-logs-{account}-{self.region}"
+
+    @property
+    def deployment_table_name(self) -> str:
+        return self.deployment_table or f"{self.project}-deployments"
+
+    @property
+    def sagemaker_execution_role_name(self) -> str:
+        return self.sagemaker_role_name or f"{self.project}-sagemaker-execution"
+
+    def resolved(self, account: str) -> dict[str, Any]:
+        """The settings with every derived name filled in, as ``lightship config`` prints them."""
+        data = self.model_dump(mode="json")
+        data.update(
+            account=account,
+            data_bucket=self.data_bucket_name(account),
+            artifact_bucket=self.artifact_bucket_name(account),
+            access_log_bucket=self.access_log_bucket_name(account),
+            deployment_table=self.deployment_table_name,
+            sagemaker_role_name=self.sagemaker_execution_role_name,
+        )
+        return data
+
+
+def read_cdk_context(cdk_json: Path | None = None) -> dict[str, Any]:
+    """The ``lightship`` object from ``cdk.json``'s context, or ``{}`` where there is no file."""
+    path = cdk_json or Path(os.environ.get("LIGHTSHIP_CDK_JSON", REPO_ROOT / "cdk.json"))
+    if not path.is_file():
+        return {}
+    context = json.loads(path.read_text()).get("context", {})
+    value = context.get(CONTEXT_KEY, {})
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def load_settings(context: dict[str, Any] | None = None) -> Settings:
+    """Defaults, then ``context`` (``cdk.json`` when not given), then ``LIGHTSHIP_*`` env vars."""
+    base = read_cdk_context() if context is None else context
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region and "region" not in base:
+        base = {**base, "region": region}
+    env_values = Settings().model_dump(exclude_unset=True)  # only what LIGHTSHIP_* set
+    merged = _deep_merge(base, env_values)
+    return Settings.model_validate(merged)
+
+
+@lru_cache(maxsize=1)
+def cached_settings() -> Settings:
+    """Settings for long-lived processes (Lambda): read once per cold start."""
+    return load_settings()
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
