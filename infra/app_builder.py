@@ -1,0 +1,111 @@
+"""Composition of Lightship's CDK app: which stacks exist and how they are wired.
+
+``app.py`` and the tests in ``tests/infra`` both call :func:`build_app`, so the
+tests check exactly what ``cdk synth``/``cdk deploy`` produce. Stacks added later
+(serving, batch, monitoring) are instantiated here, taking the buckets, table and
+role they need from the stacks returned so far.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from infra.stacks.registry import RegistryStack
+from infra.stacks.storage import StorageStack
+from lightship.settings import REPO_ROOT, Settings, load_settings
+
+
+def cdk_json_context(cdk_json: Path | None = None) -> dict[str, Any]:
+    """The whole ``context`` object of ``cdk.json``: the ``lightship`` settings and the feature flags.
+
+    The CLI passes it to the app itself, but a plain ``python app.py`` or a test's
+    ``cdk.App()`` would not see it, and would synthesize with other feature flags
+    (e.g. access-log delivery by ACL instead of bucket policy). Given to
+    ``cdk.App(context=...)`` it acts as defaults: values from the CLI still win.
+    """
+    path = cdk_json or REPO_ROOT / "cdk.json"
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text()).get("context", {}))
+
+
+def settings_from_context(value: Any) -> Settings:
+    """Settings from the app's ``lightship`` context value.
+
+    The CLI hands cdk.json's object through as a dict, ``-c lightship='{...}'`` as a
+    JSON string; a plain ``python app.py`` sees no context, and then
+    :func:`load_settings` reads ``cdk.json`` itself.
+    """
+    if value is None:
+        return load_settings()
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise TypeError(f"context 'lightship' must be an object or a JSON string of one, got {type(value).__name__}")
+    return load_settings(context=value)
+
+
+def stack_env() -> cdk.Environment | None:
+    """The account/region the CLI resolved, or None for environment-agnostic stacks.
+
+    The CLI sets CDK_DEFAULT_ACCOUNT/REGION from the caller's credentials; without
+    them (offline synth, tests) the stacks use AWS::AccountId / AWS::Region tokens
+    and deploy anywhere.
+    """
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = os.environ.get("CDK_DEFAULT_REGION")
+    if not account and not region:
+        return None
+    return cdk.Environment(account=account or None, region=region or None)
+
+
+def enable_nag(app: cdk.App) -> None:
+    """Run cdk-nag's AwsSolutions pack at synth: an unacknowledged finding fails it.
+
+    cdk-nag 3 is a validation plugin, not an Aspect (Aspects.of(app).add fails with it).
+    """
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def build_app(
+    app: cdk.App,
+    settings: Settings,
+    *,
+    env: cdk.Environment | None = None,
+    removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+) -> dict[str, cdk.Stack]:
+    """Instantiate every Lightship stack in ``app``; returns them by concern name.
+
+    Stack ids are ``{project}-{concern}`` so ``cdk deploy lightship-storage`` names
+    one, and two projects can live in one account.
+    """
+    project = settings.project
+    cdk.Tags.of(app).add("project", project)
+
+    storage = StorageStack(
+        app,
+        f"{project}-storage",
+        settings=settings,
+        removal_policy=removal_policy,
+        env=env,
+        description=f"{project}: data, artifact and access-log buckets.",
+    )
+    registry = RegistryStack(
+        app,
+        f"{project}-registry",
+        settings=settings,
+        data_bucket_name=storage.data_bucket_name,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        removal_policy=removal_policy,
+        env=env,
+        description=f"{project}: model registry, SageMaker training role, deployment record.",
+    )
+    # Bucket names, not exports, cross the stack boundary: order the deploys explicitly.
+    registry.add_stack_dependency(storage, "the training role's policy names the storage buckets")
+    return {"storage": storage, "registry": registry}

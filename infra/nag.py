@@ -1,0 +1,53 @@
+"""Helpers for cdk-nag 3 acknowledgements, shared by every stack.
+
+cdk-nag names a finding on a wildcard by the flattened resource, e.g.
+``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::name-<AWS::AccountId>/prefix/*]``,
+and only that exact id acknowledges it. The stacks (``infra.stacks.registry`` now;
+serving, batch and monitoring later) compute those ids here from the same ARN
+they grant, so an id can never drift from the policy, whether the stack is
+environment-agnostic (tokens) or pinned to an account and region (literals).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+ACK_REASON_MIN_LENGTH = 20
+
+
+def flatten_cfn_reference(node: Any) -> str:
+    """A Python port of cdk-nag's ``flattenCfnReference`` (utils/flatten-cfn-reference.ts, cdk-nag 3.0)."""
+    if node is None:
+        return ""
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(flatten_cfn_reference(item) for item in items)
+        if "Fn::Sub" in node:
+            return flatten_cfn_reference(node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{flatten_cfn_reference(resource)}.{flatten_cfn_reference(attribute)}>"
+        if "Fn::ImportValue" in node:
+            return flatten_cfn_reference(node["Fn::ImportValue"])
+        if "Ref" in node:
+            return f"<{flatten_cfn_reference(node['Ref'])}>"
+    return json.dumps(node, separators=(",", ":"))
+
+
+def resource_finding(scope: IConstruct, arn: str) -> str:
+    """The bracketed part cdk-nag gives a wildcard resource ``arn`` granted in ``scope``'s stack."""
+    return f"Resource::{flatten_cfn_reference(cdk.Stack.of(scope).resolve(arn))}"
+
+
+def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
+    """Record a justified exception to ``rule_id`` on ``construct``; refuses a reason that says nothing."""
+    if len(reason.strip()) < ACK_REASON_MIN_LENGTH:
+        raise ValueError(f"acknowledgement of {rule_id} needs a concrete reason, got {reason!r}")
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

@@ -1,0 +1,91 @@
+"""``StorageStack``: the data, artifact and access-log buckets.
+
+Built by :func:`infra.app_builder.build_app`. The registry stack (SageMaker role)
+and the later serving, batch and monitoring stacks take the bucket *names* from
+this stack's attributes (``data_bucket_name``, ``artifact_bucket_name``) and
+import them with ``s3.Bucket.from_bucket_name`` in their own scope, the builder
+adding a stack dependency. The names hold only AWS::AccountId / AWS::Region
+(or literals), so no CloudFormation export ties the stacks together: an export
+would block replacing a bucket while any stack imports it. Within this stack the
+``s3.Bucket`` objects are ``data_bucket``, ``artifact_bucket``, ``access_log_bucket``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.constructs.secure_bucket import SecureBucket
+from lightship.settings import Settings
+
+# Access logs are an audit trail: kept for a year, then expired so the bucket does not grow forever.
+ACCESS_LOG_RETENTION_DAYS = 365
+
+
+class StorageStack(cdk.Stack):
+    """Three :class:`SecureBucket` s named from the settings.
+
+    ``data_bucket`` holds training data, batch inputs/outputs and inference capture
+    (under the settings' prefixes); ``artifact_bucket`` holds training code, model
+    bundles and evaluations; ``access_log_bucket`` receives both buckets' server
+    access logs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        # Names embed the account and region the stack is deployed to. ``self.account``
+        # and ``self.region`` are literals when the stack has an env and the
+        # AWS::AccountId / AWS::Region tokens otherwise, so the name always matches the
+        # place of deployment, never the settings' default region.
+        names = settings.model_copy(update={"region": self.region})
+        account = self.account
+
+        self.access_log_bucket: s3.IBucket = SecureBucket(
+            self,
+            "AccessLogBucket",
+            bucket_name=names.access_log_bucket_name(account),
+            access_logs_bucket=None,
+            expiration_days=ACCESS_LOG_RETENTION_DAYS,
+            removal_policy=removal_policy,
+        ).bucket
+
+        self.data_bucket: s3.IBucket = SecureBucket(
+            self,
+            "DataBucket",
+            bucket_name=names.data_bucket_name(account),
+            access_logs_bucket=self.access_log_bucket,
+            access_logs_prefix="data/",
+            removal_policy=removal_policy,
+        ).bucket
+
+        self.artifact_bucket: s3.IBucket = SecureBucket(
+            self,
+            "ArtifactBucket",
+            bucket_name=names.artifact_bucket_name(account),
+            access_logs_bucket=self.access_log_bucket,
+            access_logs_prefix="artifacts/",
+            removal_policy=removal_policy,
+        ).bucket
+
+        self.data_bucket_name: str = names.data_bucket_name(account)
+        self.artifact_bucket_name: str = names.artifact_bucket_name(account)
+        self.access_log_bucket_name: str = names.access_log_bucket_name(account)
+
+        cdk.CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name,
+                      description="Training data, batch input/output and inference capture.")
+        cdk.CfnOutput(self, "ArtifactBucketName", value=self.artifact_bucket.bucket_name,
+                      description="Training code, model bundles and evaluations.")
+        cdk.CfnOutput(self, "AccessLogBucketName", value=self.access_log_bucket.bucket_name,
+                      description="Server access logs of the data and artifact buckets.")
