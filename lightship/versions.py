@@ -11,4 +11,4 @@ SKLEARN_VERSION = "1.9.1"
 # SageMaker's scikit-learn framework image the training job runs on. The image
 # brings Python and the SageMaker training toolkit; the pinned scikit-learn above
 # is installed over it from ``requirements.txt`` in the uploaded source directory.
-SAGEMAKER_SKLEARN_FRAMEWORK_VERSION = "1.4-2"
+SAGEMAKER_SKLEARN_FRAMEWORK_VERSION = "1.9-0"

@@ -1,0 +1,111 @@
+"""One training run: split, fit, evaluate, profile, and write the bundle.
+
+Deterministic: the same data, model, parameters and seed give the same holdout,
+the same fitted model, the same metrics and the same predictions.
+Called by ``training_jobs/train.py`` (inside SageMaker or the local emulator) and by tests.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.model_selection import train_test_split
+
+from lightship.bundle.model_bundle import write_bundle
+from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
+from lightship.bundle.schema import FeatureSchema
+from lightship.training.data import TrainingData
+from lightship.training.evaluate import evaluate
+from lightship.training.features import frame_to_rows, infer_schema
+from lightship.training.models import build_pipeline
+
+
+@dataclass
+class TrainingResult:
+    pipeline: Any
+    schema: FeatureSchema
+    profile: BaselineProfile
+    evaluation: dict[str, Any]
+
+
+def train(
+    data: TrainingData,
+    model: str,
+    params: dict[str, Any],
+    seed: int = 42,
+    holdout_fraction: float = 0.2,
+    profile_bins: int = 20,
+) -> TrainingResult:
+    frame = data.frame
+    schema = infer_schema(frame, data.target, data.task)
+    rows = frame_to_rows(frame, schema)
+    y = _target(frame[data.target].to_numpy(), schema)
+    stratify = y if schema.task == "classification" and np.unique(y, return_counts=True)[1].min() >= 2 else None
+    x_train, x_test, y_train, y_test = train_test_split(
+        rows, y, test_size=holdout_fraction, random_state=seed, stratify=stratify
+    )
+    pipeline = build_pipeline(schema, model, params, seed)
+    pipeline.fit(x_train, y_train)
+
+    classes = getattr(pipeline, "classes_", None)
+    proba = pipeline.predict_proba(x_test) if schema.task == "classification" else None
+    y_pred = classes[np.argmax(proba, axis=1)] if proba is not None else pipeline.predict(x_test)
+    metrics = evaluate(schema.task, y_test, y_pred, proba, classes)
+
+    profile = baseline_profile(pipeline, schema, frame, rows, profile_bins)
+    evaluation = {
+        "task": schema.task,
+        "target": data.target,
+        "model": model,
+        "hyperparameters": params,
+        "seed": seed,
+        "holdout_fraction": holdout_fraction,
+        "metrics": metrics,
+        "data": {
+            "files": [Path(f).name for f in data.files],
+            "sha256": data.sha256,
+            "rows_read": data.rows_read,
+            "rows_without_target": data.rows_without_target,
+            "train_rows": int(len(y_train)),
+            "holdout_rows": int(len(y_test)),
+            "features": len(schema.features),
+        },
+        "environment": {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()},
+    }
+    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation)
+
+
+def baseline_profile(pipeline: Any, schema: FeatureSchema, frame: Any, rows: np.ndarray, bins: int) -> BaselineProfile:
+    """Binned distributions of every feature and of the model's predictions on the training data."""
+    features: dict[str, FeatureProfile] = {}
+    for i, feature in enumerate(schema.features):
+        column = rows[:, i]
+        features[feature.name] = (
+            NumericProfile.fit(column.astype(float), bins) if feature.kind == "numeric" else CategoricalProfile.fit(column)
+        )
+    return BaselineProfile(rows=len(rows), features=features, prediction=prediction_profile(pipeline, schema, rows, bins))
+
+
+def prediction_profile(pipeline: Any, schema: FeatureSchema, rows: np.ndarray, bins: int) -> FeatureProfile:
+    """Binary classifiers: the positive-class probability; multiclass: the predicted class; regression: the value."""
+    if schema.task == "regression":
+        return NumericProfile.fit(pipeline.predict(rows), bins)
+    proba = pipeline.predict_proba(rows)
+    if proba.shape[1] == 2:
+        return NumericProfile.fit(proba[:, 1], bins)
+    return CategoricalProfile.fit(pipeline.classes_[np.argmax(proba, axis=1)].astype(str))
+
+
+def write(result: TrainingResult, model_dir: Path) -> Path:
+    return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation)
+
+
+def _target(values: np.ndarray, schema: FeatureSchema) -> np.ndarray:
+    if schema.task == "regression":
+        return values.astype(float)
+    return values

@@ -1,0 +1,1 @@
+"""SageMaker training entry points (script mode)."""

@@ -1,0 +1,86 @@
+"""SageMaker script-mode entry point: ``python train.py --target y --model ... [--hp value ...]``.
+
+Reads SageMaker's contract and nothing else: the ``train`` channel from
+``SM_CHANNEL_TRAIN``, hyperparameters from the command line (as the scikit-learn
+container passes them) or ``SM_HPS``, and writes the bundle to ``SM_MODEL_DIR``
+and a copy of the evaluation to ``SM_OUTPUT_DATA_DIR``. On failure it writes the
+reason to ``/opt/ml/output/failure`` (``SM_OUTPUT_DIR/failure``), which SageMaker
+reports as the job's ``FailureReason``, and exits non-zero.
+
+It runs unchanged on SageMaker and in the local emulator's training compute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+# The launcher ships the ``lightship`` package beside this file in sourcedir.tar.gz.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+RESERVED = {"target", "model", "task", "seed", "holdout_fraction", "profile_bins"}
+
+
+def parse_hyperparameters(argv: list[str]) -> dict[str, Any]:
+    """``--name value`` pairs (SageMaker's form) to a dict; values JSON-decoded where they parse."""
+    from lightship.training.models import parse_value
+
+    hps: dict[str, Any] = {}
+    if os.environ.get("SM_HPS"):
+        hps.update(json.loads(os.environ["SM_HPS"]))
+    it = iter(argv)
+    for token in it:
+        if not token.startswith("--"):
+            raise SystemExit(f"unexpected argument {token!r}")
+        value = next(it, None)
+        if value is None:
+            raise SystemExit(f"hyperparameter {token} has no value")
+        hps[token[2:].replace("-", "_")] = parse_value(value)
+    return hps
+
+
+def main(argv: list[str]) -> int:
+    output_dir = Path(os.environ.get("SM_OUTPUT_DIR", "/opt/ml/output"))
+    try:
+        from lightship.training.data import load_training_data
+        from lightship.training.run import train, write
+
+        hps = parse_hyperparameters(argv)
+        if "target" not in hps:
+            raise ValueError("hyperparameter 'target' is required")
+        channel = Path(os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+        model_dir = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+        data_out = Path(os.environ.get("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data"))
+        task = hps.get("task") if hps.get("task") in {"classification", "regression"} else None
+
+        data = load_training_data(channel, str(hps["target"]), task)
+        params = {k: v for k, v in hps.items() if k not in RESERVED}
+        result = train(
+            data,
+            model=str(hps.get("model", "hist_gradient_boosting")),
+            params=params,
+            seed=int(hps.get("seed", 42)),
+            holdout_fraction=float(hps.get("holdout_fraction", 0.2)),
+            profile_bins=int(hps.get("profile_bins", 20)),
+        )
+        result.evaluation["training_job_name"] = os.environ.get("TRAINING_JOB_NAME", "")
+        write(result, model_dir)
+        data_out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(model_dir / "evaluation.json", data_out / "evaluation.json")
+        print(json.dumps({"metrics": result.evaluation["metrics"]}))
+        return 0
+    except Exception as exc:  # noqa: BLE001 - every failure must reach SageMaker's failure file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        traceback.print_exc()
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "failure").write_text(f"{type(exc).__name__}: {reason}"[:1024])
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
