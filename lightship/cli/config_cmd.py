@@ -1,0 +1,18 @@
+"""``lightship config``: the resolved settings as JSON, the ones the stacks are built from."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from lightship.clients import account_id
+from lightship.settings import load_settings
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("config")
+    def config(account: str = typer.Option(None, help="Account to derive names for (default: the caller's)")) -> None:
+        """Print the resolved settings (defaults <- cdk.json context <- LIGHTSHIP_* env) as JSON."""
+        settings = load_settings()
+        typer.echo(json.dumps(settings.resolved(account or account_id()), indent=2, sort_keys=True))

@@ -1,0 +1,44 @@
+"""The CLI's shared pieces: the console, the AWS context a command works in, and a progress line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from lightship.clients import account_id, client
+from lightship.resources import Resources, resources_for
+from lightship.settings import Settings, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class AwsContext:
+    settings: Settings
+    resources: Resources
+
+    def client(self, service: str) -> Any:
+        return client(service)
+
+
+def aws_context(settings: Settings | None = None) -> AwsContext:
+    """Settings and resource names for the account ``AWS_ENDPOINT_URL`` and the credentials point at."""
+    resolved = settings or load_settings()
+    return AwsContext(settings=resolved, resources=resources_for(resolved, account_id()))
+
+
+@contextmanager
+def progress_line(title: str) -> Iterator[Any]:
+    """A spinner with a status line; yields ``update(text)``; each update is also kept as a log line."""
+    with console.status(title) as status:
+
+        def update(text: str) -> None:
+            status.update(text)
+            console.log(text)
+
+        yield update

@@ -1,0 +1,26 @@
+"""``lightship demo``: run the whole story locally on the embedded emulator."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from lightship.cli.console import console
+from lightship.demo.story import run_story
+from lightship.demo.training_chapter import training
+from lightship.settings import load_settings
+
+CHAPTERS = [
+    ("1. Train, register with lineage, quality gate", training),
+]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(workspace: Path = typer.Option(None, help="Where the demo writes its data (default: a temporary folder)")) -> None:
+        """Train, register, gate and list on a local AWS emulator; no AWS account needed."""
+        settings = load_settings()
+        where = workspace or Path(tempfile.mkdtemp(prefix="lightship-demo-"))
+        run_story(settings, where, console, CHAPTERS)

@@ -1,0 +1,37 @@
+"""``lightship local up``: the embedded AWS emulator, with the project's resources, until stopped."""
+
+from __future__ import annotations
+
+import threading
+
+import typer
+
+from lightship.cli.console import console
+from lightship.local.emulator import LocalEmulator
+from lightship.settings import load_settings
+
+local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0.0.1.", no_args_is_help=True)
+
+
+@local_app.command("up")
+def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
+    """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
+    settings = load_settings()
+    emulator = LocalEmulator(settings, port=port)
+    resources = emulator.start()
+    try:
+        console.print(f"[bold green]AWS emulator listening on {emulator.endpoint_url}[/]")
+        console.print(f"buckets: {resources.data_bucket}, {resources.artifact_bucket}; model package group: {resources.model_package_group}")
+        console.print("In another shell, run:\n")
+        for key, value in emulator.environment().items():
+            typer.echo(f"export {key}={value}")
+        console.print("\nthen any lightship command (or the aws CLI) talks to it. Ctrl-C stops it.")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        emulator.stop()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(local_app, name="local")

@@ -1,0 +1,39 @@
+"""``lightship train``: validate, upload, run the SageMaker training job, register, gate."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from lightship.cli.console import aws_context, console, progress_line
+from lightship.cli.render import version_summary
+from lightship.clients import client
+from lightship.errors import LightshipError
+from lightship.training.models import MODEL_NAMES, parse_params
+from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        data: str = typer.Option(..., "--data", help="A local CSV/Parquet file or folder, or an s3:// address"),
+        target: str = typer.Option(..., "--target", help="The column to predict"),
+        model: str = typer.Option(None, "--model", help=f"One of {', '.join(MODEL_NAMES)} (default from config)"),
+        param: Optional[list[str]] = typer.Option(None, "--param", help="Estimator parameter key=value; repeatable"),
+        task: str = typer.Option(None, "--task", help="classification or regression (default: inferred from the target)"),
+        seed: int = typer.Option(None, "--seed", help="Random seed (default from config)"),
+    ) -> None:
+        """Train a model on SageMaker (or the local emulator), register it, and run the quality gate."""
+        ctx = aws_context()
+        chosen = model or ctx.settings.training.default_model
+        if chosen not in MODEL_NAMES:
+            raise LightshipError(f"--model {chosen}: choose one of {', '.join(MODEL_NAMES)}")
+        if task not in (None, "classification", "regression"):
+            raise LightshipError(f"--task {task}: choose classification or regression")
+        request = TrainRequest(data=data, target=target, model=chosen, params=parse_params(param or []), task=task, seed=seed)
+        clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
+        with progress_line(f"training {chosen} on {data}") as update:
+            outcome = train_and_register(request, ctx.settings, ctx.resources, clients, progress=update)
+        console.print(version_summary(outcome.version))
+        console.print(outcome.decision.reason)

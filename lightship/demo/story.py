@@ -1,0 +1,59 @@
+"""The demo's shared state and its runner: start the emulator, run each chapter, print a summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from lightship.local.emulator import LocalEmulator
+from lightship.resources import Resources
+from lightship.settings import Settings
+
+
+@dataclass
+class Story:
+    settings: Settings
+    workspace: Path
+    console: Console
+    emulator: LocalEmulator | None = None
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> Resources:
+        assert self.emulator is not None and self.emulator.resources is not None
+        return self.emulator.resources
+
+    def fact(self, what: str, result: str) -> None:
+        """A line for the closing summary, printed as it happens too."""
+        self.facts.append((what, result))
+        self.console.print(f"  [green]✓[/] {what}: {result}")
+
+
+Chapter = Callable[[Story], None]
+
+
+def run_story(settings: Settings, workspace: Path, console: Console, chapters: list[tuple[str, Chapter]]) -> Story:
+    workspace.mkdir(parents=True, exist_ok=True)
+    story = Story(settings=settings, workspace=workspace, console=console)
+    started = time.perf_counter()
+    with LocalEmulator(settings) as emulator:
+        story.emulator = emulator
+        story.fact("AWS emulator", f"moto server at {emulator.endpoint_url} with the stacks' buckets, registry and record")
+        for title, chapter in chapters:
+            console.rule(f"[bold]{title}")
+            chapter(story)
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Lightship demo: done in {elapsed:.0f} s, no AWS account used")
+    table.add_column("step")
+    table.add_column("result", overflow="fold")
+    for what, result in story.facts:
+        table.add_row(what, result)
+    console.print(table)
+    return story

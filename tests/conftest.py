@@ -1,0 +1,34 @@
+"""Fixtures for every tier: data sets made here (scikit-learn's bundled set and a seeded
+generated table), never downloaded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lightship.datasets import breast_cancer, customers
+
+# Quiet the jsii Node banner in every tier that synthesizes.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session")
+def customers_frame() -> pd.DataFrame:
+    return customers(rows=2000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def cancer_frame() -> pd.DataFrame:
+    return breast_cancer()
+
+
+@pytest.fixture
+def customers_csv(tmp_path: Path, customers_frame: pd.DataFrame) -> Path:
+    path = tmp_path / "customers.csv"
+    customers_frame.to_csv(path, index=False)
+    return path
