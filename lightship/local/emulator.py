@@ -14,7 +14,7 @@ import os
 import urllib.request
 from typing import Any
 
-from lightship.local import training_compute
+from lightship.local import lambda_router, training_compute
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
 from lightship.settings import Settings
@@ -62,6 +62,7 @@ class LocalEmulator:
         self._saved_env.setdefault("AWS_PROFILE", os.environ.pop("AWS_PROFILE", None))
         self._post("/moto-api/config", MOTO_CONFIG)
         training_compute.install(self.endpoint_url, self.settings.region)
+        lambda_router.install()
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
         return self.resources

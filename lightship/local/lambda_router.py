@@ -1,0 +1,106 @@
+"""Lambda compute for the emulator: moto's Lambda runs code only in Docker, which we don't have.
+
+:func:`install` replaces moto's Docker-free Lambda backend's ``invoke`` with one that calls
+our own handler for the function, in this process, with a minimal Lambda context. So a
+Step Functions task (or anything else) that invokes a function on the emulator runs the
+real handler. An exception in the handler comes back as AWS returns it (an
+``x-amz-function-error`` header and an ``errorType`` / ``errorMessage`` payload) so
+Step Functions' Retry and Catch see it. Handlers are registered by function name:
+``register("lightship-batch-score", "lambdas.batch_score.handler:handler")``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_lock = threading.Lock()
+_routes: dict[str, str | Callable[[Any, Any], Any]] = {}
+_installed = False
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of AWS's context object that handlers and Powertools read."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def register(function_name: str, handler: str | Callable[[Any, Any], Any]) -> None:
+    """Route invocations of ``function_name`` (a name or ARN) to ``module.path:attribute`` or a callable."""
+    with _lock:
+        _routes[_name(function_name)] = handler
+
+
+def routes() -> dict[str, str | Callable[[Any, Any], Any]]:
+    return dict(_routes)
+
+
+def install() -> None:
+    """Patch moto's Docker-free Lambda backend (idempotent)."""
+    global _installed
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    with _lock:
+        if _installed:
+            return
+        original = LambdaSimpleBackend.invoke
+
+        def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any) -> Any:
+            target = _routes.get(_name(function_name))
+            if target is None:
+                return original(self, function_name, qualifier, body, headers, response_headers)
+            return invoke_local(function_name, target, body, response_headers)
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        _installed = True
+
+
+def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], body: Any, response_headers: dict[str, str]) -> bytes:
+    handler = _resolve(target)
+    raw = body.decode() if isinstance(body, bytes) else (body or "")
+    event = json.loads(raw) if raw else {}
+    context = LambdaContext(function_name=_name(function_name), aws_request_id=str(uuid.uuid4()))
+    try:
+        result = handler(event, context)
+    except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports a function error
+        response_headers["x-amz-function-error"] = "Unhandled"
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_exception(exc)[-5:],
+        }
+        return json.dumps(error).encode()
+    return json.dumps(result, default=str).encode()
+
+
+def _resolve(target: str | Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    if callable(target):
+        return target
+    module_name, _, attribute = target.partition(":")
+    handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute or "handler")
+    return handler
+
+
+def _name(function_name: str) -> str:
+    """``arn:aws:lambda:...:function:NAME[:qualifier]`` or ``NAME`` to ``NAME``."""
+    if function_name.startswith("arn:"):
+        parts = function_name.split(":")
+        return parts[6] if len(parts) > 6 else function_name
+    return function_name

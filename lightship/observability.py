@@ -1,0 +1,35 @@
+"""Names shared by the code that emits metrics and the stacks that alarm on them.
+
+Serving and batch functions emit CloudWatch EMF through Powertools ``Metrics`` with
+:data:`NAMESPACE`; the monitoring stack's alarms and dashboard read the same names,
+so a rename cannot silently break an alarm.
+"""
+
+NAMESPACE = "Lightship"
+
+# Dimensions
+SERVICE_SERVING = "serving"
+SERVICE_BATCH = "batch"
+SERVICE_ROLLBACK = "rollback"
+DIMENSION_MODEL_VERSION = "ModelVersion"
+
+# Serving metrics (per request, with the ModelVersion dimension)
+REQUESTS = "Requests"
+ERRORS_4XX = "Errors4xx"
+ERRORS_5XX = "Errors5xx"
+LATENCY_MS = "LatencyMs"
+INSTANCES = "Instances"
+PREDICTION_FAILURES = "PredictionFailures"  # the model failed at predict time
+MODEL_LOAD_FAILURES = "ModelLoadFailures"  # a new live bundle could not be loaded
+
+# Batch metrics
+ROWS_IN = "RowsIn"
+ROWS_SCORED = "RowsScored"
+ROWS_REJECTED = "RowsRejected"
+MAX_PSI = "MaxPsi"
+DRIFTED_FEATURES = "DriftedFeatures"
+FEATURE_PSI = "FeaturePsi"  # with a Feature dimension
+
+# Rollback metrics
+ROLLBACKS = "Rollbacks"
+ROLLBACK_IMPOSSIBLE = "RollbackImpossible"
