@@ -129,6 +129,26 @@ class Settings(BaseSettings):
         return self.deployment_table or f"{self.project}-deployments"
 
     @property
+    def serving_function_name(self) -> str:
+        return f"{self.project}-serving"
+
+    @property
+    def batch_state_machine_name(self) -> str:
+        return f"{self.project}-batch-scoring"
+
+    @property
+    def alerts_topic_name(self) -> str:
+        return f"{self.project}-alerts"
+
+    @property
+    def rollback_topic_name(self) -> str:
+        return f"{self.project}-rollback"
+
+    @property
+    def rollback_function_name(self) -> str:
+        return f"{self.project}-rollback"
+
+    @property
     def sagemaker_execution_role_name(self) -> str:
         return self.sagemaker_role_name or f"{self.project}-sagemaker-execution"
 
@@ -142,6 +162,11 @@ class Settings(BaseSettings):
             access_log_bucket=self.access_log_bucket_name(account),
             deployment_table=self.deployment_table_name,
             sagemaker_role_name=self.sagemaker_execution_role_name,
+            serving_function_name=self.serving_function_name,
+            batch_state_machine_name=self.batch_state_machine_name,
+            alerts_topic_name=self.alerts_topic_name,
+            rollback_topic_name=self.rollback_topic_name,
+            rollback_function_name=self.rollback_function_name,
         )
         return data
 
