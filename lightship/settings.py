@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     artifact_bucket: str | None = None
     training_prefix: str = "training"
     model_prefix: str = "models"
+    code_prefix: str = "code"
     evaluation_prefix: str = "evaluations"
     batch_input_prefix: str = "batch/input"
     batch_output_prefix: str = "batch/output"

@@ -21,10 +21,6 @@ from constructs import Construct
 from infra.nag import acknowledge, resource_finding
 from lightship.settings import Settings
 
-# Where the launcher uploads training source code in the artifact bucket. Local until
-# settings.py grows a ``code_prefix`` field (see docs/infra.md); keep the two in step.
-CODE_PREFIX = "code"
-
 # SageMaker writes every training job's logs and metrics here; the names are fixed by the service.
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
@@ -114,6 +110,7 @@ class RegistryStack(cdk.Stack):
 
         training = settings.training_prefix.strip("/")
         models = settings.model_prefix.strip("/")
+        code = settings.code_prefix.strip("/")
         # Each wildcard resource is acknowledged with the reason of the statement that
         # grants it; a new wildcard without a reason here fails the synth (KeyError).
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
@@ -141,7 +138,7 @@ class RegistryStack(cdk.Stack):
                 iam.PolicyStatement(
                     sid="ReadTrainingCode",
                     actions=["s3:GetObject"],
-                    resources=[artifact_bucket.arn_for_objects(f"{CODE_PREFIX}/*")],
+                    resources=[artifact_bucket.arn_for_objects(f"{code}/*")],
                 ),
                 "Training jobs download the source archive the launcher uploads under the code prefix; "
                 "its key holds the job name. Read-only, scoped to that prefix of the artifact bucket.",
@@ -151,7 +148,7 @@ class RegistryStack(cdk.Stack):
                     sid="ListTrainingCode",
                     actions=["s3:ListBucket"],
                     resources=[artifact_bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [CODE_PREFIX, f"{CODE_PREFIX}/*"]}},
+                    conditions={"StringLike": {"s3:prefix": [code, f"{code}/*"]}},
                 ),
                 None,
             ),

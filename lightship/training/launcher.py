@@ -95,7 +95,7 @@ class TrainingLauncher:
         self.role_arn = role_arn
 
     def upload_code(self, job_name: str) -> S3Uri:
-        uri = S3Uri(self.artifact_bucket, f"code/{job_name}/sourcedir.tar.gz")
+        uri = S3Uri(self.artifact_bucket, f"{self.settings.code_prefix}/{job_name}/sourcedir.tar.gz")
         self.s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=source_tarball())
         return uri
 

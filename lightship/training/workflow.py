@@ -64,7 +64,12 @@ def job_name_for(project: str, model: str) -> str:
 def stage_data(request: TrainRequest, settings: Settings, resources: Resources, s3: Any, progress: Progress) -> S3Uri:
     """The S3 address of the training data; a local file is checked, then uploaded once per content."""
     if is_s3(request.data):
-        return S3Uri.parse(request.data)
+        uri = S3Uri.parse(request.data)
+        allowed = S3Uri(resources.data_bucket, settings.training_prefix.strip("/") + "/")
+        if uri.bucket != allowed.bucket or not uri.key.startswith(allowed.key):
+            # The training role reads only this prefix (least privilege): say so before SageMaker does.
+            raise DataError(f"{request.data}: training data on S3 must be under {allowed} (the training role reads only there); copy it there or pass a local file")
+        return uri
     path = Path(request.data)
     progress(f"checking {path}")
     checked = load_training_data(path, request.target, request.task)  # raises DataError naming the file
