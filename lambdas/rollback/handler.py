@@ -1,0 +1,75 @@
+"""The rollback Lambda: an alarm arrives (SNS or EventBridge), the live model is put back.
+
+Thin on purpose: parse the event (:mod:`lightship.rollback.events`), hand each alarm to
+:class:`lightship.rollback.rollback.Rollbacker`, log what happened and count it.
+A malformed event is logged and rejected (returned, not raised: a retry could not
+make it readable) with no side effects. Idempotency needs no extra store: the
+deployment record's conditional write and the "version live at the alarm's time"
+rule make a redelivered alarm a no-op (see ``lightship/rollback/decision.py``).
+
+Configuration comes from ``LIGHTSHIP_*`` environment variables the monitoring stack
+sets (project, model package group, table, artifact bucket) and ``ALERTS_TOPIC_ARN``;
+the account is the function's own. The local emulator routes invocations here too.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from lightship.clients import cached_client
+from lightship.deployment.record import DeploymentRecord
+from lightship.observability import NAMESPACE, ROLLBACK_IMPOSSIBLE, ROLLBACKS, SERVICE_ROLLBACK
+from lightship.registry.model_registry import ModelRegistry
+from lightship.resources import resources_for
+from lightship.rollback.decision import Verdict
+from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
+from lightship.rollback.rollback import Rollbacker
+from lightship.settings import cached_settings
+
+logger = Logger(service=SERVICE_ROLLBACK)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE_ROLLBACK)
+
+
+def rollbacker(function_arn: str) -> Rollbacker:
+    """Collaborators for this account and region (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``)."""
+    parts = function_arn.split(":")
+    partition, region, account = parts[1], parts[3], parts[4]
+    settings = cached_settings()
+    resources = resources_for(settings, account)
+    topic = os.environ.get("ALERTS_TOPIC_ARN") or f"arn:{partition}:sns:{region}:{account}:{settings.alerts_topic_name}"
+    return Rollbacker(
+        DeploymentRecord(cached_client("dynamodb"), resources.deployment_table),
+        ModelRegistry(settings, cached_client("sagemaker"), cached_client("s3"), resources.artifact_bucket),
+        cached_client("sns"),
+        topic,
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    try:
+        alarms = parse_alarm_event(event)
+    except MalformedAlarmEvent as exc:
+        logger.error("rejected a malformed alarm event; nothing was done", extra={"error": str(exc), "event": str(event)[:2000]})
+        return {"status": "rejected", "error": str(exc)}
+
+    worker = rollbacker(context.invoked_function_arn)
+    results = []
+    for alarm in alarms:
+        outcome = worker.on_alarm(alarm, by=f"rollback handler ({context.function_name}, {alarm.route})")
+        facts = {"outcome": outcome.as_dict(), "incident": alarm.incident}
+        if outcome.verdict is Verdict.ROLL_BACK:
+            metrics.add_metric(name=ROLLBACKS, unit=MetricUnit.Count, value=1)
+            logger.warning(outcome.why, extra=facts)
+        elif outcome.verdict is Verdict.IMPOSSIBLE:
+            metrics.add_metric(name=ROLLBACK_IMPOSSIBLE, unit=MetricUnit.Count, value=1)
+            logger.error(outcome.why, extra=facts)
+        else:
+            logger.info(outcome.why, extra=facts)
+        results.append(outcome.as_dict())
+    return {"status": "processed", "results": results}

@@ -1,0 +1,241 @@
+"""Carry out a rollback: rewrite the deployment record, reject the failed version, tell people.
+
+:class:`Rollbacker` takes its collaborators (the record, the registry, an SNS client
+and the alerts topic) from the caller, so the rollback Lambda, ``lightship rollback``
+and the tests share one code path. ``on_alarm`` follows :func:`~lightship.rollback.decision.decide`;
+``by_hand`` does what a person asked for. The record is written first (it restores
+service: serving picks it up within its cache TTL, no redeploy), conditional on the
+revision read, so two alarms racing cannot both roll back; then the failed version is
+marked Rejected with the reason; then the alerts topic hears what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.errors import LightshipError, RegistryError
+from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
+from lightship.rollback.decision import Decision, Verdict, decide, previous_approved, version_live_at
+from lightship.rollback.events import AlarmStateChange
+
+log = logging.getLogger(__name__)
+
+ACTION = "rollback"
+MAX_ATTEMPTS = 3  # re-read and re-decide after a lost race; the loser's second look sees the winner's write
+
+
+class RollbackError(LightshipError):
+    """A rollback asked for by hand that cannot be done; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a rollback attempt did; the handler logs it and turns it into metrics."""
+
+    verdict: Verdict
+    why: str
+    from_version: int | None = None
+    to_version: int | None = None
+    revision: int | None = None
+    alarm: str | None = None
+    rejected: bool = False
+    notified: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Rollbacker:
+    def __init__(
+        self,
+        record: DeploymentRecord,
+        registry: ModelRegistry,
+        sns: Any,
+        alerts_topic_arn: str | None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.record = record
+        self.registry = registry
+        self.sns = sns
+        self.alerts_topic_arn = alerts_topic_arn
+        self.clock = clock
+
+    # ---- on an alarm ----------------------------------------------------------------------
+    def on_alarm(self, alarm: AlarmStateChange, by: str = "rollback handler") -> Outcome:
+        for _ in range(MAX_ATTEMPTS):
+            live = self.record.live()
+            history = self.record.history()
+            approved = self._approved_versions()
+            decision = decide(alarm, live, history, approved)
+            if decision.verdict is Verdict.IGNORE:
+                notes = self._finish_interrupted_rejection(alarm, history)
+                return Outcome(Verdict.IGNORE, decision.why, alarm=alarm.alarm_name, from_version=decision.failed_version, notes=notes)
+            if decision.verdict is Verdict.IMPOSSIBLE:
+                notified = self._notify("rollback impossible", decision.why, {"alarm": _alarm_facts(alarm), "live_version": decision.failed_version})
+                return Outcome(Verdict.IMPOSSIBLE, decision.why, from_version=decision.failed_version, alarm=alarm.alarm_name, notified=notified)
+            assert live is not None
+            reason = (
+                f"alarm {alarm.alarm_name} in ALARM at {alarm.changed_at.isoformat(timespec='seconds')}: "
+                f"{alarm.reason or 'no reason given'}"
+            )
+            try:
+                return self._roll_back(live, decision, reason, by, details={"alarm": _alarm_facts(alarm)}, alarm=alarm.alarm_name)
+            except RecordConflict:
+                log.warning("the deployment record changed while rolling back for %s; reading it again", alarm.alarm_name)
+        return Outcome(Verdict.IGNORE, f"the record kept changing under {MAX_ATTEMPTS} attempts; left as it is", alarm=alarm.alarm_name)
+
+    # ---- by hand ----------------------------------------------------------------------------
+    def by_hand(self, *, to: int | None, reason: str, by: str, reject: bool = True) -> Outcome:
+        live = self.record.live()
+        if live is None:
+            raise RollbackError("no version is live: there is nothing to roll back (lightship deploy N makes one live)")
+        approved = self._approved_versions()
+        if to is None:
+            target = previous_approved(approved, live.version)
+            if target is None:
+                raise RollbackError(f"no Approved version older than live version {live.version}: nothing changed")
+        else:
+            if to == live.version:
+                raise RollbackError(f"version {to} is already live")
+            if to > live.version:
+                raise RollbackError(f"version {to} is newer than live version {live.version}: use `lightship deploy {to}`")
+            status = self.registry.version(to).status
+            if status != APPROVED:
+                raise RollbackError(f"version {to} is {status}, not Approved: only an Approved version can be put back")
+            target = to
+        decision = Decision(Verdict.ROLL_BACK, f"rollback by hand to version {target}", failed_version=live.version, target_version=target)
+        try:
+            return self._roll_back(live, decision, f"by hand: {reason}", by, details={"manual": True}, reject=reject)
+        except RecordConflict as exc:
+            raise RollbackError(f"the deployment record changed while rolling back (now {exc}); run the command again") from exc
+
+    # ---- the work ---------------------------------------------------------------------------
+    def _roll_back(
+        self,
+        live: Deployment,
+        decision: Decision,
+        reason: str,
+        by: str,
+        *,
+        details: dict[str, Any],
+        alarm: str | None = None,
+        reject: bool = True,
+    ) -> Outcome:
+        assert decision.target_version is not None
+        target = self.registry.version(decision.target_version)
+        failed = live.version
+        new = Deployment(
+            version=target.version,
+            package_arn=target.arn,
+            model_data_url=target.model_data_url,
+            revision=live.revision + 1,
+            action=ACTION,
+            reason=reason,
+            by=by,
+            at=self.clock().isoformat(timespec="milliseconds"),
+            previous_version=failed,
+            details=json.dumps({**details, "failed_version": failed, "rolled_back_to": target.version}, sort_keys=True, default=str),
+        )
+        self.record.write(new, expected_revision=live.revision)
+        log.warning("rolled back from version %s to version %s: %s", failed, target.version, reason)
+        notes: list[str] = []
+        rejected = False
+        if reject:
+            rejected, note = self._reject(failed, reason, by)
+            if note:
+                notes.append(note)
+        why = f"rolled back from version {failed} to version {target.version}: {reason}"
+        notified = self._notify(
+            f"rolled back to version {target.version}",
+            why + (f"; version {failed} marked Rejected" if rejected else ""),
+            {"from_version": failed, "to_version": target.version, "revision": new.revision, "reason": reason, "by": by, **details},
+        )
+        return Outcome(
+            Verdict.ROLL_BACK,
+            why,
+            from_version=failed,
+            to_version=target.version,
+            revision=new.revision,
+            alarm=alarm,
+            rejected=rejected,
+            notified=notified,
+            notes=notes,
+        )
+
+    def _reject(self, version: int, reason: str, by: str) -> tuple[bool, str | None]:
+        try:
+            self.registry.reject(version, reason, by)
+        except RegistryError as exc:  # already Rejected (a person was quicker): nothing to do
+            return False, str(exc)
+        return True, None
+
+    def _finish_interrupted_rejection(self, alarm: AlarmStateChange, history: list[Deployment]) -> list[str]:
+        """If an earlier delivery rolled back but died before rejecting the failed version, reject it now.
+
+        The record write comes first, so a crash between the two leaves the failed version
+        Approved; a redelivered alarm (ignored, since the record moved on) completes it.
+        """
+        concerned = version_live_at(history, alarm.changed_at)
+        if concerned is None:
+            return []
+        later = sorted((e for e in history if e.revision > concerned.revision), key=lambda e: e.revision)
+        if not later or later[0].action != ACTION or later[0].previous_version != concerned.version:
+            return []
+        step = later[0]
+        if step.details_dict.get("alarm", {}).get("incident") != alarm.incident:
+            return []
+        try:
+            status = self.registry.version(concerned.version).status
+        except RegistryError:
+            return []
+        if status == REJECTED:
+            return []
+        rejected, note = self._reject(concerned.version, step.reason, step.by)
+        return [f"completed an interrupted rollback: version {concerned.version} marked Rejected"] if rejected else [note or ""]
+
+    def _approved_versions(self) -> list[int]:
+        return [int(arn.rsplit("/", 1)[-1]) for arn in self.registry.arns(APPROVED)]
+
+    def _notify(self, headline: str, summary: str, facts: dict[str, Any]) -> bool:
+        """Publish to the alerts topic; a failure to notify is logged, never undoes the rollback."""
+        if not self.alerts_topic_arn:
+            log.error("no alerts topic configured; could not announce: %s", summary)
+            return False
+        message = {"source": "lightship.rollback", "headline": headline, "summary": summary, **facts}
+        try:
+            self.sns.publish(
+                TopicArn=self.alerts_topic_arn,
+                Subject=f"Lightship: {headline}"[:100],
+                Message=json.dumps(message, indent=2, sort_keys=True, default=str),
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "rollback"}},
+            )
+        except Exception:  # noqa: BLE001 - the record already changed; say we could not tell anyone
+            log.exception("could not publish to %s: %s", self.alerts_topic_arn, summary)
+            return False
+        return True
+
+
+def _alarm_facts(alarm: AlarmStateChange) -> dict[str, Any]:
+    return {
+        "name": alarm.alarm_name,
+        "arn": alarm.alarm_arn,
+        "state": alarm.new_state,
+        "reason": alarm.reason,
+        "changed_at": alarm.changed_at.isoformat(timespec="milliseconds"),
+        "incident": alarm.incident,
+        "route": alarm.route,
+    }
