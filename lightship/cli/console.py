@@ -14,7 +14,7 @@ from lightship.resources import Resources, resources_for
 from lightship.settings import Settings, load_settings
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 
 
 @dataclass

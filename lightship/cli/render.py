@@ -19,23 +19,28 @@ def version_summary(version: ModelVersion) -> str:
 
 
 def versions_table(versions: list[ModelVersion], live_version: int | None) -> Table:
-    table = Table(title="Model versions", show_lines=False)
-    for column in ("ver", "status", "live", "model", "metrics", "data", "commit", "training job", "why"):
-        table.add_column(column, overflow="fold")
+    """One row per version; the why (approval descriptions) goes in the caption, one line each."""
+    table = Table(title="Model versions", caption_justify="left")
+    table.add_column("ver", no_wrap=True, justify="right")
+    table.add_column("status", no_wrap=True)
+    table.add_column("live", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    table.add_column("metrics")
+    table.add_column("data sha256", no_wrap=True)
+    table.add_column("commit", no_wrap=True)
+    table.add_column("created", no_wrap=True)
     for v in versions:
-        lineage = v.lineage
-        git = lineage.get("git", {})
-        commit = str(git.get("commit", "?"))[:10] + ("*" if git.get("dirty") else "")
-        data = lineage.get("data", {})
+        git = v.lineage.get("git", {})
+        commit = str(git.get("commit", "?"))[:8] + ("+dirty" if git.get("dirty") else "")
         table.add_row(
             str(v.version),
             v.status,
             "LIVE" if v.version == live_version else "",
             str(v.evaluation.get("model", "?")),
             metric_text(v),
-            f"{data.get('uri', '?')} (sha256 {str(data.get('sha256', '?'))[:12]})",
+            str(v.lineage.get("data", {}).get("sha256", "?"))[:12],
             commit,
-            str(lineage.get("training_job", {}).get("name", "?")),
-            v.approval_description,
+            v.created.strftime("%Y-%m-%d %H:%M"),
         )
+    table.caption = "\n".join(f"v{v.version}: {v.approval_description}" for v in versions if v.approval_description)
     return table

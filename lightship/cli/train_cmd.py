@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -10,6 +11,9 @@ from lightship.cli.console import aws_context, console, progress_line
 from lightship.cli.render import version_summary
 from lightship.clients import client
 from lightship.errors import LightshipError
+from lightship.s3uri import is_s3
+from lightship.settings import load_settings
+from lightship.training.data import load_training_data
 from lightship.training.models import MODEL_NAMES, parse_params
 from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
 
@@ -25,12 +29,15 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(None, "--seed", help="Random seed (default from config)"),
     ) -> None:
         """Train a model on SageMaker (or the local emulator), register it, and run the quality gate."""
-        ctx = aws_context()
-        chosen = model or ctx.settings.training.default_model
+        settings = load_settings()
+        chosen = model or settings.training.default_model
         if chosen not in MODEL_NAMES:
             raise LightshipError(f"--model {chosen}: choose one of {', '.join(MODEL_NAMES)}")
         if task not in (None, "classification", "regression"):
             raise LightshipError(f"--task {task}: choose classification or regression")
+        if not is_s3(data):  # a bad local file fails here, before any AWS call
+            load_training_data(Path(data), target, task)  # type: ignore[arg-type]
+        ctx = aws_context(settings)
         request = TrainRequest(data=data, target=target, model=chosen, params=parse_params(param or []), task=task, seed=seed)
         clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
         with progress_line(f"training {chosen} on {data}") as update:

@@ -1,0 +1,96 @@
+"""``lightship deploy N [--reason]`` and ``lightship status``: promote a version, show the record.
+
+Both only read the registry and read/write the deployment record; the serving function
+picks the change up within its record TTL, no redeploy needed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from lightship.cli.console import aws_context, console
+from lightship.clients import client
+from lightship.deployment.deploy import deploy
+from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.status import DeploymentStatus, deployment_status
+from lightship.registry.lineage import who_am_i
+from lightship.registry.model_registry import ModelRegistry
+
+
+def history_table(status: DeploymentStatus) -> Table:
+    table = Table(title="Deployment history (newest first)")
+    for column in ("rev", "action", "version", "from", "when", "by", "why"):
+        table.add_column(column, overflow="fold")
+    for entry in status.history:
+        marker = " (live)" if status.live and entry.revision == status.live.revision else ""
+        table.add_row(
+            f"{entry.revision}{marker}",
+            entry.action,
+            str(entry.version),
+            "-" if entry.previous_version is None else str(entry.previous_version),
+            entry.at,
+            entry.by,
+            entry.reason,
+        )
+    return table
+
+
+def describe(entry: Deployment | None) -> str:
+    if entry is None:
+        return "none"
+    return f"version {entry.version} ({entry.action} rev {entry.revision} at {entry.at} by {entry.by}: {entry.reason})"
+
+
+def status_json(status: DeploymentStatus) -> dict[str, object]:
+    def plain(entry: Deployment | None) -> dict[str, object] | None:
+        if entry is None:
+            return None
+        data = dict(entry.__dict__)
+        data["details"] = entry.details_dict
+        return data
+
+    return {"live": plain(status.live), "previous": plain(status.previous), "history": [plain(e) for e in status.history]}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deploy")
+    def deploy_command(
+        version: int = typer.Argument(..., help="The Approved version to make live"),
+        reason: str = typer.Option("deployed by hand", "--reason", help="Why; kept in the record's history"),
+    ) -> None:
+        """Make Approved version N live (writes the deployment record; serving follows within its TTL)."""
+        ctx = aws_context()
+        registry = ModelRegistry(ctx.settings, client("sagemaker"), client("s3"), ctx.resources.artifact_bucket)
+        record = DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table)
+        outcome = deploy(registry, record, version, reason=reason, by=who_am_i(client("sts")))
+        if not outcome.changed:
+            console.print(f"version {version} is already live ({describe(outcome.deployment)}); nothing changed")
+            return
+        d = outcome.deployment
+        was = f", replacing version {d.previous_version}" if d.previous_version is not None else ""
+        console.print(f"[bold]version {d.version} is live[/] (revision {d.revision}{was})")
+        console.print(f"model data: {d.model_data_url}")
+        console.print(
+            f"serving picks it up within {ctx.settings.serving.record_ttl_seconds:g} s (record TTL); no redeploy needed"
+        )
+
+    @app.command("status")
+    def status_command(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables"),
+        limit: int = typer.Option(20, "--limit", help="How many history entries to show"),
+    ) -> None:
+        """The live version, the one before it, and the record's history (deploys and rollbacks, with reasons)."""
+        ctx = aws_context()
+        status = deployment_status(DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table), limit=limit)
+        if as_json:
+            typer.echo(json.dumps(status_json(status), indent=2, default=str))
+            return
+        if status.live is None:
+            console.print("nothing is live yet: lightship deploy N makes an Approved version live")
+            return
+        console.print(f"[bold]live:[/] {describe(status.live)}")
+        console.print(f"[bold]previous:[/] {describe(status.previous)}")
+        console.print(history_table(status))
