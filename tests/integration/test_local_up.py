@@ -1,0 +1,53 @@
+"""``lightship local up`` in its own process: it prints the environment to export, the resources
+are there under the stacks' names, and Ctrl-C stops it cleanly."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+
+from lightship.settings import load_settings
+
+
+def test_local_up_serves_the_stacks_resources_until_interrupted() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["COLUMNS"] = "200"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lightship.cli.main", "local", "up", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        exports: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while "MOTO_PORT" not in exports and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            match = re.match(r"export (\w+)=(\S+)", line)
+            if match:
+                exports[match.group(1)] = match.group(2)
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        session = boto3.session.Session(
+            aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+            region_name=exports["AWS_DEFAULT_REGION"],
+        )
+        endpoint = exports["AWS_ENDPOINT_URL"]
+        settings = load_settings()
+        buckets = {b["Name"] for b in session.client("s3", endpoint_url=endpoint).list_buckets()["Buckets"]}
+        assert settings.data_bucket_name("123456789012") in buckets
+        assert settings.artifact_bucket_name("123456789012") in buckets
+        group = session.client("sagemaker", endpoint_url=endpoint).describe_model_package_group(ModelPackageGroupName=settings.model_package_group)
+        assert group["ModelPackageGroupName"] == settings.model_package_group
+        table = session.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=settings.deployment_table_name)
+        assert [k["AttributeName"] for k in table["Table"]["KeySchema"]] == ["pk", "sk"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
