@@ -1,0 +1,26 @@
+"""Lambda entry point of the serving function: the FastAPI app through Mangum.
+
+Everything is built at import (init phase, and so in a SnapStart snapshot): clients,
+the live bundle, the app. Each invocation is one HTTP request from API Gateway (HTTP
+API payload 2.0, or REST payload 1.0); metrics are flushed as EMF before returning,
+so CloudWatch has them even if the environment is never thawed again.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lightship.serving.gateway import make_handler
+from lightship.serving.runtime import build_serving
+
+serving = build_serving(metrics_in_background=False)
+app = serving.app
+_adapter = make_handler(app, base_path=os.environ.get("LIGHTSHIP_API_BASE_PATH", ""))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return _adapter(event, context)
+    finally:
+        serving.runtime.metrics.flush()

@@ -1,0 +1,85 @@
+"""Promotion: make an Approved registry version live by writing the deployment record.
+
+``lightship deploy N`` and the demo call :func:`deploy`. It refuses a version that is
+not Approved (the registry is the source of truth for approval, DESIGN.md decision 3),
+writes who, when and why, and retries once on a race with another writer (an alarm's
+rollback, a colleague's deploy) by re-reading the record, so the history stays a
+single line of revisions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.errors import LightshipError
+from lightship.registry.lineage import now_iso
+from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
+
+DEPLOY = "deploy"
+ROLLBACK = "rollback"
+
+
+class DeploymentRefused(LightshipError):
+    """The version cannot be made live (not Approved, no model data)."""
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    deployment: Deployment
+    changed: bool  # False when the version was already live: nothing was written
+    version: ModelVersion
+
+
+def deploy(
+    registry: ModelRegistry,
+    record: DeploymentRecord,
+    version: int,
+    *,
+    reason: str,
+    by: str,
+    at: str | None = None,
+    attempts: int = 3,
+) -> DeployOutcome:
+    """Make ``version`` live; refuse it unless it is Approved. Idempotent when it is already live."""
+    candidate = registry.version(version)
+    if candidate.status != APPROVED:
+        why = f" ({candidate.approval_description})" if candidate.approval_description else ""
+        raise DeploymentRefused(
+            f"version {version} is {candidate.status}{why}; only Approved versions can be deployed "
+            f"(lightship approve {version} --reason ... first)"
+        )
+    if not candidate.model_data_url:
+        raise DeploymentRefused(f"version {version} has no model data URL in the registry")
+    for _ in range(attempts):
+        live = record.live()
+        if live is not None and live.version == version and live.model_data_url == candidate.model_data_url:
+            return DeployOutcome(deployment=live, changed=False, version=candidate)
+        new = Deployment(
+            version=version,
+            package_arn=candidate.arn,
+            model_data_url=candidate.model_data_url,
+            revision=(live.revision + 1) if live else 1,
+            action=DEPLOY,
+            reason=reason,
+            by=by,
+            at=at or now_iso(),
+            previous_version=live.version if live else None,
+            details=json.dumps(_details(candidate), sort_keys=True),
+        )
+        try:
+            return DeployOutcome(deployment=record.write(new, live.revision if live else None), changed=True, version=candidate)
+        except RecordConflict:
+            continue
+    raise RecordConflict(f"the deployment record kept changing while deploying version {version}; try again")
+
+
+def _details(version: ModelVersion) -> dict[str, Any]:
+    """What a reader of the history (and serving's ``/v1/model``) wants without opening the registry."""
+    return {
+        "model": version.evaluation.get("model"),
+        "metrics": {k: v for k, v in version.metrics.items() if isinstance(v, (int, float))},
+        "lineage": version.lineage,
+    }

@@ -1,0 +1,224 @@
+"""The FastAPI app: ``POST /v1/predict``, ``GET /v1/health``, ``GET /v1/model``, ``/docs``.
+
+:func:`create_app` takes a :class:`ServingRuntime` (model holder, metrics, capture) so
+tests, ``lightship serve``, the demo and the Lambda entry point build the same app
+around their own clients. The predict route is ``async`` and works on bytes: it parses
+JSON itself, validates with the live model's :class:`~lightship.serving.validation.RowEncoder`
+and writes the response with ``json.dumps``; FastAPI's body models and response
+encoding would cost more than the model itself on one row (bench/README.md). The
+OpenAPI document is rebuilt per live version so ``/docs`` shows the live features.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+
+from lightship import __version__
+from lightship import observability as names
+from lightship.serving.capture import CaptureWriter
+from lightship.serving.logs import logger
+from lightship.serving.metrics import ServingMetrics
+from lightship.serving.model_holder import LiveModel, ModelHolder
+from lightship.serving.schema_models import (
+    ErrorResponse,
+    HealthResponse,
+    ModelResponse,
+    PredictResponse,
+    request_json_schema,
+)
+from lightship.serving.validation import FieldError, InvalidRequest
+
+JSON = "application/json"
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+@dataclass
+class ServingRuntime:
+    holder: ModelHolder
+    metrics: ServingMetrics
+    capture: CaptureWriter | None
+    max_body_bytes: int
+    max_instances: int
+
+
+def create_app(runtime: ServingRuntime) -> FastAPI:
+    app = FastAPI(
+        title="Lightship predictions",
+        version=__version__,
+        description="Predictions from the live model version named by the deployment record.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    holder = runtime.holder
+    metrics = runtime.metrics
+    capture = runtime.capture
+    max_body = runtime.max_body_bytes
+
+    @app.post(
+        "/v1/predict",
+        summary="Predict for one or more instances",
+        response_model=PredictResponse,
+        responses={
+            413: {"model": ErrorResponse, "description": "Body or instance count over the limit"},
+            422: {"model": ErrorResponse, "description": "Invalid instances: every (index, field, reason)"},
+            503: {"model": ErrorResponse, "description": "No model is live yet"},
+        },
+        openapi_extra={
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="PredictRequest")}}}}
+        },
+    )
+    async def predict(request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = _request_id(request)
+        live = holder.current()
+        version = live.version if live is not None else None
+        status, content, instances = await _predict(request, live, request_id, max_body, capture, metrics)
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        metrics.request(version, status, latency_ms, instances)
+        logger.info(
+            "predict",
+            extra={"request_id": request_id, "model_version": version, "status": status,
+                   "instances": instances, "latency_ms": round(latency_ms, 3)},
+        )
+        headers = {"x-request-id": request_id}
+        if version is not None:
+            headers["x-model-version"] = str(version)
+        return Response(content, status_code=status, media_type=JSON, headers=headers)
+
+    @app.get("/v1/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+    async def health() -> Response:
+        live = holder.current()
+        state = holder.state
+        failure = state.last_failure
+        body = HealthResponse(
+            status="ok" if live else "no_model",
+            model_loaded=live is not None,
+            model_version=live.version if live else None,
+            deployment_revision=live.deployment.revision if live else None,
+            last_load_failure=f"version {failure.version}: {failure.error}" if failure else None,
+            record_error=state.record_error,
+        )
+        return Response(body.model_dump_json(), status_code=200 if live else 503, media_type=JSON)
+
+    @app.get("/v1/model", response_model=ModelResponse, responses={503: {"model": ErrorResponse}})
+    async def model(request: Request) -> Response:
+        live = holder.current()
+        if live is None:
+            return _error(503, "no model is live yet: lightship deploy N", [], _request_id(request), None)
+        details = live.deployment.details_dict
+        evaluation = live.bundle.evaluation
+        body = ModelResponse(
+            model_version=live.version,
+            deployment={k: v for k, v in live.deployment.__dict__.items() if k != "details"},
+            model=evaluation.get("model"),
+            task=live.bundle.task,
+            lineage=details.get("lineage", {}),
+            metrics=evaluation.get("metrics", {}),
+            feature_schema=live.bundle.schema.to_dict(),
+            sklearn_version=live.bundle.manifest.get("sklearn_version"),
+        )
+        return Response(body.model_dump_json(), media_type=JSON)
+
+    openapi_cache: dict[int | None, dict[str, Any]] = {}
+
+    def openapi() -> dict[str, Any]:
+        live = holder.live
+        key = live.version if live else None
+        if key not in openapi_cache:
+            openapi_cache.clear()
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            if live is not None:
+                body, definitions = request_json_schema(live.bundle.schema, runtime.max_instances, REF_TEMPLATE)
+                schemas.update(definitions)
+                schemas["PredictRequest"] = body
+                document["info"]["description"] += f" Live: version {live.version} ({live.bundle.evaluation.get('model')})."
+            else:
+                schemas["PredictRequest"] = {"type": "object", "description": "No model is live yet: the features appear here once one is."}
+            openapi_cache[key] = document
+        return openapi_cache[key]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _predict(
+    request: Request,
+    live: LiveModel | None,
+    request_id: str,
+    max_body: int,
+    capture: CaptureWriter | None,
+    metrics: ServingMetrics,
+) -> tuple[int, bytes, int]:
+    """(status, body, instances scored) for one predict call; never raises for bad input."""
+    version = live.version if live is not None else None
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body:
+        return 413, _body_too_large(int(declared), max_body, request_id, version), 0
+    body = await request.body()
+    if len(body) > max_body:
+        return 413, _body_too_large(len(body), max_body, request_id, version), 0
+    if live is None:
+        return 503, _error_bytes("no model is live yet: lightship deploy N", [], request_id, None), 0
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return 422, _error_bytes("invalid request", [FieldError(None, "body", f"not valid JSON: {exc}")], request_id, version), 0
+    try:
+        rows = live.encoder.encode(payload)
+    except InvalidRequest as exc:
+        return exc.status, _error_bytes("invalid request", exc.errors, request_id, version), 0
+    try:
+        predictions, probabilities = live.bundle.predict_rows(rows)
+        predicted = predictions.tolist()
+        proba = probabilities.tolist() if probabilities is not None else None
+        content = json.dumps(
+            {"model_version": version, "predictions": predicted, "probabilities": proba,
+             "classes": live.classes, "request_id": request_id},
+            separators=(",", ":"),
+            allow_nan=False,
+        ).encode()
+    except Exception:  # noqa: BLE001 - the model failed on valid input: a 500 with an id, logged with its traceback
+        logger.exception("prediction failed", extra={"request_id": request_id, "model_version": version})
+        metrics.count(names.PREDICTION_FAILURES, version)
+        return 500, _error_bytes("the model failed to predict; see the logs for this request id", [], request_id, version), 0
+    if capture is not None and capture.sampled():
+        capture.add(request_id, live.version, payload["instances"], predicted, proba)
+    return 200, content, len(predicted)
+
+
+def _request_id(request: Request) -> str:
+    context = request.scope.get("aws.context")
+    if context is not None and getattr(context, "aws_request_id", None):
+        return str(context.aws_request_id)
+    given = request.headers.get("x-request-id")
+    if given and len(given) <= 128:
+        return given
+    return uuid.uuid4().hex
+
+
+def _body_too_large(size: int, limit: int, request_id: str, version: int | None) -> bytes:
+    return _error_bytes(
+        "request too large", [FieldError(None, "body", f"{size} bytes; at most {limit} per request")], request_id, version
+    )
+
+
+def _error_bytes(message: str, errors: list[FieldError], request_id: str, version: int | None) -> bytes:
+    return json.dumps(
+        {"error": message, "detail": [e.to_dict() for e in errors], "request_id": request_id, "model_version": version},
+        separators=(",", ":"),
+    ).encode()
+
+
+def _error(status: int, message: str, errors: list[FieldError], request_id: str, version: int | None) -> Response:
+    return Response(_error_bytes(message, errors, request_id, version), status_code=status, media_type=JSON)

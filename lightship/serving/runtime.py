@@ -1,0 +1,113 @@
+"""Wiring: the serving runtime and app from settings and boto3 clients.
+
+The Lambda entry point (``lambdas/serving/handler.py``), ``lightship serve``, the demo
+and the tests build the app here, so they all run the same code. Names come from
+:mod:`lightship.settings`: in Lambda the stack passes them as ``LIGHTSHIP_*``
+environment variables (``LIGHTSHIP_DEPLOYMENT_TABLE``, ``LIGHTSHIP_DATA_BUCKET`` ...);
+locally they derive from ``cdk.json`` and the account, as everywhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+
+from lightship import observability as names
+from lightship.clients import account_id, client
+from lightship.deployment.record import DeploymentRecord
+from lightship.serving.app import ServingRuntime, create_app
+from lightship.serving.capture import CaptureWriter
+from lightship.serving.flusher import BackgroundFlusher
+from lightship.serving.logs import logger
+from lightship.serving.metrics import Sink, ServingMetrics
+from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
+from lightship.settings import Settings, load_settings
+
+METRICS_FLUSH_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ServingNames:
+    deployment_table: str
+    capture_bucket: str
+    capture_prefix: str
+
+
+def names_from_settings(settings: Settings, account: str | None = None) -> ServingNames:
+    """Resolved names; asks STS for the account only when a bucket name must be derived from it."""
+    bucket = settings.data_bucket or settings.data_bucket_name(account or account_id())
+    return ServingNames(settings.deployment_table_name, bucket, settings.capture_prefix)
+
+
+@dataclass
+class Serving:
+    """A built app with the parts a caller may want to look at or flush."""
+
+    app: FastAPI
+    runtime: ServingRuntime
+    flusher: BackgroundFlusher
+
+    def close(self) -> None:
+        self.flusher.stop()
+        self.runtime.metrics.flush()
+
+
+def build_serving(
+    settings: Settings | None = None,
+    *,
+    names_: ServingNames | None = None,
+    dynamodb: Any = None,
+    s3: Any = None,
+    metric_sinks: list[Sink] | None = None,
+    metrics_in_background: bool = True,
+    load_now: bool = True,
+) -> Serving:
+    """The app against the record and buckets ``settings`` name.
+
+    ``metrics_in_background``: flush EMF once a second from the background thread
+    (servers); Lambda passes False and flushes after each invocation.
+    """
+    settings = settings or load_settings()
+    resolved = names_ or names_from_settings(settings)
+    serving = settings.serving
+    s3 = s3 or client("s3")
+    metrics = ServingMetrics(sinks=metric_sinks)
+
+    def on_failure(failure: LoadFailure) -> None:
+        logger.error(
+            "could not load the live model; still serving the previous one",
+            extra={"version": failure.version, "model_data_url": failure.model_data_url, "error": failure.error},
+        )
+        metrics.count(names.MODEL_LOAD_FAILURES, failure.version)
+        metrics.flush()  # an alarm should not wait for the next request
+
+    def on_loaded(new: LiveModel, old: LiveModel | None) -> None:
+        logger.info(
+            "live model loaded",
+            extra={"version": new.version, "revision": new.deployment.revision, "replaced": old.version if old else None,
+                   "load_seconds": round(new.load_seconds, 3)},
+        )
+
+    holder = ModelHolder(
+        DeploymentRecord(dynamodb or client("dynamodb"), resolved.deployment_table),
+        S3BundleLoader(s3),
+        ttl_seconds=serving.record_ttl_seconds,
+        max_instances=serving.max_instances,
+        on_load_failure=on_failure,
+        on_loaded=on_loaded,
+    )
+    capture = None
+    if serving.capture_sample_rate > 0:
+        capture = CaptureWriter(s3, resolved.capture_bucket, resolved.capture_prefix, serving.capture_sample_rate)
+    runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances)
+    flusher = BackgroundFlusher(METRICS_FLUSH_SECONDS, wake=capture.wake if capture else None)
+    if capture is not None:
+        flusher.add(capture.due, capture.flush)
+    if metrics_in_background:
+        flusher.add(lambda: metrics.pending, metrics.flush)
+    flusher.start()
+    if load_now:
+        holder.refresh()
+    return Serving(app=create_app(runtime), runtime=runtime, flusher=flusher)

@@ -1,0 +1,176 @@
+"""Request validation: JSON instances to an object row array in schema order, without pandas.
+
+:class:`RowEncoder` is compiled once per live bundle from its feature schema and checks
+every instance: missing and unknown features, wrong types, non-finite numbers, nulls
+where training saw none, categories outside a closed set. It collects *every* problem
+as ``(instance index, field, reason)`` before refusing, so a caller fixes a batch in one
+round trip. The rows it builds are exactly what :func:`lightship.training.features.frame_to_rows`
+builds for training and batch scoring (floats, strings, NaN for missing), so serving
+cannot skew from training. Used by :mod:`lightship.serving.app`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lightship.bundle.schema import FeatureSchema
+
+MAX_REPORTED_ERRORS = 100  # enough to fix a batch; a 10,000-line error body helps no one
+
+
+@dataclass(frozen=True)
+class FieldError:
+    index: int | None  # instance index; None for the request as a whole
+    field: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+class InvalidRequest(Exception):
+    """The request cannot be scored; ``status`` is 422 (bad content) or 413 (too large)."""
+
+    def __init__(self, errors: list[FieldError], status: int = 422) -> None:
+        super().__init__("; ".join(f"{e.index}/{e.field}: {e.reason}" for e in errors[:5]))
+        self.errors = errors
+        self.status = status
+
+
+@dataclass(frozen=True)
+class _Column:
+    index: int
+    name: str
+    numeric: bool
+    nullable: bool
+    closed: frozenset[str] | None  # allowed categories when unseen ones are errors
+
+
+class RowEncoder:
+    """Turns ``[{feature: value}, ...]`` into an ``(n, features)`` object array, or raises :class:`InvalidRequest`."""
+
+    def __init__(self, schema: FeatureSchema, max_instances: int) -> None:
+        self.schema = schema
+        self.max_instances = max_instances
+        self.columns = tuple(
+            _Column(
+                index=i,
+                name=f.name,
+                numeric=f.kind == "numeric",
+                nullable=f.nullable,
+                closed=frozenset(f.categories) if (f.kind == "categorical" and f.closed_categories) else None,
+            )
+            for i, f in enumerate(schema.features)
+        )
+        self.names = frozenset(c.name for c in self.columns)
+
+    def encode(self, payload: Any) -> np.ndarray:
+        instances = self._instances(payload)
+        rows = np.empty((len(instances), len(self.columns)), dtype=object)
+        errors: list[FieldError] = []
+        columns = self.columns
+        names = self.names
+        for i, instance in enumerate(instances):
+            if type(instance) is not dict:
+                errors.append(FieldError(i, "", f"an instance must be an object of feature values, got {_json_type(instance)}"))
+                continue
+            if len(instance) != len(columns) or not names.issuperset(instance):
+                for name in instance:
+                    if name not in names:
+                        errors.append(FieldError(i, str(name), "unknown feature: the model was not trained on it"))
+            for column in columns:
+                try:
+                    value = instance[column.name]
+                except KeyError:
+                    errors.append(FieldError(i, column.name, "missing: every feature is required (send null for a missing value)"))
+                    continue
+                encoded = _encode(column, value)
+                if type(encoded) is _Reason:
+                    errors.append(FieldError(i, column.name, encoded.text))
+                else:
+                    rows[i, column.index] = encoded
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+        if errors:
+            raise InvalidRequest(errors[:MAX_REPORTED_ERRORS])
+        return rows
+
+    def _instances(self, payload: Any) -> list[Any]:
+        if type(payload) is not dict:
+            raise InvalidRequest([FieldError(None, "body", f'expected an object {{"instances": [...]}}, got {_json_type(payload)}')])
+        extra = [key for key in payload if key != "instances"]
+        if extra:
+            raise InvalidRequest([FieldError(None, key, 'unknown field: the body holds only "instances"') for key in extra])
+        instances = payload.get("instances")
+        if type(instances) is not list:
+            why = "missing" if "instances" not in payload else f"must be a list of objects, got {_json_type(instances)}"
+            raise InvalidRequest([FieldError(None, "instances", why)])
+        if not instances:
+            raise InvalidRequest([FieldError(None, "instances", "empty: send at least one instance")])
+        if len(instances) > self.max_instances:
+            raise InvalidRequest(
+                [FieldError(None, "instances", f"{len(instances)} instances; at most {self.max_instances} per request")],
+                status=413,
+            )
+        return instances
+
+
+class _Reason:
+    """A validation failure, told apart from a (string) category value."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _encode(column: _Column, value: Any) -> Any:
+    kind = type(value)
+    if value is None:
+        if column.nullable:
+            return np.nan
+        return _Reason("null, but training saw no missing values for this feature")
+    if column.numeric:
+        # bool is an int subclass in Python; true/false for a number is a client bug, not 1/0.
+        if kind is float:
+            if math.isfinite(value):
+                return value
+            return _Reason(f"not a finite number ({value})")
+        if kind is int:
+            try:
+                return float(value)
+            except OverflowError:
+                return _Reason("number too large for a float")
+        return _Reason(f"expected a number, got {_json_type(value)}")
+    if kind is str:
+        if column.closed is not None and value not in column.closed:
+            allowed = ", ".join(sorted(column.closed))
+            return _Reason(f"unknown category {value!r}; allowed: {allowed}")
+        return value
+    if kind is bool:
+        # Training stores a bool column's categories as "True"/"False" (pandas astype(str)).
+        text = str(value)
+        if column.closed is not None and text not in column.closed:
+            return _Reason(f"unknown category {text!r}; allowed: {', '.join(sorted(column.closed))}")
+        return text
+    return _Reason(f"expected a category (string), got {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,94 @@
+"""Deploy and status against the emulator: the registry decides what may go live, the record keeps the history."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from lightship.clients import client
+from lightship.cli.main import main
+from lightship.deployment.deploy import DeploymentRefused, deploy
+from lightship.deployment.record import DeploymentRecord
+from lightship.deployment.status import deployment_status
+from lightship.local.emulator import LocalEmulator
+from lightship.registry.model_registry import ModelRegistry
+from lightship.settings import Settings
+from tests.support.models import register_trained
+
+
+def _parts(settings: Settings, emulator: LocalEmulator) -> tuple[ModelRegistry, DeploymentRecord]:
+    resources = emulator.resources
+    assert resources is not None
+    registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
+    return registry, DeploymentRecord(client("dynamodb"), resources.deployment_table)
+
+
+def test_deploy_writes_who_when_why_and_the_package(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    registry, record = _parts(settings, emulator)
+
+    outcome = deploy(registry, record, v1.version, reason="first release", by="alice")
+
+    live = record.live()
+    assert outcome.changed and live == outcome.deployment
+    assert (live.version, live.revision, live.action, live.reason, live.by) == (v1.version, 1, "deploy", "first release", "alice")
+    assert live.package_arn == v1.arn and live.model_data_url == v1.model_data_url
+    assert live.previous_version is None and live.at
+    assert live.details_dict["lineage"]["training_job"]["name"] == "job-1"
+
+
+def test_deploy_refuses_a_version_that_is_not_approved(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    assert emulator.resources is not None
+    pending = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-p", approve=False)
+    registry, record = _parts(settings, emulator)
+
+    assert pending.status != "Approved"
+    with pytest.raises(DeploymentRefused, match=rf"version {pending.version} is {pending.status}.*only Approved"):
+        deploy(registry, record, pending.version, reason="try", by="bob")
+    assert record.live() is None and record.history() == []
+
+
+def test_deploying_the_live_version_again_changes_nothing(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    registry, record = _parts(settings, emulator)
+    deploy(registry, record, v1.version, reason="first", by="alice")
+
+    again = deploy(registry, record, v1.version, reason="again", by="alice")
+
+    assert not again.changed and again.deployment.revision == 1
+    assert len(record.history()) == 1
+
+
+def test_status_shows_live_previous_and_history_newest_first(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    v2 = register_trained(settings, emulator.resources, customers_frame, "churned", params={"C": 0.5}, name="job-2", approve=True)
+    registry, record = _parts(settings, emulator)
+    deploy(registry, record, v1.version, reason="first", by="alice")
+    deploy(registry, record, v2.version, reason="better auc", by="bob")
+
+    status = deployment_status(record)
+
+    assert status.live is not None and status.live.version == v2.version
+    assert status.live.previous_version == v1.version
+    assert status.previous is not None and status.previous.version == v1.version
+    assert [(e.revision, e.version, e.reason) for e in status.history] == [(2, v2.version, "better auc"), (1, v1.version, "first")]
+
+
+def test_cli_deploy_and_status(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    pending = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-2", approve=False)
+
+    assert main(["deploy", str(v1.version), "--reason", "launch"]) == 0
+    assert main(["deploy", str(pending.version)]) == 1
+    assert "only Approved versions can be deployed" in capsys.readouterr().err
+    assert main(["status", "--json"]) == 0
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["live"]["version"] == v1.version and printed["live"]["reason"] == "launch"
+    assert [h["version"] for h in printed["history"]] == [v1.version]
