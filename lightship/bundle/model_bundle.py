@@ -30,6 +30,7 @@ import joblib
 import numpy as np
 import sklearn
 
+from lightship.archive import targz_directory
 from lightship.bundle.profile import BaselineProfile
 from lightship.bundle.schema import FeatureSchema
 from lightship.errors import BundleError
@@ -128,11 +129,7 @@ def check_compatible(manifest: dict[str, Any], where: str) -> None:
 
 def pack_bundle(directory: Path) -> bytes:
     """``model.tar.gz`` bytes of a bundle directory, as SageMaker packs ``SM_MODEL_DIR``."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for item in sorted(directory.iterdir()):
-            tar.add(item, arcname=item.name)
-    return buffer.getvalue()
+    return targz_directory(directory)
 
 
 def _load_dir(directory: Path) -> ModelBundle:

@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lightship.archive import targz_directory
 from lightship.s3uri import S3Uri
 
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-compute")
@@ -103,8 +104,8 @@ def _run(job: Any, where: dict[str, Any]) -> None:
                 return
             job.secondary_status = "Uploading"
             output = S3Uri.parse(job.output_data_config["S3OutputPath"]).join(job.training_job_name, "output")
-            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/model.tar.gz", Body=_targz(model_dir))
-            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/output.tar.gz", Body=_targz(data_dir))
+            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/model.tar.gz", Body=targz_directory(model_dir))
+            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/output.tar.gz", Body=targz_directory(data_dir))
             job.model_artifacts = {"S3ModelArtifacts": f"s3://{output.bucket}/{output.key}/model.tar.gz"}
             job.training_time_in_seconds = int(time.time() - started)
             job.training_end_time = _now()
@@ -172,14 +173,6 @@ def _publish_logs(where: dict[str, Any], job_name: str, text: str) -> None:
     events = [{"timestamp": now, "message": line} for line in text.splitlines()[-5000:] if line.strip()]
     if events:
         logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
-
-
-def _targz(directory: Path) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for item in sorted(directory.iterdir()):
-            tar.add(item, arcname=item.name)
-    return buffer.getvalue()
 
 
 def _fail(job: Any, reason: str, status: str = "Failed") -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sklearn import metrics
 
@@ -29,12 +27,3 @@ def evaluate(task: Task, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarr
     elif len(present) == len(classes):
         out["roc_auc"] = float(metrics.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes))
     return out
-
-
-def primary_metric(task: Task, gate: Any) -> str:
-    """The metric the gate judges on, from the gate settings."""
-    return str(gate.classification_metric if task == "classification" else gate.regression_metric)
-
-
-def summary(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}

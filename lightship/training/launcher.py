@@ -29,7 +29,7 @@ from lightship.versions import SKLEARN_VERSION
 ENTRY_POINT = "train.py"
 TERMINAL = {"Completed", "Failed", "Stopped"}
 # The packages the training script imports from this repository; nothing else is shipped.
-SHIPPED_PACKAGES = ("lightship/__init__.py", "lightship/errors.py", "lightship/bundle", "lightship/training")
+SHIPPED_PACKAGES = ("lightship/__init__.py", "lightship/errors.py", "lightship/archive.py", "lightship/bundle", "lightship/training")
 
 
 @dataclass(frozen=True)
