@@ -1,0 +1,132 @@
+"""The payloads that pass between the batch state machine's steps (pydantic at the edge).
+
+Each handler validates its event with one of these models and returns one, dumped
+to JSON. They stay small: a chunk's sketch travels through S3 (:mod:`batch.layout`),
+never through the state, which Step Functions caps at 256 KB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RunRequest(BaseModel):
+    """What starts a run: ``lightship batch run`` or the EventBridge schedule (``time`` only)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    date: dt.date | None = None
+    input: str | None = Field(default=None, description="s3:// prefix holding the day's files (default from config)")
+    output: str | None = Field(default=None, description="s3:// prefix the date partition goes under")
+    time: dt.datetime | None = Field(default=None, description="the schedule's fire time (EventBridge)")
+
+    @field_validator("input", "output")
+    @classmethod
+    def _s3(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("s3://"):
+            raise ValueError(f"{value}: must be an s3:// address")
+        return value
+
+
+class ModelRef(BaseModel):
+    version: int
+    package_arn: str
+    model_data_url: str
+
+
+class RunContext(BaseModel):
+    """Everything a step needs to know about the run; resolve makes it, the others read it."""
+
+    run_id: str
+    date: str
+    input_uri: str
+    output_uri: str
+    rejects_uri: str
+    report_uri: str
+    model: ModelRef
+    started_at: str
+
+
+class ResolveEvent(BaseModel):
+    request: RunRequest = Field(default_factory=RunRequest)
+    run_id: str
+
+
+class ResolveResult(BaseModel):
+    run: RunContext
+
+
+class InputObject(BaseModel):
+    uri: str
+    size: int
+    format: Literal["csv", "parquet"] | None = None
+    rows: int | None = None
+    status: Literal["planned", "quarantined"] = "planned"
+    reason: str | None = None
+    quarantine_uri: str | None = None
+    # Rows of a quarantined file that could be counted: they count as rejected, never as lost.
+    rejected_rows: int = 0
+
+
+class Chunk(BaseModel):
+    chunk_id: str
+    uri: str
+    format: Literal["csv", "parquet"]
+    start: int = Field(description="first row group (parquet) or data row (csv)")
+    stop: int = Field(description="row group / data row after the last one")
+    first_row: int = Field(description="index in the file of the chunk's first data row")
+    rows: int
+
+
+class PlanEvent(BaseModel):
+    run: RunContext
+
+
+class PlanResult(BaseModel):
+    chunk_count: int
+    rows_planned: int
+    plan_uri: str
+    plan_key: str
+    mode: Literal["inline", "distributed"]
+    seconds: float = 0.0
+    # Empty when the plan is large: the Distributed Map reads the items from plan_uri instead.
+    chunks: list[Chunk] = Field(default_factory=list)
+
+
+class ChunkEvent(BaseModel):
+    run: RunContext
+    chunk: Chunk
+
+
+class ChunkResult(BaseModel):
+    chunk_id: str
+    rows_in: int
+    rows_scored: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    output_uri: str | None = None
+    rejects_uri: str | None = None
+    result_uri: str
+    seconds: float
+
+
+class FinalizeEvent(BaseModel):
+    run: RunContext
+    plan: PlanResult
+
+
+class FinalizeResult(BaseModel):
+    status: Literal["complete", "empty"]
+    alert: bool
+    subject: str
+    message: str
+    manifest_uri: str
+    report_uri: str | None = None
+    html_uri: str | None = None
+    rows_in: int
+    rows_scored: int
+    rows_rejected: int
+    drifted: list[str] = Field(default_factory=list)

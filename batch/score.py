@@ -1,0 +1,109 @@
+"""Scoring one chunk: read its rows, split valid rows from rejects, score, write, sketch.
+
+Outputs go to deterministic keys (:mod:`batch.layout`), so a retried or rerun chunk
+overwrites its own part instead of adding one. Scored rows keep every input column and
+gain ``prediction`` (and ``probability_<class>`` for classifiers), ``model_version`` and
+``run_id``; rejected rows keep their input values (as text) with ``reject_reason``,
+``source_uri`` and ``source_row``. The chunk's result and drift sketch are written to
+S3 for finalize, and the small result is returned to the state machine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import awswrangler as wr
+import numpy as np
+import pandas as pd
+
+from batch import layout
+from batch.events import Chunk, ChunkResult, RunContext
+from batch.model import load_model
+from batch.read import read_rows
+from batch.s3io import put_json
+from batch.sketch import Counts, DriftSketch, count_values, prediction_values
+from batch.validate import validate
+from lightship.bundle.model_bundle import ModelBundle
+from lightship.training.features import frame_to_rows
+
+
+@dataclass
+class Scored:
+    scored: pd.DataFrame
+    rejects: pd.DataFrame
+    rejected_by_reason: dict[str, int]
+    sketch: DriftSketch
+
+
+def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
+    started = time.perf_counter()
+    bundle = load_model(run.model.model_data_url)
+    frame = read_rows(chunk.uri, chunk.format, chunk.first_row, chunk.rows)
+    result = score_frame(frame, bundle, run.model.version, run.run_id, chunk.uri, chunk.first_row)
+    output_uri = rejects_uri = None
+    if len(result.scored):
+        output_uri = layout.output_part(run.output_uri, chunk.chunk_id)
+        wr.s3.to_parquet(result.scored, path=output_uri, index=False)
+    if len(result.rejects):
+        rejects_uri = layout.rejects_part(run.rejects_uri, chunk.chunk_id)
+        wr.s3.to_parquet(result.rejects, path=rejects_uri, index=False)
+    outcome = ChunkResult(
+        chunk_id=chunk.chunk_id,
+        rows_in=len(frame),
+        rows_scored=len(result.scored),
+        rows_rejected=len(result.rejects),
+        rejected_by_reason=result.rejected_by_reason,
+        output_uri=output_uri,
+        rejects_uri=rejects_uri,
+        result_uri=layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id),
+        seconds=round(time.perf_counter() - started, 4),
+    )
+    put_json(outcome.result_uri, {"result": outcome.model_dump(), "sketch": result.sketch.to_dict()})
+    return outcome
+
+
+def score_frame(
+    frame: pd.DataFrame, bundle: ModelBundle, model_version: int, run_id: str, source_uri: str = "", first_row: int = 0
+) -> Scored:
+    """Validate, score and sketch ``frame`` in memory (no I/O): the heart of a chunk."""
+    schema = bundle.schema
+    check = validate(frame, schema)
+    good = frame.loc[check.valid].reset_index(drop=True)
+    for feature in schema.features:
+        if feature.kind == "categorical" and good[feature.name].dtype == object:
+            blank = good[feature.name].astype(str).str.strip() == ""
+            if blank.any():
+                good[feature.name] = good[feature.name].mask(blank)
+    rows = frame_to_rows(good, schema)
+    scored = good.copy()
+    sketch = DriftSketch(rows=len(good), features={}, prediction=None)
+    for i, feature in enumerate(schema.features):
+        column = rows[:, i]
+        if feature.kind == "numeric":
+            column = column.astype(float)
+            scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
+        if feature.name in bundle.profile.features:
+            sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
+    if len(good):
+        predictions, probabilities = bundle.predict_rows(rows)
+        scored["prediction"] = predictions
+        if probabilities is not None:
+            for j, cls in enumerate(bundle.pipeline.classes_):
+                scored[f"probability_{cls}"] = probabilities[:, j]
+        sketch.prediction = count_values(bundle.profile.prediction, prediction_values(schema.task, predictions, probabilities))
+    else:
+        sketch.prediction = Counts([0] * _bins(bundle.profile.prediction))
+    scored["model_version"] = np.int32(model_version)
+    scored["run_id"] = run_id
+    rejects = frame.loc[~check.valid].astype("string").reset_index(drop=True) if check.rejected else pd.DataFrame()
+    if check.rejected:
+        rejects["reject_reason"] = check.reasons[~check.valid].astype(str)
+        rejects["source_uri"] = source_uri
+        rejects["source_row"] = (np.flatnonzero(~check.valid) + first_row).astype(np.int64)
+    return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch)
+
+
+def _bins(profile: Any) -> int:
+    return len(profile.edges) + 1 if hasattr(profile, "edges") else len(profile.categories) + 1
