@@ -15,6 +15,7 @@ the account is the function's own. The local emulator routes invocations here to
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -30,6 +31,8 @@ from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
 from lightship.rollback.rollback import Rollbacker
 from lightship.settings import cached_settings
 
+# An alarm that changes nothing emits no metric; that is expected, not worth a warning per call.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 logger = Logger(service=SERVICE_ROLLBACK)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE_ROLLBACK)
 

@@ -14,7 +14,8 @@ import os
 import urllib.request
 from typing import Any
 
-from lightship.local import lambda_router, training_compute
+from lightship.local import lambda_router, sns_lambda, training_compute
+from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
 from lightship.settings import Settings
@@ -31,6 +32,7 @@ class LocalEmulator:
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
+        self.alarm_watcher: AlarmWatcher | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -63,8 +65,14 @@ class LocalEmulator:
         self._post("/moto-api/config", MOTO_CONFIG)
         training_compute.install(self.endpoint_url, self.settings.region)
         lambda_router.install()
+        sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
+        # moto triggers no alarm actions: deliver each alarm state change as CloudWatch would.
+        from lightship.clients import client
+
+        self.alarm_watcher = AlarmWatcher(client("cloudwatch"), client("sns"), TEST_ACCOUNT, self.settings.region)
+        self.alarm_watcher.start()
         return self.resources
 
     def reset(self) -> None:
@@ -72,9 +80,14 @@ class LocalEmulator:
         self._post("/moto-api/reset", {})
         self._post("/moto-api/config", MOTO_CONFIG)
         assert self.resources is not None
+        if self.alarm_watcher is not None:
+            self.alarm_watcher.forget()
         provision(self.settings, self.resources)
 
     def stop(self) -> None:
+        if self.alarm_watcher is not None:
+            self.alarm_watcher.stop()
+            self.alarm_watcher = None
         if self._server is not None:
             self._server.stop()
             self._server = None

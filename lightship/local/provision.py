@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lightship.clients import client
+from lightship.local.alarms import provision_alarms
 from lightship.resources import Resources
 from lightship.settings import Settings
 
@@ -32,6 +33,7 @@ def provision(settings: Settings, resources: Resources) -> None:
     _model_package_group(client("sagemaker"), resources.model_package_group)
     _deployment_table(client("dynamodb"), resources.deployment_table)
     _sagemaker_role(client("iam"), resources.sagemaker_role_arn.rsplit("/", 1)[-1])
+    provision_alarms(settings, resources)  # topics, rollback function, alarms (monitoring/alerts stacks)
     for step in EXTRA_STEPS:
         step(settings, resources)
 

@@ -1,0 +1,1 @@
+"""What the project watches: alarm definitions shared by the monitoring stack and the local emulator."""

@@ -1,0 +1,156 @@
+"""The alarms, defined once: the monitoring stack builds them in CDK, the emulator with boto3.
+
+Serving alarms watch the function-wide series: the serving code emits every metric
+under two dimension sets, ``{service, ModelVersion}`` for the dashboard and
+``{service}`` for these alarms (an alarm cannot sum across versions). Which version an
+alarm is about is the one the deployment record had live when it fired
+(:mod:`lightship.rollback.decision`).
+
+``rolls_back`` separates "the live version is broken" (error rate, p99 latency,
+function errors, model failures: routed to the rollback topic and the alerts topic)
+from "someone should look" (throttles, which more capacity fixes and an older model
+would not; drift from batch runs; a rollback that could not happen: alerts only).
+Thresholds, period and datapoints come from ``settings.alarms`` (``cdk.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from lightship import observability as names
+from lightship.settings import Settings
+
+LAMBDA_NAMESPACE = "AWS/Lambda"
+Comparison = Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold"]
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    id: str
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str  # Sum | Maximum | p99 ...
+
+    @property
+    def dimension_map(self) -> dict[str, str]:
+        return dict(self.dimensions)
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    key: str  # construct id in the stack
+    name: str
+    description: str
+    metrics: tuple[MetricRef, ...]
+    expression: str | None  # metric math over the metrics' ids; None: the single metric itself
+    threshold: float
+    comparison: Comparison
+    period_seconds: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    rolls_back: bool
+
+
+def serving_dimensions() -> tuple[tuple[str, str], ...]:
+    return (("service", names.SERVICE_SERVING),)
+
+
+def alarm_specs(settings: Settings) -> list[AlarmSpec]:
+    a = settings.alarms
+    p = settings.project
+    serving = serving_dimensions()
+    function = (("FunctionName", settings.serving_function_name),)
+    window = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
+    return [
+        AlarmSpec(
+            key="ErrorRateAlarm",
+            name=f"{p}-serving-error-rate",
+            description=f"Share of serving requests answered 5xx above {a.error_rate_threshold:g}: the live version is failing. Rolls back.",
+            metrics=(
+                MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, serving, "Sum"),
+                MetricRef("requests", names.NAMESPACE, names.REQUESTS, serving, "Sum"),
+            ),
+            expression="IF(requests > 0, errors / requests, 0)",
+            threshold=a.error_rate_threshold,
+            comparison="GreaterThanThreshold",
+            rolls_back=True,
+            **window,
+        ),
+        AlarmSpec(
+            key="LatencyP99Alarm",
+            name=f"{p}-serving-p99-latency",
+            description=f"p99 serving latency above {a.p99_latency_ms:g} ms: the live version is too slow. Rolls back.",
+            metrics=(MetricRef("latency", names.NAMESPACE, names.LATENCY_MS, serving, "p99"),),
+            expression=None,
+            threshold=a.p99_latency_ms,
+            comparison="GreaterThanThreshold",
+            rolls_back=True,
+            **window,
+        ),
+        AlarmSpec(
+            key="FunctionErrorsAlarm",
+            name=f"{p}-serving-function-errors",
+            description="Invocation errors of the serving function (crashes, timeouts): the live version is broken. Rolls back.",
+            metrics=(MetricRef("errors", LAMBDA_NAMESPACE, "Errors", function, "Sum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=True,
+            **window,
+        ),
+        AlarmSpec(
+            key="ModelFailuresAlarm",
+            name=f"{p}-serving-model-failures",
+            description=(
+                f"The live model failed to predict or to load at least {a.model_failure_threshold:g} times a period. Rolls back."
+            ),
+            metrics=(
+                MetricRef("predict", names.NAMESPACE, names.PREDICTION_FAILURES, serving, "Sum"),
+                MetricRef("load", names.NAMESPACE, names.MODEL_LOAD_FAILURES, serving, "Sum"),
+            ),
+            expression="FILL(predict, 0) + FILL(load, 0)",
+            threshold=a.model_failure_threshold,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=True,
+            **window,
+        ),
+        AlarmSpec(
+            key="ThrottlesAlarm",
+            name=f"{p}-serving-throttles",
+            description="The serving function is throttled: raise concurrency or API limits. Notifies; does not roll back.",
+            metrics=(MetricRef("throttles", LAMBDA_NAMESPACE, "Throttles", function, "Sum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=False,
+            **window,
+        ),
+        AlarmSpec(
+            key="DriftAlarm",
+            name=f"{p}-batch-drift",
+            description="A batch run found features drifted past their thresholds. Notifies; does not roll back.",
+            metrics=(MetricRef("drifted", names.NAMESPACE, names.DRIFTED_FEATURES, (("service", names.SERVICE_BATCH),), "Maximum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=False,
+            period_seconds=3600,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        ),
+        AlarmSpec(
+            key="RollbackImpossibleAlarm",
+            name=f"{p}-rollback-impossible",
+            description="An alarm wanted a rollback but none was safe (no older Approved version, or already rolled back). A person must act.",
+            metrics=(MetricRef("impossible", names.NAMESPACE, names.ROLLBACK_IMPOSSIBLE, (("service", names.SERVICE_ROLLBACK),), "Sum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=False,
+            period_seconds=60,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+        ),
+    ]

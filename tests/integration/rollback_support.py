@@ -1,0 +1,111 @@
+"""Shared set-up for the rollback tests on the emulator: versions, deploys, alarm events, the alerts inbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from lightship.clients import client
+from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.local.alarm_delivery import cloudwatch_time
+from lightship.registry.model_registry import ModelRegistry, ModelVersion
+from lightship.resources import Resources
+from lightship.settings import Settings
+
+
+def registry(settings: Settings, resources: Resources) -> ModelRegistry:
+    return ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
+
+
+def record(resources: Resources) -> DeploymentRecord:
+    return DeploymentRecord(client("dynamodb"), resources.deployment_table)
+
+
+def put_live(resources: Resources, version: ModelVersion, at: datetime) -> Deployment:
+    """Write a deploy of ``version`` to the record, as ``lightship deploy`` does, at time ``at``."""
+    rec = record(resources)
+    live = rec.live()
+    new = Deployment(
+        version=version.version,
+        package_arn=version.arn,
+        model_data_url=version.model_data_url,
+        revision=(live.revision + 1) if live else 1,
+        action="deploy",
+        reason="test deploy",
+        by="tests",
+        at=at.isoformat(timespec="seconds"),
+        previous_version=live.version if live else None,
+    )
+    return rec.write(new, live.revision if live else None)
+
+
+def ago(minutes: float) -> datetime:
+    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+
+
+def sns_alarm_event(settings: Settings, resources: Resources, alarm: str, changed_at: datetime, state: str = "ALARM") -> dict[str, Any]:
+    """What SNS hands the rollback function when ``alarm`` changes state (as in tests/events/alarm_sns.json)."""
+    topic = f"arn:aws:sns:{resources.region}:{resources.account}:{settings.rollback_topic_name}"
+    message = {
+        "AlarmName": alarm,
+        "AlarmArn": f"arn:aws:cloudwatch:{resources.region}:{resources.account}:alarm:{alarm}",
+        "NewStateValue": state,
+        "OldStateValue": "OK",
+        "NewStateReason": "Threshold Crossed: 2 out of the last 3 datapoints were greater than the threshold (0.05)",
+        "StateChangeTime": cloudwatch_time(changed_at),
+        "AlarmActions": [topic],
+        "Trigger": {},
+    }
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic}:0000",
+                "Sns": {"Type": "Notification", "MessageId": "m-1", "TopicArn": topic, "Subject": f"{state}: {alarm}", "Message": json.dumps(message),
+                        "Timestamp": "2026-01-01T00:00:00.000Z", "MessageAttributes": {}},
+            }
+        ]
+    }
+
+
+def invoke_rollback(settings: Settings, event: Any) -> dict[str, Any]:
+    """Invoke the rollback function on the emulator (routed to the real handler)."""
+    response = client("lambda").invoke(FunctionName=settings.rollback_function_name, Payload=json.dumps(event).encode())
+    assert "FunctionError" not in response, response["Payload"].read()
+    return dict(json.loads(response["Payload"].read()))
+
+
+class AlertsInbox:
+    """An SQS queue subscribed to the alerts topic: what people subscribed to alerts would receive."""
+
+    def __init__(self, settings: Settings, resources: Resources) -> None:
+        self.sqs = client("sqs")
+        self.queue_url = self.sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        topic = f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}"
+        client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """SNS envelopes received so far (Subject, Message ...)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not batch:
+                return out
+            for message in batch:
+                out.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -1,0 +1,97 @@
+"""Alarm actions on the emulator: a state change set with set_alarm_state reaches the real rollback handler
+through the alarm's SNS action and the topic's Lambda subscription, as in AWS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lightship.clients import client
+from lightship.local.emulator import LocalEmulator
+from lightship.monitoring.alarms import alarm_specs
+from lightship.settings import Settings
+from tests.integration.rollback_support import AlertsInbox, ago, put_live, record, registry, wait_for
+from tests.support.models import register_trained
+
+
+@pytest.fixture
+def v2_live(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", params={"C": 0.01}, name="job-1", approve=True)
+    v2 = register_trained(settings, emulator.resources, customers_frame, "churned", params={"C": 1.0}, name="job-2", approve=True)
+    put_live(emulator.resources, v1, ago(30))
+    put_live(emulator.resources, v2, ago(10))
+
+
+def test_emulator_provisions_every_alarm_with_the_stacks_routes(emulator: LocalEmulator, settings: Settings) -> None:
+    alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
+    specs = alarm_specs(settings)
+    assert set(alarms) == {s.name for s in specs}
+    for spec in specs:
+        actions = alarms[spec.name]["AlarmActions"]
+        assert any(a.endswith(f":{settings.rollback_topic_name}") for a in actions) is spec.rolls_back, spec.name
+        assert any(a.endswith(f":{settings.alerts_topic_name}") for a in actions), spec.name
+    topic = next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{settings.rollback_topic_name}"))
+    [subscription] = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert subscription["Protocol"] == "lambda" and subscription["Endpoint"].endswith(f":function:{settings.rollback_function_name}")
+
+
+def test_set_alarm_state_rolls_back_through_the_alarm_action_and_the_rollback_function(
+    emulator: LocalEmulator, settings: Settings, v2_live: None
+) -> None:
+    resources = emulator.resources
+    assert resources is not None
+    inbox = AlertsInbox(settings, resources)
+    name = f"{settings.project}-serving-error-rate"
+
+    client("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 5xx rate 0.31 > 0.05")
+
+    # No explicit delivery: the emulator's watcher notices the change, as CloudWatch would act on it.
+    live = wait_for(lambda: (lambda d: d if d and d.version == 1 else None)(record(resources).live()), what="the rollback to version 1")
+    assert live.action == "rollback" and "Threshold Crossed: 5xx rate 0.31 > 0.05" in live.reason
+    alarm = live.details_dict["alarm"]
+    assert alarm["name"] == name and alarm["route"] == "sns"
+    assert registry(settings, resources).version(2).status == "Rejected"
+    messages = wait_for(lambda: inbox.messages() or None, what="alerts")
+    messages += inbox.messages()
+    subjects = sorted(m["Subject"] for m in messages)
+    assert any(s.startswith(f'ALARM: "{name}"') for s in subjects), subjects  # the alarm itself, to people
+    assert any("rolled back to version 1" in s for s in subjects), subjects  # what the handler did
+    notification = json.loads(next(m["Message"] for m in messages if m["Subject"].startswith("ALARM")))
+    # moto creates alarms in OK (AWS: INSUFFICIENT_DATA); the watcher reports the state moto held.
+    assert notification["NewStateValue"] == "ALARM" and notification["OldStateValue"] == "OK"
+
+
+def test_the_same_state_set_twice_is_delivered_once_and_ok_goes_to_alerts_only(emulator: LocalEmulator, settings: Settings, v2_live: None) -> None:
+    assert emulator.alarm_watcher is not None and emulator.resources is not None
+    cloudwatch = client("cloudwatch")
+    name = f"{settings.project}-serving-p99-latency"
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="p99 2400 ms")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="p99 2500 ms")
+    first = emulator.alarm_watcher.deliver_pending()
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="p99 back to 80 ms")
+    second = emulator.alarm_watcher.deliver_pending()
+
+    delivered = [d for d in emulator.alarm_watcher.deliveries if d.alarm == name]
+    assert [(d.new_state, d.topic_arn.rsplit(":", 1)[-1]) for d in delivered] == [
+        ("ALARM", settings.rollback_topic_name),
+        ("ALARM", settings.alerts_topic_name),
+        ("OK", settings.alerts_topic_name),
+    ], (first, second)
+    history = record(emulator.resources).history()
+    assert [h.action for h in history] == ["rollback", "deploy", "deploy"]
+
+
+def test_an_alarm_without_actions_enabled_delivers_nothing(emulator: LocalEmulator, settings: Settings) -> None:
+    assert emulator.alarm_watcher is not None
+    cloudwatch = client("cloudwatch")
+    name = f"{settings.project}-serving-error-rate"
+    cloudwatch.disable_alarm_actions(AlarmNames=[name])
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+    assert emulator.alarm_watcher.deliver_pending() == []
+    assert not any(d.alarm == name for d in emulator.alarm_watcher.deliveries)
+
+
