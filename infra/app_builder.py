@@ -16,6 +16,8 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra.stacks.alerts import AlertsStack
+from infra.stacks.batch import BatchStack
 from infra.stacks.registry import RegistryStack
 from infra.stacks.storage import StorageStack
 from lightship.settings import REPO_ROOT, Settings, load_settings
@@ -108,4 +110,18 @@ def build_app(
     )
     # Bucket names, not exports, cross the stack boundary: order the deploys explicitly.
     registry.add_stack_dependency(storage, "the training role's policy names the storage buckets")
-    return {"storage": storage, "registry": registry}
+    alerts = AlertsStack(app, f"{project}-alerts", settings=settings, env=env,
+                         description=f"{project}: alerts topic (drift, failed batch runs, alarms).")
+    batch = BatchStack(
+        app,
+        f"{project}-batch",
+        settings=settings,
+        data_bucket_name=storage.data_bucket_name,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: scheduled batch scoring and drift checks on Step Functions.",
+    )
+    for needed, why in ((storage, "reads and writes the storage buckets"), (registry, "reads the deployment record"),
+                        (alerts, "publishes to the alerts topic")):
+        batch.add_stack_dependency(needed, why)
+    return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch}
