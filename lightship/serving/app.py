@@ -132,7 +132,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
     openapi_cache: dict[int | None, dict[str, Any]] = {}
 
     def openapi() -> dict[str, Any]:
-        live = holder.live
+        live = holder.current()
         key = live.version if live else None
         if key not in openapi_cache:
             openapi_cache.clear()

@@ -1,0 +1,68 @@
+"""The Lambda entry point and the CLI against the emulator: the same app, reached the ways users reach it."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lightship.cli.main import main
+from lightship.local.emulator import LocalEmulator
+from lightship.serving.local_server import serve_in_thread
+from lightship.serving.runtime import build_serving
+from lightship.settings import Settings
+from tests.support.events import Context, http_api_v2, rest_api_v1
+from tests.support.models import register_trained
+
+GOOD = {"tenure_months": 12.0, "monthly_spend": 70.5, "support_calls": 1, "age": None, "plan": "basic", "region": "north"}
+
+
+def test_lambda_handler_loads_the_live_model_at_import_and_answers_both_payloads(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    assert main(["deploy", str(v1.version), "--reason", "lambda test"]) == 0
+    sys.modules.pop("lambdas.serving.handler", None)
+    handler_module = importlib.import_module("lambdas.serving.handler")
+    capsys.readouterr()
+
+    v2_response = handler_module.handler(http_api_v2("POST", "/v1/predict", {"instances": [GOOD]}, stage="prod"), Context("a"))
+    v1_response = handler_module.handler(rest_api_v1("POST", "/v1/predict", {"instances": [GOOD, GOOD]}), Context("b"))
+    bad = handler_module.handler(http_api_v2("POST", "/v1/predict", {"instances": [{**GOOD, "age": "x"}]}), Context("c"))
+
+    assert v2_response["statusCode"] == 200 and json.loads(v2_response["body"])["model_version"] == v1.version
+    assert v1_response["statusCode"] == 200 and len(json.loads(v1_response["body"])["predictions"]) == 2
+    assert bad["statusCode"] == 422
+    # Each invocation flushed its metrics to stdout (CloudWatch Logs in Lambda) as EMF.
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert [d["Requests"] for d in emf] == [[1.0], [1.0], [1.0]] and [d["Errors4xx"] for d in emf][-1] == [1.0]
+    handler_module.serving.close()
+
+
+def test_cli_predict_sends_a_csv_to_the_server_and_names_a_bad_row(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    assert main(["deploy", str(v1.version)]) == 0
+    good_csv = tmp_path / "good.csv"
+    customers_frame.head(5).to_csv(good_csv, index=False)  # with the label column: the CLI drops it
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text(json.dumps({"instances": [GOOD, {**GOOD, "plan": 3}]}))
+    serving = build_serving(settings, metric_sinks=[])
+
+    with serve_in_thread(serving.app) as url:
+        capsys.readouterr()
+        assert main(["predict", "--input", str(good_csv), "--url", url, "--json"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert main(["predict", "--input", str(bad_json), "--url", url]) == 1
+        error = capsys.readouterr().err
+    serving.close()
+
+    assert printed["model_version"] == v1.version and len(printed["predictions"]) == 5
+    assert "bad.json: the server refused the request (422" in error and "instance 1, plan" in error

@@ -1,0 +1,46 @@
+"""API Gateway events for Mangum tests, from the recorded ones in ``tests/events``: one request each, at any stage."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def http_api_v2(method: str, path: str, body: Any = None, stage: str = "$default") -> dict[str, Any]:
+    """An HTTP API (payload 2.0) event; a named stage prefixes the path as API Gateway does."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / "apigw_http_v2.json").read_text()))
+    full = path if stage == "$default" else f"/{stage}{path}"
+    event["rawPath"] = full
+    event["requestContext"]["http"].update(method=method, path=full)
+    event["requestContext"]["stage"] = stage
+    event["body"] = json.dumps(body) if body is not None else ""
+    return event
+
+
+def rest_api_v1(method: str, path: str, body: Any = None, stage: str = "prod") -> dict[str, Any]:
+    """A REST API (payload 1.0, proxy resource) event: ``path`` without the stage, ``requestContext.path`` with it."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / "apigw_rest_v1.json").read_text()))
+    event["path"] = path
+    event["httpMethod"] = method
+    event["pathParameters"] = {"proxy": path.lstrip("/")}
+    event["requestContext"].update(httpMethod=method, path=f"/{stage}{path}", stage=stage)
+    event["body"] = json.dumps(body) if body is not None else None
+    return event
+
+
+class Context:
+    """The parts of Lambda's context Mangum and the app read."""
+
+    function_name = "lightship-serving"
+    memory_limit_in_mb = 2048
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:lightship-serving"
+
+    def __init__(self, request_id: str = "11111111-2222-3333-4444-555555555555") -> None:
+        self.aws_request_id = request_id
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000

@@ -1,0 +1,83 @@
+"""EMF documents by model version; capture samples at its rate and writes JSON Lines off the request path."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from lightship import observability as names
+from lightship.serving.capture import CaptureWriter
+from lightship.serving.metrics import ServingMetrics
+
+
+class FakeS3:
+    def __init__(self, fail: bool = False) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.fail = fail
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:  # noqa: N803 - boto3's names
+        if self.fail:
+            raise ConnectionError("s3 unreachable")
+        self.objects[f"{Bucket}/{Key}"] = Body
+
+
+def test_each_version_gets_its_own_emf_document_and_error_rates_are_averages() -> None:
+    documents: list[dict[str, Any]] = []
+    metrics = ServingMetrics(sinks=[documents.append])
+    metrics.request(1, 200, 2.5, 1)
+    metrics.request(1, 422, 0.3, 0)
+    metrics.request(2, 500, 9.0, 0)
+    metrics.flush()
+
+    by_version = {d[names.DIMENSION_MODEL_VERSION]: d for d in documents}
+    assert set(by_version) == {"1", "2"}
+    assert by_version["1"][names.REQUESTS] == [1.0, 1.0] and by_version["1"][names.ERRORS_4XX] == [0.0, 1.0]
+    assert by_version["2"][names.ERRORS_5XX] == [1.0]
+    metrics.flush()
+    assert len(documents) == 2  # nothing pending, nothing written
+
+
+def test_a_busy_flush_splits_into_documents_of_at_most_99_values() -> None:
+    documents: list[dict[str, Any]] = []
+    metrics = ServingMetrics(sinks=[documents.append])
+    for _ in range(250):
+        metrics.request(3, 200, 1.0, 1)
+    metrics.flush()
+
+    assert [len(d[names.REQUESTS]) for d in documents] == [99, 99, 52]
+    assert all(json.dumps(d) for d in documents)
+
+
+def test_capture_samples_at_the_configured_rate() -> None:
+    writer = CaptureWriter(FakeS3(), "data", "capture", 0.1, rng=random.Random(1))
+    sampled = sum(writer.sampled() for _ in range(20_000))
+    assert 1800 < sampled < 2200
+    assert not any(CaptureWriter(FakeS3(), "data", "capture", 0.0).sampled() for _ in range(100))
+
+
+def test_capture_writes_one_json_line_per_instance_under_the_version_partition() -> None:
+    s3 = FakeS3()
+    writer = CaptureWriter(s3, "data", "/capture/", 1.0)
+    writer.add("r1", 4, [{"a": 1.0}, {"a": None}], [0, 1], [[0.9, 0.1], [0.2, 0.8]])
+
+    [key] = writer.flush()
+
+    assert key.startswith("capture/model_version=4/date=") and key.endswith(".jsonl")
+    lines = [json.loads(line) for line in s3.objects[f"data/{key}"].decode().splitlines()]
+    assert [(x["request_id"], x["features"], x["prediction"], x["probabilities"]) for x in lines] == [
+        ("r1", {"a": 1.0}, 0, [0.9, 0.1]),
+        ("r1", {"a": None}, 1, [0.2, 0.8]),
+    ]
+    assert writer.flush() == []  # emptied
+
+
+def test_capture_is_due_when_full_and_a_failed_upload_is_dropped_not_raised() -> None:
+    writer = CaptureWriter(FakeS3(fail=True), "data", "capture", 1.0, max_records=3, max_age_seconds=3600)
+    writer.add("r1", 1, [{"a": 1.0}] * 2, [0, 0], None)
+    assert not writer.due()
+    writer.add("r2", 1, [{"a": 1.0}], [0], None)
+    assert writer.due() and writer.wake.is_set()
+
+    assert writer.flush() == []
+    assert writer.dropped == 3
