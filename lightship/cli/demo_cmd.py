@@ -8,12 +8,14 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
+from lightship.demo.serving_chapter import serving
 from lightship.demo.story import run_story
 from lightship.demo.training_chapter import training
 from lightship.settings import load_settings
 
 CHAPTERS = [
     ("1. Train, register with lineage, quality gate", training),
+    ("2. Deploy the approved version and serve predictions over HTTP", serving),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ class Story:
     emulator: LocalEmulator | None = None
     facts: list[tuple[str, str]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    # What chapters leave running for later ones (e.g. the local model server); closed before the emulator stops.
+    cleanup: ExitStack = field(default_factory=ExitStack)
 
     @property
     def resources(self) -> Resources:
@@ -43,7 +46,7 @@ def run_story(settings: Settings, workspace: Path, console: Console, chapters: l
     workspace.mkdir(parents=True, exist_ok=True)
     story = Story(settings=settings, workspace=workspace, console=console)
     started = time.perf_counter()
-    with LocalEmulator(settings) as emulator:
+    with LocalEmulator(settings) as emulator, story.cleanup:
         story.emulator = emulator
         story.fact("AWS emulator", f"moto server at {emulator.endpoint_url} with the stacks' buckets, registry and record")
         for title, chapter in chapters:

@@ -1,8 +1,9 @@
 """Serving metrics in CloudWatch EMF, by model version, through Powertools' EMF provider.
 
 Each scored request adds one value to ``Requests``, ``Errors4xx``, ``Errors5xx`` (0 or 1,
-so the Average is the error rate), ``LatencyMs`` and ``Instances``, under the dimensions
-``service=serving`` and ``ModelVersion=N``; a failed bundle load adds ``ModelLoadFailures``
+so the Average is the error rate), ``LatencyMs`` and ``Instances``, under two dimension
+sets: ``{service=serving, ModelVersion=N}`` and ``{service=serving}`` (what the alarms in
+:mod:`lightship.monitoring.alarms` watch); a failed bundle load adds ``ModelLoadFailures``
 and a model that raises adds ``PredictionFailures``. Names come from
 :mod:`lightship.observability`, which the alarms read too.
 
@@ -86,11 +87,20 @@ class ServingMetrics:
                     for value in values[start : start + EMF_MAX_VALUES]:
                         provider.add_metric(name=name, unit=unit, value=value)
                 if provider.metric_set:
-                    self._emit(provider.serialize_metric_set())
+                    self._emit(_with_service_rollup(provider.serialize_metric_set()))
 
     def _emit(self, document: dict[str, Any]) -> None:
         for sink in self.sinks:
             sink(document)
+
+
+def _with_service_rollup(document: Any) -> dict[str, Any]:
+    """Publish under ``{service}`` as well as ``{service, ModelVersion}``: the alarms watch the
+    version-less series (an alarm cannot sum across versions), dashboards the per-version one."""
+    dimensions = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    if ["service"] not in dimensions:
+        dimensions.append(["service"])
+    return dict(document)
 
 
 def _add(metrics: dict[str, tuple[str, list[float]]], name: str, unit: str, value: float) -> None:

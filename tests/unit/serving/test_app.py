@@ -123,6 +123,7 @@ def test_metrics_carry_the_model_version_dimension(harness: Harness) -> None:
     definition = document["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == names.NAMESPACE
     assert [names.DIMENSION_MODEL_VERSION, "service"] in definition["Dimensions"]
+    assert ["service"] in definition["Dimensions"]  # the series the alarms watch
     assert document[names.DIMENSION_MODEL_VERSION] == "1" and document["service"] == names.SERVICE_SERVING
     assert document[names.REQUESTS] == [1.0] and document[names.INSTANCES] == [3.0]
     assert document[names.LATENCY_MS][0] > 0
