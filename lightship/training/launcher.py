@@ -13,6 +13,7 @@ the same script the same way (see ``lightship.local.training_compute``).
 from __future__ import annotations
 
 import io
+from importlib import metadata
 import json
 import tarfile
 import time
@@ -42,6 +43,12 @@ class JobOutcome:
     description: dict[str, Any]
 
 
+def container_requirements() -> str:
+    """What the container installs over its image: our scikit-learn, and the pyarrow that reads Parquet
+    here (the framework image does not promise one)."""
+    return f"scikit-learn=={SKLEARN_VERSION}\npyarrow=={metadata.version('pyarrow')}\n"
+
+
 def source_tarball(repo: Path = REPO_ROOT) -> bytes:
     """``sourcedir.tar.gz``: the entry point at the root, the packages it imports, and the pin."""
     buffer = io.BytesIO()
@@ -49,7 +56,7 @@ def source_tarball(repo: Path = REPO_ROOT) -> bytes:
         tar.add(repo / "training_jobs" / ENTRY_POINT, arcname=ENTRY_POINT)
         for relative in SHIPPED_PACKAGES:
             tar.add(repo / relative, arcname=relative, filter=_skip_caches)
-        pin = f"scikit-learn=={SKLEARN_VERSION}\n".encode()
+        pin = container_requirements().encode()
         info = tarfile.TarInfo("requirements.txt")
         info.size = len(pin)
         info.mtime = 0

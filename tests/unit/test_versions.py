@@ -26,7 +26,8 @@ def test_training_source_ships_the_pin_for_the_container_to_install() -> None:
 
     with tarfile.open(fileobj=io.BytesIO(source_tarball()), mode="r:gz") as tar:
         pin = tar.extractfile("requirements.txt").read().decode()  # type: ignore[union-attr]
-    assert pin.strip() == f"scikit-learn=={SKLEARN_VERSION}"
+    assert pin.splitlines()[0] == f"scikit-learn=={SKLEARN_VERSION}"
+    assert pin.splitlines()[1].startswith("pyarrow==")
 
 
 def test_framework_image_version_is_known_to_the_sagemaker_catalogue() -> None:
