@@ -52,5 +52,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             with single_metric(name=FEATURE_PSI, unit=MetricUnit.NoUnit, value=feature.psi, namespace=NAMESPACE) as metric:
                 metric.add_dimension(name=DIMENSION_MODEL_VERSION, value=version)
                 metric.add_dimension(name="Feature", value=feature.name)
-    logger.info("finalized", extra=done.result.model_dump(mode="json"))
+    logger.info("finalized", extra={"result": done.result.model_dump(mode="json", exclude={"message"})})
     return done.result.model_dump(mode="json")

@@ -24,5 +24,5 @@ tracer = Tracer(service=SERVICE_BATCH)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = ChunkEvent.model_validate(event)
     result = score_chunk(parsed.run, parsed.chunk)
-    logger.info("scored chunk", extra=result.model_dump(mode="json"))
+    logger.info("scored chunk", extra={"chunk": result.model_dump(mode="json")})
     return result.model_dump(mode="json")
