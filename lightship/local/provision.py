@@ -13,6 +13,7 @@ from typing import Any
 
 from lightship.clients import client
 from lightship.local.alarms import provision_alarms
+from lightship.local.batch import provision_batch
 from lightship.resources import Resources
 from lightship.settings import Settings
 
@@ -34,6 +35,7 @@ def provision(settings: Settings, resources: Resources) -> None:
     _deployment_table(client("dynamodb"), resources.deployment_table)
     _sagemaker_role(client("iam"), resources.sagemaker_role_arn.rsplit("/", 1)[-1])
     provision_alarms(settings, resources)  # topics, rollback function, alarms (monitoring/alerts stacks)
+    provision_batch(settings, resources)  # the batch stack's state machine and functions, as synthesized
     for step in EXTRA_STEPS:
         step(settings, resources)
 
