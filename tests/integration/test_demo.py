@@ -1,0 +1,25 @@
+"""``lightship demo``, the README's first command, runs the whole story in its own process and exits 0."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_runs_the_whole_story_without_an_aws_account(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+    env.update(COLUMNS="200", OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "lightship.cli.main", "demo", "--workspace", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert "Traceback" not in output
+    assert "version 1 Approved" in output and "version 3 PendingManualApproval" in output
+    assert "refused:" in output and "no target column 'churned'" in output
+    assert "no AWS account used" in output
+    assert (tmp_path / "customers.csv").is_file()
