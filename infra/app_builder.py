@@ -18,6 +18,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.stacks.alerts import AlertsStack
 from infra.stacks.batch import BatchStack
+from infra.stacks.monitoring import MonitoringStack
 from infra.stacks.registry import RegistryStack
 from infra.stacks.storage import StorageStack
 from lightship.settings import REPO_ROOT, Settings, load_settings
@@ -124,4 +125,15 @@ def build_app(
     for needed, why in ((storage, "reads and writes the storage buckets"), (registry, "reads the deployment record"),
                         (alerts, "publishes to the alerts topic")):
         batch.add_stack_dependency(needed, why)
-    return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch}
+    monitoring = MonitoringStack(
+        app,
+        f"{project}-monitoring",
+        settings=settings,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: alarms on the live endpoint, automatic rollback, dashboard.",
+    )
+    for needed, why in ((registry, "the rollback function rewrites the deployment record"),
+                        (alerts, "alarms and the rollback function notify the alerts topic")):
+        monitoring.add_stack_dependency(needed, why)
+    return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring}

@@ -1,0 +1,165 @@
+"""The monitoring stack: alarms from cdk.json's settings, their routes (rollback vs alerts only),
+the rollback function and its least privilege, the dashboard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra.nag import flatten_cfn_reference
+from lightship import observability as names
+from lightship.monitoring.alarms import alarm_specs
+
+ROLLBACK_TOPIC = "RollbackTopic"
+
+
+@pytest.fixture(scope="module")
+def monitoring(synthesized: Any) -> Template:
+    return synthesized.templates["monitoring"]
+
+
+def _alarms(template: Template) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["AlarmName"]: r["Properties"] for r in template.find_resources("AWS::CloudWatch::Alarm").values()}
+
+
+def _topic_ids(actions: list[Any]) -> set[str]:
+    """Each action as 'rollback' (a Ref to this stack's topic) or the flattened ARN of another topic."""
+    out = set()
+    for action in actions:
+        if isinstance(action, dict) and "Ref" in action:
+            out.add("rollback" if action["Ref"].startswith(ROLLBACK_TOPIC) else action["Ref"])
+        else:
+            out.add(flatten_cfn_reference(action))
+    return out
+
+
+ALERTS = "arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:lightship-alerts"
+
+
+def test_every_alarm_is_defined_with_thresholds_and_windows_from_the_settings(synthesized: Any, monitoring: Template) -> None:
+    a = synthesized.settings.alarms
+    alarms = _alarms(monitoring)
+    assert set(alarms) == {s.name for s in alarm_specs(synthesized.settings)}
+    error_rate = alarms["lightship-serving-error-rate"]
+    assert error_rate["Threshold"] == a.error_rate_threshold
+    assert (error_rate["EvaluationPeriods"], error_rate["DatapointsToAlarm"]) == (a.evaluation_periods, a.datapoints_to_alarm)
+    assert error_rate["TreatMissingData"] == "notBreaching"
+    assert alarms["lightship-serving-p99-latency"]["Threshold"] == a.p99_latency_ms
+    assert alarms["lightship-serving-p99-latency"]["ExtendedStatistic"] == "p99"
+    assert alarms["lightship-serving-p99-latency"]["Period"] == a.period_seconds
+    assert alarms["lightship-serving-model-failures"]["Threshold"] == a.model_failure_threshold
+
+
+def test_error_rate_is_metric_math_of_5xx_over_requests_on_the_function_wide_series(monitoring: Template) -> None:
+    queries = {q["Id"]: q for q in _alarms(monitoring)["lightship-serving-error-rate"]["Metrics"]}
+    expression = next(q for q in queries.values() if "Expression" in q)
+    assert expression["Expression"] == "IF(requests > 0, errors / requests, 0)" and expression["ReturnData"] is True
+    for id_, metric in (("errors", names.ERRORS_5XX), ("requests", names.REQUESTS)):
+        stat = queries[id_]["MetricStat"]
+        assert stat["Metric"]["MetricName"] == metric and stat["Metric"]["Namespace"] == names.NAMESPACE
+        assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": names.SERVICE_SERVING}]
+        assert stat["Stat"] == "Sum" and queries[id_]["ReturnData"] is False
+
+
+def test_function_errors_alarm_watches_the_serving_function_by_name(synthesized: Any, monitoring: Template) -> None:
+    alarm = _alarms(monitoring)["lightship-serving-function-errors"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": synthesized.settings.serving_function_name}]
+
+
+def test_model_failure_alarm_adds_prediction_and_load_failures(monitoring: Template) -> None:
+    queries = _alarms(monitoring)["lightship-serving-model-failures"]["Metrics"]
+    metrics = {q["MetricStat"]["Metric"]["MetricName"] for q in queries if "MetricStat" in q}
+    assert metrics == {names.PREDICTION_FAILURES, names.MODEL_LOAD_FAILURES}
+
+
+def test_broken_version_alarms_route_to_rollback_and_alerts_the_rest_to_alerts_only(synthesized: Any, monitoring: Template) -> None:
+    alarms = _alarms(monitoring)
+    for spec in alarm_specs(synthesized.settings):
+        actions = _topic_ids(alarms[spec.name]["AlarmActions"])
+        expected = {"rollback", ALERTS} if spec.rolls_back else {ALERTS}
+        assert actions == expected, spec.name
+        assert _topic_ids(alarms[spec.name]["OKActions"]) == {ALERTS}, spec.name
+    assert not any(s.rolls_back for s in alarm_specs(synthesized.settings) if s.name in {"lightship-batch-drift", "lightship-serving-throttles"})
+
+
+def test_rollback_topic_is_encrypted_tls_only_and_delivers_to_the_rollback_function(synthesized: Any, monitoring: Template) -> None:
+    monitoring.has_resource_properties(
+        "AWS::SNS::Topic", {"TopicName": synthesized.settings.rollback_topic_name, "KmsMasterKeyId": Match.any_value()}
+    )
+    monitoring.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [Match.string_like_regexp("RollbackFunction"), "Arn"]}})
+    monitoring.has_resource_properties("AWS::Lambda::Permission", {"Principal": "sns.amazonaws.com", "Action": "lambda:InvokeFunction"})
+    policy = next(iter(monitoring.find_resources("AWS::SNS::TopicPolicy").values()))["Properties"]["PolicyDocument"]
+    tls_only = [s for s in policy["Statement"] if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+    assert tls_only, policy["Statement"]
+    publishers = [s for s in policy["Statement"] if s["Effect"] == "Allow" and s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com"]
+    assert publishers and publishers[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    key = next(iter(monitoring.find_resources("AWS::KMS::Key").values()))["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert any(s.get("Principal", {}).get("Service") == "cloudwatch.amazonaws.com" for s in key["KeyPolicy"]["Statement"])
+
+
+def test_rollback_function_runs_the_handler_with_the_record_registry_and_alerts_names(synthesized: Any, monitoring: Template) -> None:
+    s = synthesized.settings
+    [function] = monitoring.find_resources("AWS::Lambda::Function").values()
+    props = function["Properties"]
+    assert props["FunctionName"] == s.rollback_function_name and props["Handler"] == "lambdas.rollback.handler.handler"
+    assert props["Runtime"].startswith("python3.")
+    env = props["Environment"]["Variables"]
+    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == s.deployment_table_name
+    assert env["LIGHTSHIP_MODEL_PACKAGE_GROUP"] == s.model_package_group
+    assert flatten_cfn_reference(env["ALERTS_TOPIC_ARN"]) == ALERTS
+
+
+def test_rollback_role_may_do_exactly_its_job(monitoring: Template) -> None:
+    [policy] = monitoring.find_resources("AWS::IAM::Policy").values()
+    grants = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        grants[statement["Sid"]] = (sorted(actions), sorted(flatten_cfn_reference(r) for r in resources))
+    assert grants["ReadAndRewriteRecord"] == (
+        ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        ["arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/lightship-deployments"],
+    )
+    assert grants["ReadAndRejectVersions"][1] == ["arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model-package/lightship-models/*"]
+    assert grants["NotifyAlerts"] == (["sns:Publish"], [ALERTS])
+    assert grants["ReadEvaluationReports"][1] == ["arn:<AWS::Partition>:s3:::lightship-artifacts-<AWS::AccountId>-<AWS::Region>/evaluations/*"]
+    every_action = {a for actions, _ in grants.values() for a in actions}
+    assert not any(a.endswith(":*") or a == "*" for a in every_action)
+    assert "sagemaker:DeleteModelPackage" not in every_action and "dynamodb:DeleteItem" not in every_action
+
+
+def test_dashboard_shows_requests_errors_latency_live_version_batch_rows_and_drift(monitoring: Template) -> None:
+    [dashboard] = monitoring.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    text = body if isinstance(body, str) else json.dumps(body)
+    titles = [
+        "Requests by model version (live version)",
+        "Errors",
+        "Latency (ms)",
+        "Live model version",
+        "Batch rows: in, scored, rejected",
+        "Drift: PSI per feature",
+        "Alarms",
+    ]
+    for title in titles:
+        assert title in text, title
+    for stat in ("p50", "p90", "p99"):
+        assert f'\\"stat\\":\\"{stat}\\"' in text or f'"stat":"{stat}"' in text, stat
+    for metric in (names.REQUESTS, names.ERRORS_5XX, names.LATENCY_MS, names.ROWS_SCORED, names.ROWS_REJECTED, names.FEATURE_PSI):
+        assert metric in text, metric
+
+
+def test_monitoring_template_passes_cfn_lint(synthesized: Any) -> None:
+    import subprocess
+    import sys
+
+    template = Path(synthesized.outdir) / "lightship-monitoring.template.json"
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--ignore-checks", "W3005", "--", str(template)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
