@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, cast
 
 import typer
 
+from lightship.bundle.schema import Task
 from lightship.cli.console import aws_context, console, progress_line
 from lightship.cli.render import version_summary
 from lightship.clients import client
@@ -35,10 +36,11 @@ def register(app: typer.Typer) -> None:
             raise LightshipError(f"--model {chosen}: choose one of {', '.join(MODEL_NAMES)}")
         if task not in (None, "classification", "regression"):
             raise LightshipError(f"--task {task}: choose classification or regression")
+        chosen_task = cast(Task | None, task)
         if not is_s3(data):  # a bad local file fails here, before any AWS call
-            load_training_data(Path(data), target, task)  # type: ignore[arg-type]
+            load_training_data(Path(data), target, chosen_task)
         ctx = aws_context(settings)
-        request = TrainRequest(data=data, target=target, model=chosen, params=parse_params(param or []), task=task, seed=seed)
+        request = TrainRequest(data=data, target=target, model=chosen, params=parse_params(param or []), task=chosen_task, seed=seed)
         clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
         with progress_line(f"training {chosen} on {data}") as update:
             outcome = train_and_register(request, ctx.settings, ctx.resources, clients, progress=update)

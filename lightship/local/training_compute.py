@@ -52,7 +52,7 @@ def install(endpoint_url: str, region: str) -> None:
             job = original(self, *args, **kwargs)
             job.training_job_status = "InProgress"
             job.secondary_status = "Starting"
-            job.training_end_time = None
+            job.training_end_time = None  # type: ignore[assignment]  # unset until the job ends, as on AWS
             _executor.submit(_run, job, dict(_installed))
             return job
 

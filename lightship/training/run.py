@@ -54,7 +54,7 @@ def train(
 
     classes = getattr(pipeline, "classes_", None)
     proba = pipeline.predict_proba(x_test) if schema.task == "classification" else None
-    y_pred = classes[np.argmax(proba, axis=1)] if proba is not None else pipeline.predict(x_test)
+    y_pred = classes[np.argmax(proba, axis=1)] if proba is not None and classes is not None else pipeline.predict(x_test)
     metrics = evaluate(schema.task, y_test, y_pred, proba, classes)
 
     profile = baseline_profile(pipeline, schema, frame, rows, profile_bins)

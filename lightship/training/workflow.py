@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lightship.bundle.model_bundle import load_bundle
+from lightship.bundle.schema import Task
 from lightship.errors import DataError, TrainingJobFailed
 from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i
@@ -37,7 +38,7 @@ class TrainRequest:
     target: str
     model: str
     params: dict[str, Any]
-    task: str | None = None
+    task: Task | None = None
     seed: int | None = None
 
 
