@@ -1,0 +1,286 @@
+"""Batch runs on the emulator, executing the state machine ``cdk synth`` emits for the batch
+stack: scores and rejects in S3, manifest and report, rerun, failing chunks, drift alerts,
+quarantine, the Distributed Map branch, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import awswrangler as wr
+import numpy as np
+import pandas as pd
+import pytest
+
+from batch import execution
+from batch.events import RunRequest
+from batch.execution import RunFailed
+from batch.s3io import get_json
+from lightship.cli.main import main
+from lightship.clients import client
+from lightship.datasets import customers
+from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.local import lambda_router
+from lightship.local.emulator import LocalEmulator
+from lightship.settings import Settings, cached_settings
+from tests.support.models import register_trained
+
+DATE = "2026-11-20"
+
+
+@pytest.fixture
+def live(emulator: LocalEmulator, settings: Settings) -> int:
+    """An approved version, live in the deployment record."""
+    resources = emulator.resources
+    assert resources is not None
+    version = register_trained(settings, resources, customers(rows=2000, seed=7), "churned", approve=True)
+    DeploymentRecord(client("dynamodb"), resources.deployment_table).write(
+        Deployment(version=version.version, package_arn=version.arn, model_data_url=version.model_data_url, revision=1,
+                   action="deploy", reason="test", by="tests", at="2026-11-20T00:00:00Z"),
+        None,
+    )
+    return version.version
+
+
+@pytest.fixture
+def bucket(emulator: LocalEmulator) -> str:
+    assert emulator.resources is not None
+    return emulator.resources.data_bucket
+
+
+def put(bucket: str, name: str, body: bytes, date: str = DATE) -> str:
+    key = f"batch/input/date={date}/{name}"
+    client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+    return f"s3://{bucket}/{key}"
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def parquet_bytes(frame: pd.DataFrame, row_group_size: int = 1000) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, row_group_size=row_group_size)
+    return buffer.getvalue()
+
+
+def run(settings: Settings, emulator: LocalEmulator, date: str = DATE, **request: Any) -> execution.Execution:
+    assert emulator.resources is not None
+    sfn = client("stepfunctions")
+    arn = execution.state_machine_arn(settings.batch_state_machine_name, emulator.resources.region, emulator.resources.account)
+    started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date), **request))
+    return execution.wait(sfn, started, poll_seconds=0.2, timeout_seconds=300)
+
+
+@pytest.fixture
+def alerts(emulator: LocalEmulator, settings: Settings) -> Callable[[], list[dict[str, Any]]]:
+    """Messages published to the alerts topic, through an SQS subscription."""
+    sqs, sns = client("sqs"), client("sns")
+    queue = sqs.create_queue(QueueName="alerts-test")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name=settings.alerts_topic_name)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def received() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return received
+
+
+def read_parts(uris: list[str]) -> pd.DataFrame:
+    return pd.concat([wr.s3.read_parquet(u) for u in uris], ignore_index=True)
+
+
+def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_bad_one(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    good = customers(rows=2500, seed=3).drop(columns=["churned"])
+    bad = customers(rows=40, seed=4).drop(columns=["churned"]).astype(object)
+    bad.loc[:4, "tenure_months"] = None
+    bad.loc[5:7, "monthly_spend"] = "twelve"
+    put(bucket, "a.csv", csv_bytes(good.iloc[:1200]))
+    put(bucket, "b.parquet", parquet_bytes(good.iloc[1200:]))
+    put(bucket, "bad.csv", csv_bytes(bad))
+
+    done = run(settings, emulator)
+
+    manifest = get_json(done.output["result"]["manifest_uri"])
+    rows = manifest["rows"]
+    assert rows["in"] == 2540 == rows["scored"] + rows["rejected"]
+    assert rows["rejected_by_reason"] == {"tenure_months: missing (required)": 5, "monthly_spend: not a number": 3}
+    assert manifest["status"] == "complete" and manifest["model"]["version"] == live
+    scored = read_parts(manifest["outputs"])
+    assert len(scored) == rows["scored"]
+    assert set(scored["model_version"]) == {live}
+    assert set(scored["run_id"]) == {done.name} == {manifest["run_id"]}
+    assert scored["probability_1"].between(0, 1).all()
+    assert all(u.startswith(f"s3://{bucket}/batch/output/date={DATE}/part-") for u in manifest["outputs"])
+    rejects = read_parts(manifest["rejects"])
+    assert len(rejects) == 8 and rejects["reject_reason"].notna().all()
+    assert sorted(rejects["source_row"].tolist()) == [0, 1, 2, 3, 4, 5, 6, 7]
+    report = get_json(manifest["report"]["json"])
+    assert report["current_rows"] == rows["scored"] and report["drifted_features"] == []
+    html = client("s3").get_object(Bucket=bucket, Key=manifest["report"]["html"].split("/", 3)[3])["Body"].read().decode()
+    assert html.count("<svg") == len(report["features"]) + 1  # every feature and the predictions
+    assert manifest["timings"]["chunk_seconds_total"] > 0
+    assert alerts() == []  # no drift, nothing published
+
+
+def test_rerunning_a_date_replaces_its_outputs_and_never_duplicates_rows(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str
+) -> None:
+    frame = customers(rows=1500, seed=5).drop(columns=["churned"])
+    put(bucket, "a.csv", csv_bytes(frame.iloc[:1000]))
+    second = put(bucket, "b.csv", csv_bytes(frame.iloc[1000:]))
+    first = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    assert first["rows"]["scored"] == 1500
+
+    again = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    assert again["outputs"] == first["outputs"]  # deterministic keys: overwritten, not added
+    assert len(read_parts(again["outputs"])) == 1500
+    assert set(read_parts(again["outputs"])["run_id"]) == {again["run_id"]} != {first["run_id"]}
+
+    client("s3").delete_object(Bucket=bucket, Key=second.split("/", 3)[3])
+    third = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"batch/output/date={DATE}/").get("Contents", [])
+    assert len(listed) == len(third["outputs"]) == 1  # the removed file's part went with it
+    assert len(read_parts(third["outputs"])) == 1000
+
+
+def test_a_chunk_that_fails_once_is_retried_and_the_run_completes(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str
+) -> None:
+    put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
+    name = f"{settings.project}-batch-score-chunk"
+    real = lambda_router.routes()[name]
+    calls: list[int] = []
+
+    def flaky(event: dict[str, Any], context: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("S3 read timed out")
+        return real(event, context)  # type: ignore[operator]
+
+    lambda_router.register(name, flaky)
+    try:
+        done = run(settings, emulator)
+    finally:
+        lambda_router.register(name, real)
+    assert len(calls) == 2
+    assert done.output["result"]["rows_scored"] == 300
+
+
+def test_a_chunk_that_keeps_failing_fails_the_run_loudly_and_writes_no_manifest(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
+    name = f"{settings.project}-batch-score-chunk"
+    real = lambda_router.routes()[name]
+    calls: list[int] = []
+
+    def broken(event: dict[str, Any], context: Any) -> Any:
+        calls.append(1)
+        raise RuntimeError("disk full")
+
+    lambda_router.register(name, broken)
+    try:
+        with pytest.raises(RunFailed, match="disk full"):
+            run(settings, emulator)
+    finally:
+        lambda_router.register(name, real)
+    assert len(calls) == 3  # the first try and two retries
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"batch/reports/date={DATE}/manifest.json")
+    assert listed.get("KeyCount", 0) == 0
+    messages = alerts()
+    assert len(messages) == 1 and "failed" in messages[0]["Subject"] and "disk full" in messages[0]["Message"]
+
+
+def test_a_shifted_batch_is_reported_as_drift_and_alerts(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    put(bucket, "shifted.parquet", parquet_bytes(customers(rows=3000, seed=8, shift=1.0).drop(columns=["churned"])))
+    result = run(settings, emulator).output["result"]
+    assert result["alert"] is True
+    assert {"tenure_months", "monthly_spend", "support_calls", "plan"} <= set(result["drifted"])
+    report = get_json(result["report_uri"])
+    assert report["alert"] and report["max_psi"] > settings.batch.psi_threshold
+    (message,) = alerts()
+    assert "drift" in message["Subject"] and "monthly_spend" in message["Message"]
+
+
+def test_unusable_files_are_quarantined_with_their_reason_and_their_rows_counted(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str
+) -> None:
+    put(bucket, "good.csv", csv_bytes(customers(rows=200, seed=9).drop(columns=["churned"])))
+    put(bucket, "broken.parquet", b"PAR1 this is not parquet")
+    put(bucket, "wrong.csv", csv_bytes(pd.DataFrame({"id": np.arange(30), "score": np.ones(30)})))
+    put(bucket, "notes.txt", b"hello")
+    manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    objects = {o["uri"].rsplit("/", 1)[-1]: o for o in manifest["input"]["objects"]}
+    assert objects["good.csv"]["status"] == "planned"
+    for name, reason in (("broken.parquet", "cannot be parsed as parquet"), ("wrong.csv", "missing feature columns"),
+                         ("notes.txt", "unsupported file type")):
+        assert objects[name]["status"] == "quarantined" and reason in objects[name]["reason"], name
+        key = objects[name]["quarantine_uri"].split("/", 3)[3]
+        assert client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0  # kept, not dropped
+    assert manifest["rows"]["in"] == 230 == manifest["rows"]["scored"] + manifest["rows"]["rejected"]
+    assert len(manifest["problems"]) == 3
+
+
+def test_an_empty_day_is_reported_not_silently_skipped(
+    settings: Settings, emulator: LocalEmulator, live: int, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    result = run(settings, emulator, date="2026-11-21").output["result"]
+    manifest = get_json(result["manifest_uri"])
+    assert manifest["status"] == "empty" and manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}}
+    assert "no input files" in manifest["problems"][0]
+    assert [m["Subject"] for m in alerts()] == ["Lightship batch 2026-11-21: no input"]
+
+
+def test_without_a_live_model_the_run_fails_saying_so(settings: Settings, emulator: LocalEmulator, bucket: str) -> None:
+    put(bucket, "a.csv", csv_bytes(customers(rows=50, seed=1).drop(columns=["churned"])))
+    with pytest.raises(RunFailed, match="NoLiveModel: no model version is live"):
+        run(settings, emulator)
+
+
+@pytest.fixture
+def small_plan_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The functions' settings (read once per process, as on Lambda) with 2 000-row chunks and a
+    Distributed Map from 2 chunks on."""
+    monkeypatch.setenv("LIGHTSHIP_BATCH__CHUNK_ROWS", "2000")
+    monkeypatch.setenv("LIGHTSHIP_BATCH__DISTRIBUTED_MAP_THRESHOLD", "2")
+    cached_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    cached_settings.cache_clear()
+
+
+def test_a_large_plan_runs_on_the_distributed_map_over_the_plan_in_s3(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, small_plan_threshold: None
+) -> None:
+    frame = customers(rows=9000, seed=10).drop(columns=["churned"])
+    put(bucket, "big.parquet", parquet_bytes(frame, row_group_size=1000))
+    done = run(settings, emulator)
+    assert done.output["plan"]["mode"] == "distributed" and done.output["plan"]["chunks"] == []
+    assert done.output["plan"]["chunk_count"] == 5
+    history = client("stepfunctions").get_execution_history(executionArn=done.arn, maxResults=1000)["events"]
+    entered = {e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e}
+    assert "ScoreChunksDistributed" in entered and "ScoreChunks" not in entered
+    manifest = get_json(done.output["result"]["manifest_uri"])
+    assert manifest["rows"]["scored"] == 9000 and len(manifest["outputs"]) == 5
+
+
+def test_cli_batch_run_prints_the_manifest_and_fails_on_an_empty_day(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    put(bucket, "a.csv", csv_bytes(customers(rows=100, seed=2).drop(columns=["churned"])))
+    assert main(["batch", "run", "--date", DATE]) == 0
+    out = capsys.readouterr().out
+    assert "in 100 = scored 100 + rejected 0" in out and "manifest.json" in out
+    assert main(["batch", "run", "--date", "2026-11-19"]) == 1
+    assert "no input files under" in capsys.readouterr().err
+    assert main(["batch", "run", "--date", "20-11-2026"]) == 1
