@@ -20,6 +20,7 @@ from infra.stacks.alerts import AlertsStack
 from infra.stacks.batch import BatchStack
 from infra.stacks.monitoring import MonitoringStack
 from infra.stacks.registry import RegistryStack
+from infra.stacks.serving import ServingStack
 from infra.stacks.storage import StorageStack
 from lightship.settings import REPO_ROOT, Settings, load_settings
 
@@ -136,4 +137,16 @@ def build_app(
     for needed, why in ((registry, "the rollback function rewrites the deployment record"),
                         (alerts, "alarms and the rollback function notify the alerts topic")):
         monitoring.add_stack_dependency(needed, why)
-    return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring}
+    serving = ServingStack(
+        app,
+        f"{project}-serving",
+        settings=settings,
+        data_bucket_name=storage.data_bucket_name,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: online predictions, Lambda (FastAPI + Mangum) behind an authenticated HTTPS API.",
+    )
+    for needed, why in ((storage, "reads model bundles and writes inference capture"), (registry, "reads the deployment record")):
+        serving.add_stack_dependency(needed, why)
+    return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
+            "serving": serving}

@@ -1,9 +1,10 @@
 """Lambda entry point of the serving function: the FastAPI app through Mangum.
 
 Everything is built at import (init phase, and so in a SnapStart snapshot): clients,
-the live bundle, the app. Each invocation is one HTTP request from API Gateway (HTTP
-API payload 2.0, or REST payload 1.0); metrics are flushed as EMF before returning,
-so CloudWatch has them even if the environment is never thawed again.
+the live bundle, the app; after a restore the first request re-reads the record. Each
+invocation is one HTTP request from API Gateway (HTTP API payload 2.0, or REST payload
+1.0); metrics are flushed as EMF before returning, so CloudWatch has them even if the
+environment is never thawed again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from lightship.serving.runtime import build_serving
 serving = build_serving(metrics_in_background=False)
 app = serving.app
 _adapter = make_handler(app, base_path=os.environ.get("LIGHTSHIP_API_BASE_PATH", ""))
+
+try:  # the Lambda Python runtime's SnapStart hooks; absent elsewhere
+    from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]
+except ImportError:
+    pass
+else:
+    register_after_restore(serving.after_restore)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -44,7 +44,8 @@ class CaptureWriter:
         self.sample_rate = sample_rate
         self.max_records = max_records
         self.max_age_seconds = max_age_seconds
-        self._random = (rng or random.Random()).random
+        self._rng = rng or random.Random()
+        self._random = self._rng.random
         self._lock = threading.Lock()
         self._buffer: dict[int, list[str]] = {}
         self._count = 0
@@ -52,6 +53,9 @@ class CaptureWriter:
         self.written: list[str] = []  # keys written, newest last (health and tests read it)
         self.dropped = 0
         self.wake = threading.Event()
+
+    def reseed(self) -> None:
+        self._rng.seed()
 
     def sampled(self) -> bool:
         return self.sample_rate > 0.0 and (self.sample_rate >= 1.0 or self._random() < self.sample_rate)

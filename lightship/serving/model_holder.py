@@ -122,6 +122,10 @@ class ModelHolder:
             self._lock.release()
         return self._live
 
+    def expire(self) -> None:
+        """Make the next request re-read the record (after a SnapStart restore the clock may have moved anywhere)."""
+        self._next_check = float("-inf")
+
     def refresh(self) -> LiveModel | None:
         """Read the record now, whatever the TTL (cold start, tests)."""
         with self._lock:

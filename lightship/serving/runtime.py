@@ -49,6 +49,13 @@ class Serving:
     runtime: ServingRuntime
     flusher: BackgroundFlusher
 
+    def after_restore(self) -> None:
+        """SnapStart restored this process from a snapshot taken at publish time: the record may have
+        changed since, and every restored copy shares the snapshot's random state."""
+        self.runtime.holder.expire()
+        if self.runtime.capture is not None:
+            self.runtime.capture.reseed()
+
     def close(self) -> None:
         self.flusher.stop()
         self.runtime.metrics.flush()

@@ -1,0 +1,216 @@
+"""``ServingStack``: the serving Lambda (FastAPI + Mangum) behind an HTTPS API Gateway HTTP API.
+
+* Function ``settings.serving_function_name``: a zip (``lambdas/serving/requirements.txt``
+  bundled for manylinux x86_64 without Docker, test folders pruned, bytecode compiled;
+  190 MiB unzipped, under Lambda's 250) on Python 3.12 with **SnapStart** on published
+  versions: the init phase (imports, the live bundle from S3) is snapshotted once per
+  version, so a cold start restores instead of importing scikit-learn. The API invokes
+  the ``live`` alias, never ``$LATEST``. Packaging figures: bench/README.md.
+* Its role reads the deployment record (``GetItem``), model bundles under the artifact
+  bucket's model prefix, writes inference capture under the data bucket's capture prefix
+  and its own log group (metrics are EMF lines in that log group: no PutMetricData).
+* HTTP API, ``$default`` stage: every route needs IAM (SigV4) auth, or a JWT authorizer
+  when ``serving.auth == "jwt"`` (``jwt_issuer`` and ``jwt_audience`` required); JSON
+  access logs; stage throttling from ``serving.throttle_rate_limit`` / ``throttle_burst_limit``.
+
+Built by :func:`infra.app_builder.build_app` after the storage and registry stacks, whose
+resources it names from the settings (no CloudFormation exports).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
+from infra.nag import acknowledge, resource_finding
+from lightship import observability as names
+from lightship.settings import REPO_ROOT, Settings
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12  # the first Python runtime with SnapStart
+SERVING_SOURCES = ("lightship", "lambdas/serving")
+SERVING_HANDLER = "lambdas.serving.handler.handler"
+REQUIREMENTS_FILE = REPO_ROOT / "lambdas" / "serving" / "requirements.txt"
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+ALIAS = "live"
+
+# What API Gateway writes per request: enough to trace a client's call to the function's logs.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.userArn",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+}
+
+
+class ServingStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        data_bucket_name: str,
+        artifact_bucket_name: str,
+        code: lambda_.Code | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        serving = settings.serving
+        if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
+            raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json's lightship context")
+
+        name = settings.serving_function_name
+        self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
+                                       removal_policy=cdk.RemovalPolicy.RETAIN)
+        self.role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description="Lightship serving: read the deployment record and model bundles, write inference capture.")
+        environment = {
+            "LIGHTSHIP_PROJECT": settings.project,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+            "LIGHTSHIP_DATA_BUCKET": data_bucket_name,
+            "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
+            "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
+            "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
+            "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
+            "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
+            "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
+            "LIGHTSHIP_SERVING__CAPTURE_SAMPLE_RATE": str(serving.capture_sample_rate),
+            "POWERTOOLS_SERVICE_NAME": names.SERVICE_SERVING,
+            "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
+            # Gradient boosting's OpenMP threads oversubscribe Lambda's vCPUs on one-row calls.
+            "OMP_NUM_THREADS": "1",
+        }
+        self.function = lambda_.Function(
+            self,
+            "ServingFunction",
+            function_name=name,
+            description="Lightship online predictions: FastAPI through Mangum, live model from the deployment record.",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=SERVING_HANDLER,
+            code=code or lean_python_zip_code(requirements=read_requirements(REQUIREMENTS_FILE), sources=SERVING_SOURCES, runtime=RUNTIME),
+            memory_size=serving.memory_mb,
+            timeout=cdk.Duration.seconds(serving.timeout_seconds),
+            role=self.role,
+            log_group=self.log_group,
+            environment=environment,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+            reserved_concurrent_executions=serving.reserved_concurrency,
+        )
+        acknowledge(
+            self.function.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-L1",
+            "Pinned to python3.12 on purpose: SnapStart was measured there (NOTES.md), the zip's wheels are resolved and "
+            "its bytecode compiled for exactly this version; move RUNTIME and lambdas/serving/requirements.txt together.",
+        )
+        self.alias = lambda_.Alias(self, "LiveAlias", alias_name=ALIAS, version=self.function.current_version,
+                                   description="What the API invokes: the latest published (SnapStart) version.")
+        self._grant(settings, data_bucket_name, artifact_bucket_name)
+        self.api, self.stage = self._api(settings)
+
+        cdk.CfnOutput(self, "ApiUrl", value=self.stage.url, description="Base URL: POST {ApiUrl}v1/predict (SigV4-signed unless JWT).")
+        cdk.CfnOutput(self, "ServingFunctionName", value=self.function.function_name)
+        cdk.CfnOutput(self, "ServingAliasArn", value=self.alias.function_arn)
+
+    def _api(self, settings: Settings) -> tuple[apigw.HttpApi, apigw.HttpStage]:
+        serving = settings.serving
+        authorizer: apigw.IHttpRouteAuthorizer
+        if serving.auth == "jwt":
+            authorizer = authorizers.HttpJwtAuthorizer("JwtAuthorizer", serving.jwt_issuer or "", jwt_audience=list(serving.jwt_audience))
+        else:
+            authorizer = authorizers.HttpIamAuthorizer()
+        api = apigw.HttpApi(
+            self,
+            "ServingApi",
+            api_name=f"{settings.project}-serving",
+            description="Lightship predictions (HTTPS only; IAM or JWT auth on every route).",
+            create_default_stage=False,
+            default_authorizer=authorizer,
+        )
+        integration = integrations.HttpLambdaIntegration(
+            "ServingIntegration", self.alias, payload_format_version=apigw.PayloadFormatVersion.VERSION_2_0
+        )
+        # One proxy route behind the authorizer: the app routes itself (/v1/..., /docs, /openapi.json).
+        api.add_routes(path="/{proxy+}", methods=[apigw.HttpMethod.ANY], integration=integration)
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{settings.project}-serving",
+                                    retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
+        stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=api,
+            stage_name="$default",
+            auto_deploy=True,
+            access_log_settings=AccessLogSettings(access_logs),
+            throttle=apigw.ThrottleSettings(rate_limit=serving.throttle_rate_limit, burst_limit=serving.throttle_burst_limit),
+            detailed_metrics_enabled=True,
+        )
+        return api, stage
+
+    def _grant(self, settings: Settings, data_bucket_name: str, artifact_bucket_name: str) -> None:
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        models = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.model_prefix.strip('/')}/*"
+        capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.capture_prefix.strip('/')}/*"
+        statements: list[tuple[iam.PolicyStatement, str | None]] = [
+            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                 resources=[self.log_group.log_group_arn]), None),
+            (iam.PolicyStatement(sid="ReadDeploymentRecord", actions=["dynamodb:GetItem"], resources=[table_arn]), None),
+            (iam.PolicyStatement(sid="ReadModelBundles", actions=["s3:GetObject"], resources=[models]),
+             "The live bundle's key (<model prefix>/<training job>/output/model.tar.gz) is known only when the "
+             "record names it; read-only, scoped to the model prefix of the artifact bucket."),
+            (iam.PolicyStatement(sid="WriteInferenceCapture", actions=["s3:PutObject"], resources=[capture]),
+             "Capture objects are keyed by model version, date and a random id at run time; write-only, "
+             "scoped to the capture prefix of the data bucket."),
+        ]
+        reasons: dict[str, list[str]] = {}
+        for statement, reason in statements:
+            self.role.add_to_principal_policy(statement)
+            for resource in statement.resources:
+                finding = resource_finding(self, resource)
+                if "*" not in finding:
+                    continue
+                if reason is None:
+                    raise KeyError(f"statement {statement.sid} grants wildcard {finding} without a reason")
+                reasons.setdefault(finding, []).append(reason)
+        policy = self.role.node.find_child("DefaultPolicy")
+        for finding, why in reasons.items():
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class AccessLogSettings:
+    """JSON access logs (:data:`ACCESS_LOG_FORMAT`) into ``log_group``."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigw.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":")))
