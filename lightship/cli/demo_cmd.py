@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
+from lightship.demo.rollback_chapter import rollback
 from lightship.demo.serving_chapter import serving
 from lightship.demo.story import run_story
 from lightship.demo.training_chapter import training
@@ -16,6 +17,7 @@ from lightship.settings import load_settings
 CHAPTERS = [
     ("1. Train, register with lineage, quality gate", training),
     ("2. Deploy the approved version and serve predictions over HTTP", serving),
+    ("3. A broken version goes live: its alarm rolls it back", rollback),
 ]
 
 

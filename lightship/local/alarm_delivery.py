@@ -48,6 +48,7 @@ class Delivery:
     new_state: str
     topic_arn: str
     message_id: str
+    message: str  # the notification JSON, as published
 
 
 def cloudwatch_time(moment: datetime) -> str:
@@ -192,7 +193,7 @@ class AlarmWatcher:
             except Exception:  # noqa: BLE001 - one bad action must not stop the others
                 log.exception("alarm %s: could not publish to %s", alarm["AlarmName"], action)
                 continue
-            delivered.append(Delivery(alarm["AlarmName"], old_state, state, action, response["MessageId"]))
+            delivered.append(Delivery(alarm["AlarmName"], old_state, state, action, response["MessageId"], message))
         return delivered
 
     def _run(self) -> None:
