@@ -67,12 +67,17 @@ class BatchStack(cdk.Stack):
         construct_id: str,
         *,
         settings: Settings,
-        data_bucket_name: str,
-        artifact_bucket_name: str,
+        data_bucket_name: str | None = None,
+        artifact_bucket_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
+        # Without names from the storage stack (the emulator synthesizes this stack alone), derive
+        # them here exactly as StorageStack does: the template is the same either way (tested).
+        names = settings.model_copy(update={"region": self.region})
+        data_bucket_name = data_bucket_name or names.data_bucket_name(self.account)
+        artifact_bucket_name = artifact_bucket_name or names.artifact_bucket_name(self.account)
         data = s3.Bucket.from_bucket_name(self, "DataBucket", data_bucket_name)
         artifacts = s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name)
         self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))

@@ -33,7 +33,7 @@ from lightship.settings import REPO_ROOT, Settings
 
 CACHE_DIR = REPO_ROOT / ".lightship"
 # The files whose change can change the batch stack's template.
-SOURCES = ("infra/stacks/batch.py", "infra/stacks/alerts.py", "infra/app_builder.py", "infra/nag.py")
+SOURCES = ("infra/stacks/batch.py", "infra/stacks/alerts.py", "infra/nag.py", "cdk.json")
 ROLE_NAME = "lightship-local-batch"
 TRUST = {
     "Version": "2012-10-17",

@@ -1,10 +1,10 @@
-"""Synthesize the CDK app and print what the emulator needs from the batch stack, as JSON.
+"""Synthesize the batch stack and print what the emulator needs from its template, as JSON.
 
 Run as ``python -m lightship.local.batch_synth '<settings json>'`` by :mod:`lightship.local.batch`
 (in a subprocess, so jsii's Node runtime never lives in the CLI or a test process). It
-builds the app exactly as ``app.py`` does (:func:`infra.app_builder.build_app`, bundling
-skipped, which changes no template) and extracts the state machine's ``DefinitionString``
-and the functions' names and handlers from the synthesized batch template.
+builds the batch stack as ``app.py`` does (same class, settings and cdk.json context; the
+synth tests check the template is the one the whole app emits) and extracts the state
+machine's ``DefinitionString`` and the functions' names and handlers from the template.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def extract(settings_json: str) -> dict[str, Any]:
         os.environ.pop(name, None)
     import aws_cdk as cdk
 
-    from infra.app_builder import build_app, cdk_json_context
+    from infra.app_builder import cdk_json_context
+    from infra.stacks.batch import BatchStack
     from lightship.settings import Settings
 
     settings = Settings.model_validate_json(settings_json)
@@ -31,9 +32,10 @@ def extract(settings_json: str) -> dict[str, Any]:
     context["aws:cdk:bundling-stacks"] = []
     with tempfile.TemporaryDirectory(prefix="lightship-synth-") as outdir:
         app = cdk.App(context=context, outdir=outdir)
-        stacks = build_app(app, settings)
-        assembly = app.synth()
-        template = assembly.get_stack_by_name(stacks["batch"].stack_name).template
+        # The batch stack alone: its template equals the one in the whole app (tests/infra checks
+        # it), and the emulator then never depends on the other stacks synthesizing.
+        stack = BatchStack(app, f"{settings.project}-batch", settings=settings)
+        template = app.synth().get_stack_by_name(stack.stack_name).template
     resources = template["Resources"]
     machines = {k: v for k, v in resources.items() if v["Type"] == "AWS::StepFunctions::StateMachine"}
     (machine_id, machine), = machines.items()

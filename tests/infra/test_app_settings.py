@@ -34,7 +34,8 @@ def pinned(synth_app: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_context_override_flows_into_stack_and_resource_names(pinned: Any) -> None:
-    assert {s.stack_name for s in pinned.stacks.values()} == {"acme-storage", "acme-registry"}
+    assert {s.stack_name for s in pinned.stacks.values()} == {f"acme-{concern}" for concern in pinned.stacks}
+    assert {"acme-storage", "acme-registry", "acme-batch"} <= {s.stack_name for s in pinned.stacks.values()}
     names = sorted(
         flatten_cfn_reference(b["Properties"]["BucketName"])
         for b in pinned.templates["storage"].find_resources("AWS::S3::Bucket").values()

@@ -64,8 +64,9 @@ def test_every_acknowledgement_names_an_aws_solutions_rule_and_gives_a_concrete_
             if entry.type == key:
                 for rule, reason in entry.data.items():
                     acknowledged[f"{construct.node.path} {rule}"] = reason
-    # The log bucket's S1 and the training role's wildcards (see docs/infra.md).
-    assert len(acknowledged) == 7, sorted(acknowledged)
+    # The log bucket's S1 and the training role's wildcards (see docs/infra.md); other stacks' own tests count theirs.
+    base = [where for where in acknowledged if where.startswith(("lightship-storage/", "lightship-registry/"))]
+    assert len(base) == 7, sorted(base)
     for where, reason in acknowledged.items():
         assert "AwsSolutions-" in where
         assert isinstance(reason, str) and len(reason.strip()) >= 40, where
