@@ -22,6 +22,10 @@ def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free on
     try:
         console.print(f"[bold green]AWS emulator listening on {emulator.endpoint_url}[/]")
         console.print(f"buckets: {resources.data_bucket}, {resources.artifact_bucket}; model package group: {resources.model_package_group}")
+        console.print(
+            f"alarms are watched: a state change (e.g. aws cloudwatch set-alarm-state) is delivered to its SNS actions; "
+            f"{settings.rollback_topic_name} runs the rollback handler ({settings.rollback_function_name})"
+        )
         console.print("In another shell, run:\n")
         for key, value in emulator.environment().items():
             typer.echo(f"export {key}={value}")
