@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
+from lightship.demo.batch_chapter import batch
 from lightship.demo.rollback_chapter import rollback
 from lightship.demo.serving_chapter import serving
 from lightship.demo.story import run_story
@@ -18,6 +19,7 @@ CHAPTERS = [
     ("1. Train, register with lineage, quality gate", training),
     ("2. Deploy the approved version and serve predictions over HTTP", serving),
     ("3. A broken version goes live: its alarm rolls it back", rollback),
+    ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
 ]
 
 

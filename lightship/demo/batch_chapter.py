@@ -1,0 +1,131 @@
+"""Demo chapter: batch scoring on the synthesized state machine, drift, rejects and reruns.
+
+Makes sure a version is live (deploying the newest Approved one, as ``lightship deploy``
+does, if no earlier chapter did), then drops three days of input and runs the batch
+state machine for each, exactly as ``lightship batch run --date`` does: a normal day,
+a shifted day that shows drift (and publishes an alert), and a day with bad rows and
+unusable files (rejects with reasons, quarantine). It reruns the first day to show
+that outputs are replaced, not duplicated, and compares two local files with
+``lightship drift``'s code. Prints where outputs, manifests and reports are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pandas as pd
+
+from batch import execution
+from batch.compare import compare_data
+from batch.config import BatchConfig
+from batch.events import RunRequest
+from batch.s3io import get_bytes, get_json
+from lightship.cli.batch_cmd import summary
+from lightship.clients import client
+from lightship.datasets import customers
+from lightship.demo.story import Story
+from lightship.deployment.deploy import deploy
+from lightship.deployment.record import DeploymentRecord
+from lightship.registry.model_registry import APPROVED, ModelRegistry
+
+NORMAL, SHIFTED, MESSY = "2026-11-20", "2026-11-21", "2026-11-22"
+
+
+def batch(story: Story) -> None:
+    resources = story.resources
+    version = _ensure_live(story)
+    story.fact("live model for batch", f"version {version} (from the deployment record)")
+    bucket = resources.data_bucket
+
+    normal = customers(rows=30_000, seed=21).drop(columns=["churned"])
+    _put(story, NORMAL, "morning.parquet", _parquet(normal.iloc[:20_000]))
+    _put(story, NORMAL, "evening.csv", normal.iloc[20_000:].to_csv(index=False).encode())
+    first = _run(story, NORMAL)
+    story.fact(f"batch {NORMAL}", _line(first) + f"; outputs under {first['manifest']['outputs'][0].rsplit('/', 1)[0]}/")
+
+    again = _run(story, NORMAL, show=False)
+    same = again["manifest"]["outputs"] == first["manifest"]["outputs"]
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{story.settings.batch_output_prefix}/date={NORMAL}/")
+    story.fact(f"rerun {NORMAL}", f"{'same' if same else 'different'} {len(again['manifest']['outputs'])} output key(s) overwritten, "
+                                   f"{listed.get('KeyCount', 0)} part(s) in the partition: no duplicates")
+
+    shifted = customers(rows=30_000, seed=22, shift=1.0).drop(columns=["churned"])
+    _put(story, SHIFTED, "shifted.parquet", _parquet(shifted))
+    drifted = _run(story, SHIFTED)
+    drift = drifted["manifest"]["drift"]
+    html = story.workspace / f"drift-report-{SHIFTED}.html"
+    html.write_bytes(get_bytes(drifted["manifest"]["report"]["html"]))
+    story.fact(f"batch {SHIFTED} (shifted)", f"drift in {', '.join(drift['drifted_features'])} (max PSI {drift['max_psi']:.2f}); "
+                                             f"alert published to {story.settings.alerts_topic_name}; report {html}")
+
+    messy = customers(rows=5_000, seed=23).drop(columns=["churned"]).astype(object)
+    messy.loc[:99, "tenure_months"] = None
+    messy.loc[100:149, "monthly_spend"] = "unknown"
+    messy.loc[150:159, "support_calls"] = "many"
+    _put(story, MESSY, "messy.csv", messy.to_csv(index=False).encode())
+    _put(story, MESSY, "export-v2.csv", pd.DataFrame({"customer": range(50), "score": 1.0}).to_csv(index=False).encode())
+    _put(story, MESSY, "truncated.parquet", _parquet(normal.iloc[:500])[:300])
+    bad = _run(story, MESSY)
+    rows = bad["manifest"]["rows"]
+    reasons = "; ".join(f"{n} {reason}" for reason, n in rows["rejected_by_reason"].items() if not reason.startswith("file quarantined"))
+    story.fact(f"batch {MESSY} (bad rows, bad files)", f"in {rows['in']:,} = scored {rows['scored']:,} + rejected {rows['rejected']:,} "
+                                                        f"({reasons}; the rest in quarantined files); rejects in {bad['manifest']['rejects'][0]}")
+    for obj in bad["manifest"]["input"]["objects"]:
+        if obj["status"] == "quarantined":
+            story.fact(f"  quarantined {obj['uri'].rsplit('/', 1)[-1]}", f"{obj['reason'][:70]}; kept at {obj['quarantine_uri']}")
+
+    reference, current = story.workspace / "reference.parquet", story.workspace / "current.csv"
+    customers(rows=20_000, seed=31).to_parquet(reference, index=False)
+    customers(rows=20_000, seed=32, shift=0.5).to_csv(current, index=False)
+    config = BatchConfig.from_settings(story.settings, resources.account)
+    report = compare_data(str(reference), str(current), config.thresholds_for, bins=config.profile_bins)
+    story.fact("lightship drift on two local files", f"drift in {', '.join(report.drifted) or 'nothing'} (of {len(report.features)} columns)")
+    story.console.print(f"  manifests and reports: s3://{bucket}/{story.settings.batch_report_prefix}/date=<day>/"
+                        "{manifest.json, report.json, report.html}")
+
+
+def _ensure_live(story: Story) -> int:
+    record = DeploymentRecord(client("dynamodb"), story.resources.deployment_table)
+    live = record.live()
+    if live is not None:
+        return live.version
+    registry = ModelRegistry(story.settings, client("sagemaker"), client("s3"), story.resources.artifact_bucket)
+    approved = registry.versions(APPROVED)
+    if not approved:
+        raise AssertionError("no Approved version to score with: the training chapter must run first")
+    newest = max(approved, key=lambda v: v.version)
+    outcome = deploy(registry, record, newest.version, reason="demo: batch scoring needs a live model", by="lightship demo")
+    return outcome.deployment.version
+
+
+def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
+    resources = story.resources
+    sfn = client("stepfunctions")
+    arn = execution.state_machine_arn(story.settings.batch_state_machine_name, resources.region, resources.account)
+    with story.console.status(f"batch run for {date} on the synthesized state machine") as status:
+        started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date)))
+        done = execution.wait(sfn, started, progress=lambda step: status.update(f"batch run for {date}: {step}"))
+    result = done.output["result"]
+    manifest = get_json(result["manifest_uri"])
+    if show:
+        story.console.print(summary(manifest, result, done.seconds))
+    return {"result": result, "manifest": manifest, "seconds": done.seconds}
+
+
+def _line(outcome: dict[str, Any]) -> str:
+    rows = outcome["manifest"]["rows"]
+    return f"{rows['scored']:,} rows scored in {outcome['seconds']:.1f} s, {rows['rejected']:,} rejected, " \
+           f"{'drift' if outcome['result']['alert'] else 'no drift'}"
+
+
+def _put(story: Story, date: str, name: str, body: bytes) -> None:
+    key = f"{story.settings.batch_input_prefix.strip('/')}/date={date}/{name}"
+    client("s3").put_object(Bucket=story.resources.data_bucket, Key=key, Body=body)
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, row_group_size=10_000)
+    return buffer.getvalue()
