@@ -3,8 +3,8 @@
 Everything is built at import (init phase, and so in a SnapStart snapshot): clients,
 the live bundle, the app; after a restore the first request re-reads the record. Each
 invocation is one HTTP request from API Gateway (HTTP API payload 2.0, or REST payload
-1.0); metrics are flushed as EMF before returning, so CloudWatch has them even if the
-environment is never thawed again.
+1.0); its metrics are written (EMF on stdout) before it returns, so none wait in a frozen
+environment. Sampled inference capture is uploaded by a background thread.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from lightship.serving.gateway import make_handler
 from lightship.serving.runtime import build_serving
 
-serving = build_serving(metrics_in_background=False)
+serving = build_serving()
 app = serving.app
 _adapter = make_handler(app, base_path=os.environ.get("LIGHTSHIP_API_BASE_PATH", ""))
 
@@ -28,7 +28,4 @@ else:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        return _adapter(event, context)
-    finally:
-        serving.runtime.metrics.flush()
+    return _adapter(event, context)

@@ -1,10 +1,11 @@
-"""The background thread that writes buffered metrics and capture, off the request path.
+"""The background thread that uploads buffered inference capture, off the request path.
 
 One daemon thread per process wakes every ``interval`` seconds (or when capture says
 its buffer is full) and flushes whatever is due; at interpreter exit it flushes the
-rest. In Lambda the thread runs while invocations do and is frozen between them;
-metrics there are flushed by the handler after each invocation instead, so they
-never wait for a thaw (see ``lambdas/serving/handler.py``).
+rest. In Lambda the thread runs while invocations do and is frozen between them, so a
+sample may wait for the next invocation (or be lost if the environment is reclaimed):
+acceptable for a sample kept for drift checks, never for metrics, which each request
+writes itself (:mod:`lightship.serving.metrics`).
 """
 
 from __future__ import annotations

@@ -1,18 +1,19 @@
-"""Serving metrics in CloudWatch EMF, by model version, through Powertools' EMF provider.
+"""Per-request EMF lines: CloudWatch metrics by model version, and the request log, in one JSON line.
 
-Each scored request adds one value to ``Requests``, ``Errors4xx``, ``Errors5xx`` (0 or 1,
-so the Average is the error rate), ``LatencyMs`` and ``Instances``, under two dimension
-sets: ``{service=serving, ModelVersion=N}`` and ``{service=serving}`` (what the alarms in
-:mod:`lightship.monitoring.alarms` watch); a failed bundle load adds ``ModelLoadFailures``
-and a model that raises adds ``PredictionFailures``. Names come from
-:mod:`lightship.observability`, which the alarms read too.
+Each answered predict call writes one CloudWatch Embedded Metric Format document, built
+and serialised by Powertools' EMF provider: ``Requests`` (1), ``Errors4xx`` and
+``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs`` and
+``Instances``, under two dimension sets, ``{service=serving, ModelVersion=N}`` (dashboards)
+and ``{service=serving}`` (what the alarms in :mod:`lightship.monitoring.alarms` watch),
+with the request's id, status and path as properties. CloudWatch Logs turns the line into
+metrics, and Logs Insights can query it as the request log: one line per request
+instead of a log line plus a metrics line (bench/README.md has the cost of each). A failed
+bundle load adds ``ModelLoadFailures`` and a model that raises ``PredictionFailures``.
+Names come from :mod:`lightship.observability`.
 
-Values are buffered per version and written by :meth:`ServingMetrics.flush` as one EMF
-document per version (a metric with several values is one EMF array): the Lambda
-handler flushes after every invocation, ``lightship serve`` once a second from the
-background flusher. Documents go to the sinks: stdout by default (in Lambda, stdout is
-CloudWatch Logs, which turns EMF into metrics); tests, the demo and the local emulator
-add their own with :meth:`add_sink`.
+Lines go to the sinks: stdout by default (in Lambda, stdout is CloudWatch Logs); tests,
+the demo and the benchmarks pass their own. Written as the request ends, so nothing is
+left buffered when Lambda freezes the environment.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 from lightship import observability as names
 
 Sink = Callable[[dict[str, Any]], None]
-NO_VERSION = "none"  # requests refused before a model was loaded
-EMF_MAX_VALUES = 99
+NO_VERSION = "none"  # requests answered before any model was loaded
 
 
 def stdout_sink(document: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(document, separators=(",", ":")) + "\n")
+    sys.stdout.write(json.dumps(document, separators=(",", ":"), default=str) + "\n")
     sys.stdout.flush()
 
 
@@ -42,70 +42,56 @@ class ServingMetrics:
         self.namespace = namespace
         self.sinks: list[Sink] = [stdout_sink] if sinks is None else list(sinks)
         self._lock = threading.Lock()
-        # version -> metric name -> (unit, values)
-        self._pending: dict[str, dict[str, tuple[str, list[float]]]] = {}
+        # One provider per version, reused: building one costs more than a whole document.
+        self._providers: dict[str, AmazonCloudWatchEMFProvider] = {}
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
 
-    def request(self, version: int | None, status: int, latency_ms: float, instances: int) -> None:
-        key = NO_VERSION if version is None else str(version)
+    def request(self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "") -> None:
+        """Write this request's EMF line."""
         with self._lock:
-            metrics = self._pending.setdefault(key, {})
-            _add(metrics, names.REQUESTS, "Count", 1.0)
-            _add(metrics, names.ERRORS_4XX, "Count", 1.0 if 400 <= status < 500 else 0.0)
-            _add(metrics, names.ERRORS_5XX, "Count", 1.0 if status >= 500 else 0.0)
-            _add(metrics, names.LATENCY_MS, "Milliseconds", latency_ms)
-            _add(metrics, names.INSTANCES, "Count", float(instances))
+            provider = self._provider(version)
+            provider.add_metric(name=names.REQUESTS, unit="Count", value=1.0)
+            provider.add_metric(name=names.ERRORS_4XX, unit="Count", value=1.0 if 400 <= status < 500 else 0.0)
+            provider.add_metric(name=names.ERRORS_5XX, unit="Count", value=1.0 if status >= 500 else 0.0)
+            provider.add_metric(name=names.LATENCY_MS, unit="Milliseconds", value=latency_ms)
+            provider.add_metric(name=names.INSTANCES, unit="Count", value=float(instances))
+            provider.add_metadata("request_id", request_id)
+            provider.add_metadata("status", status)
+            document = self._take(provider)
+        self._emit(document)
 
     def count(self, name: str, version: int | None, value: float = 1.0) -> None:
-        key = NO_VERSION if version is None else str(version)
+        """Write one count at once (load and prediction failures: an alarm should not wait)."""
         with self._lock:
-            _add(self._pending.setdefault(key, {}), name, "Count", value)
-
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
+            provider = self._provider(version)
+            provider.add_metric(name=name, unit="Count", value=value)
+            document = self._take(provider)
+        self._emit(document)
 
     def flush(self) -> None:
-        """Write what is buffered, one EMF document per model version."""
-        if not self._pending:
-            return
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        for version, metrics in pending.items():
-            longest = max(len(values) for _, values in metrics.values())
-            # EMF holds at most 100 values per metric in one document (Powertools prints by
-            # itself at 100, past our sinks), so a busy second becomes several documents.
-            for start in range(0, longest, EMF_MAX_VALUES):
-                provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=names.SERVICE_SERVING)
-                provider.add_dimension(names.DIMENSION_MODEL_VERSION, version)
-                # A second dimension set without the version: the function-wide series the
-                # monitoring stack's alarms watch (alarms cannot sum across versions).
-                provider.add_dimensions(service=names.SERVICE_SERVING)
-                for name, (unit, values) in metrics.items():
-                    for value in values[start : start + EMF_MAX_VALUES]:
-                        provider.add_metric(name=name, unit=unit, value=value)
-                if provider.metric_set:
-                    self._emit(_with_service_rollup(provider.serialize_metric_set()))
+        """Nothing is buffered (each document is written when recorded); kept for callers that flush at the end of an invocation."""
+
+    def _provider(self, version: int | None) -> AmazonCloudWatchEMFProvider:
+        key = NO_VERSION if version is None else str(version)
+        provider = self._providers.get(key)
+        if provider is None:
+            provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=names.SERVICE_SERVING)
+            provider.add_dimension(names.DIMENSION_MODEL_VERSION, key)
+            self._providers[key] = provider
+        return provider
+
+    @staticmethod
+    def _take(provider: AmazonCloudWatchEMFProvider) -> dict[str, Any]:
+        document = dict(provider.serialize_metric_set())
+        provider.metric_set.clear()
+        provider.metadata_set.clear()
+        definitions = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+        if ["service"] not in definitions:
+            definitions.append(["service"])
+        return document
 
     def _emit(self, document: dict[str, Any]) -> None:
         for sink in self.sinks:
             sink(document)
-
-
-def _with_service_rollup(document: Any) -> dict[str, Any]:
-    """Publish under ``{service}`` as well as ``{service, ModelVersion}``: the alarms watch the
-    version-less series (an alarm cannot sum across versions), dashboards the per-version one."""
-    dimensions = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
-    if ["service"] not in dimensions:
-        dimensions.append(["service"])
-    return dict(document)
-
-
-def _add(metrics: dict[str, tuple[str, list[float]]], name: str, unit: str, value: float) -> None:
-    entry = metrics.get(name)
-    if entry is None:
-        metrics[name] = (unit, [value])
-    else:
-        entry[1].append(value)

@@ -25,7 +25,7 @@ from lightship.serving.metrics import Sink, ServingMetrics
 from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
 from lightship.settings import Settings, load_settings
 
-METRICS_FLUSH_SECONDS = 1.0
+CAPTURE_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ class Serving:
             self.runtime.capture.reseed()
 
     def close(self) -> None:
+        """Write what capture still buffers and stop its thread."""
         self.flusher.stop()
-        self.runtime.metrics.flush()
 
 
 def build_serving(
@@ -68,14 +68,9 @@ def build_serving(
     dynamodb: Any = None,
     s3: Any = None,
     metric_sinks: list[Sink] | None = None,
-    metrics_in_background: bool = True,
     load_now: bool = True,
 ) -> Serving:
-    """The app against the record and buckets ``settings`` name.
-
-    ``metrics_in_background``: flush EMF once a second from the background thread
-    (servers); Lambda passes False and flushes after each invocation.
-    """
+    """The app against the record and buckets ``settings`` name (EMF lines to ``metric_sinks``, stdout by default)."""
     settings = settings or load_settings()
     resolved = names_ or names_from_settings(settings)
     serving = settings.serving
@@ -88,7 +83,6 @@ def build_serving(
             extra={"version": failure.version, "model_data_url": failure.model_data_url, "error": failure.error},
         )
         metrics.count(names.MODEL_LOAD_FAILURES, failure.version)
-        metrics.flush()  # an alarm should not wait for the next request
 
     def on_loaded(new: LiveModel, old: LiveModel | None) -> None:
         logger.info(
@@ -109,11 +103,9 @@ def build_serving(
     if serving.capture_sample_rate > 0:
         capture = CaptureWriter(s3, resolved.capture_bucket, resolved.capture_prefix, serving.capture_sample_rate)
     runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances)
-    flusher = BackgroundFlusher(METRICS_FLUSH_SECONDS, wake=capture.wake if capture else None)
+    flusher = BackgroundFlusher(CAPTURE_CHECK_SECONDS, wake=capture.wake if capture else None)
     if capture is not None:
         flusher.add(capture.due, capture.flush)
-    if metrics_in_background:
-        flusher.add(lambda: metrics.pending, metrics.flush)
     flusher.start()
     if load_now:
         holder.refresh()

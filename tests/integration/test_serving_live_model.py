@@ -35,7 +35,7 @@ def _serving(settings: Settings, documents: list[dict[str, Any]], ttl: float = 0
     tuned = settings.model_copy(
         update={"serving": settings.serving.model_copy(update={"record_ttl_seconds": ttl, "capture_sample_rate": capture})}
     )
-    return build_serving(tuned, metric_sinks=[documents.append], metrics_in_background=False)
+    return build_serving(tuned, metric_sinks=[documents.append])
 
 
 def _deploy(settings: Settings, emulator: LocalEmulator, version: int, reason: str = "test") -> None:

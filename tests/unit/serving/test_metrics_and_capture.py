@@ -22,31 +22,33 @@ class FakeS3:
         self.objects[f"{Bucket}/{Key}"] = Body
 
 
-def test_each_version_gets_its_own_emf_document_and_error_rates_are_averages() -> None:
+def test_each_request_writes_one_emf_line_with_its_version_and_request_id() -> None:
     documents: list[dict[str, Any]] = []
     metrics = ServingMetrics(sinks=[documents.append])
-    metrics.request(1, 200, 2.5, 1)
-    metrics.request(1, 422, 0.3, 0)
-    metrics.request(2, 500, 9.0, 0)
-    metrics.flush()
+    metrics.request(1, 200, 2.5, 1, "r1")
+    metrics.request(1, 422, 0.3, 0, "r2")
+    metrics.request(2, 500, 9.0, 0, "r3")
 
-    by_version = {d[names.DIMENSION_MODEL_VERSION]: d for d in documents}
-    assert set(by_version) == {"1", "2"}
-    assert by_version["1"][names.REQUESTS] == [1.0, 1.0] and by_version["1"][names.ERRORS_4XX] == [0.0, 1.0]
-    assert by_version["2"][names.ERRORS_5XX] == [1.0]
-    metrics.flush()
-    assert len(documents) == 2  # nothing pending, nothing written
+    assert [(d[names.DIMENSION_MODEL_VERSION], d["request_id"], d["status"]) for d in documents] == [
+        ("1", "r1", 200), ("1", "r2", 422), ("2", "r3", 500)]
+    assert [(d[names.ERRORS_4XX], d[names.ERRORS_5XX]) for d in documents] == [([0.0], [0.0]), ([1.0], [0.0]), ([0.0], [1.0])]
+    assert documents[0][names.LATENCY_MS] == [2.5] and documents[0][names.INSTANCES] == [1.0]
+    for document in documents:
+        definition = document["_aws"]["CloudWatchMetrics"][0]
+        assert definition["Dimensions"] == [[names.DIMENSION_MODEL_VERSION, "service"], ["service"]]
+        assert {m["Name"] for m in definition["Metrics"]} == {names.REQUESTS, names.ERRORS_4XX, names.ERRORS_5XX, names.LATENCY_MS, names.INSTANCES}
+        assert json.loads(json.dumps(document)) == document
 
 
-def test_a_busy_flush_splits_into_documents_of_at_most_99_values() -> None:
+def test_a_reused_provider_never_carries_values_or_properties_into_the_next_line() -> None:
     documents: list[dict[str, Any]] = []
     metrics = ServingMetrics(sinks=[documents.append])
-    for _ in range(250):
-        metrics.request(3, 200, 1.0, 1)
-    metrics.flush()
+    metrics.request(3, 200, 1.0, 1, "a")
+    metrics.count(names.MODEL_LOAD_FAILURES, 3)
 
-    assert [len(d[names.REQUESTS]) for d in documents] == [99, 99, 52]
-    assert all(json.dumps(d) for d in documents)
+    assert names.MODEL_LOAD_FAILURES not in documents[0]
+    assert documents[1][names.MODEL_LOAD_FAILURES] == [1.0]
+    assert names.REQUESTS not in documents[1] and "request_id" not in documents[1]
 
 
 def test_capture_samples_at_the_configured_rate() -> None:
