@@ -1,0 +1,87 @@
+"""``lightship drift`` on local files, the run date of scheduled runs, the emulator's reading of the
+synthesized definition, and the batch image's scikit-learn pin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from batch.compare import compare_data
+from batch.events import RunRequest
+from batch.resolve import run_date
+from lightship.cli.main import main
+from lightship.datasets import customers
+from lightship.errors import DataError, LightshipError
+from lightship.local.batch import resolve_references
+from lightship.versions import SKLEARN_VERSION
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def limits(name: str) -> tuple[float, float]:
+    return 0.2, 0.1
+
+
+def test_drift_between_identical_files_is_zero_and_a_shift_is_flagged(tmp_path: Path) -> None:
+    reference = tmp_path / "ref.parquet"
+    customers(rows=4000, seed=1).to_parquet(reference, row_group_size=1000)
+    same = compare_data(str(reference), str(reference), limits)
+    assert same.drifted == [] and same.max_psi == 0.0 and all(f.ks in (None, 0.0) for f in same.features)
+    shifted = tmp_path / "shifted.csv"
+    customers(rows=6000, seed=2, shift=1.0).to_csv(shifted, index=False)
+    seen: list[tuple[int, int]] = []
+    report = compare_data(str(reference), str(shifted), limits, progress=lambda done, total: seen.append((done, total)))
+    assert {"tenure_months", "monthly_spend", "support_calls", "plan"} <= set(report.drifted)
+    assert report.current_rows == 6000 and seen[-1][0] == 6000
+
+
+def test_drift_refuses_missing_inputs_and_data_without_common_columns(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such file"):
+        compare_data(str(tmp_path / "nope.csv"), str(tmp_path / "nope.csv"), limits)
+    (tmp_path / "a.csv").write_text("x\n1\n2\n")
+    (tmp_path / "b.csv").write_text("y\n1\n2\n")
+    with pytest.raises(DataError, match="share no columns"):
+        compare_data(str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), limits)
+
+
+def test_drift_cli_writes_both_reports_and_exits_3_on_drift_when_asked(tmp_path: Path) -> None:
+    reference, current = tmp_path / "r.csv", tmp_path / "c.csv"
+    customers(rows=3000, seed=1).to_csv(reference, index=False)
+    customers(rows=3000, seed=2, shift=1.0).to_csv(current, index=False)
+    out = tmp_path / "out" / "report"
+    assert main(["drift", "--reference", str(reference), "--current", str(current), "--report", str(out)]) == 0
+    assert json.loads(out.with_suffix(".json").read_text())["alert"] is True
+    assert "<svg" in out.with_suffix(".html").read_text()
+    assert main(["drift", "--reference", str(reference), "--current", str(current), "--report", str(out), "--fail-on-drift"]) == 3
+    assert main(["drift", "--reference", str(reference), "--current", str(reference), "--report", str(out), "--fail-on-drift"]) == 0
+
+
+def test_scheduled_runs_score_the_day_before_their_fire_time_and_a_given_date_wins() -> None:
+    fired = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+    assert run_date(RunRequest(time=fired)) == dt.date(2026, 11, 22)
+    assert run_date(RunRequest(date=dt.date(2026, 1, 2), time=fired)) == dt.date(2026, 1, 2)
+    with pytest.raises(ValueError, match="s3://"):
+        RunRequest(input="/local/path")
+
+
+def test_emulator_resolves_the_references_cdk_puts_in_a_definition() -> None:
+    definition = {"Fn::Join": ["", [
+        '{"Resource":"', {"Fn::GetAtt": ["PlanFn", "Arn"]}, '","Topic":"arn:', {"Ref": "AWS::Partition"}, ":sns:",
+        {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ':alerts","Machine":"',
+        {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}, '"}',
+    ]]}
+    refs = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123", "Machine": "arn:aws:states:us-east-1:123:stateMachine:m"}
+    arns = {"PlanFn": "arn:aws:lambda:us-east-1:123:function:plan"}
+    assert json.loads(resolve_references(definition, refs, arns)) == {
+        "Resource": "arn:aws:lambda:us-east-1:123:function:plan", "Topic": "arn:aws:sns:us-east-1:123:alerts", "Machine": "m",
+    }
+    with pytest.raises(LightshipError, match="Unknown"):
+        resolve_references({"Ref": "Unknown"}, refs, arns)
+
+
+def test_batch_image_pins_the_scikit_learn_that_trains() -> None:
+    pins = (REPO_ROOT / "lambdas" / "batch_image" / "requirements.txt").read_text().splitlines()
+    assert f"scikit-learn=={SKLEARN_VERSION}" in pins
