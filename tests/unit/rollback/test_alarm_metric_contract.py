@@ -1,0 +1,41 @@
+"""The alarms watch series the serving code really emits: same namespace, metric names and dimension set.
+A rename or a dropped dimension set on either side would leave an alarm watching nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lightship import observability as names
+from lightship.monitoring.alarms import alarm_specs
+from lightship.serving.metrics import ServingMetrics
+from lightship.settings import Settings
+
+
+def _emitted_series() -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
+    documents: list[dict[str, Any]] = []
+    metrics = ServingMetrics(sinks=[documents.append])
+    metrics.request(version=3, status=500, latency_ms=12.0, instances=1)
+    metrics.count(names.PREDICTION_FAILURES, 3)
+    metrics.count(names.MODEL_LOAD_FAILURES, 3)
+    metrics.flush()
+    series = set()
+    for document in documents:
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for dimension_names in directive["Dimensions"]:
+                dims = frozenset((n, str(document[n])) for n in dimension_names)
+                for metric in directive["Metrics"]:
+                    series.add((directive["Namespace"], metric["Name"], dims))
+    return series
+
+
+def test_every_serving_alarm_metric_is_a_series_the_serving_code_emits() -> None:
+    emitted = _emitted_series()
+    watched = [
+        (m.namespace, m.name, frozenset(m.dimensions))
+        for spec in alarm_specs(Settings())
+        for m in spec.metrics
+        if m.namespace == names.NAMESPACE and dict(m.dimensions).get("service") == names.SERVICE_SERVING
+    ]
+    assert len(watched) == 5  # 5xx, requests, latency, prediction and load failures
+    missing = [w for w in watched if w not in emitted]
+    assert missing == [], f"alarms watch series nobody emits: {missing}"
