@@ -45,6 +45,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     done = finalize(parsed.run, parsed.plan, current_config())
     version = str(parsed.run.model.version)
     metrics.add_dimension(name=DIMENSION_MODEL_VERSION, value=version)
+    # Also the version-less {service} series: the monitoring stack's drift alarm watches it.
+    metrics.add_dimensions(service=SERVICE_BATCH)
     for name, value in done.metrics.items():
         metrics.add_metric(name=name, unit=_UNITS[name], value=value)
     if done.report is not None:
