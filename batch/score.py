@@ -70,20 +70,23 @@ def score_frame(
     """Validate, score and sketch ``frame`` in memory (no I/O): the heart of a chunk."""
     schema = bundle.schema
     check = validate(frame, schema)
-    good = frame.loc[check.valid].reset_index(drop=True)
+    good = frame if not check.rejected else frame.loc[check.valid].reset_index(drop=True)
     for feature in schema.features:
         if feature.kind == "categorical" and good[feature.name].dtype == object:
             blank = good[feature.name].astype(str).str.strip() == ""
             if blank.any():
                 good[feature.name] = good[feature.name].mask(blank)
     rows = frame_to_rows(good, schema)
-    scored = good.copy()
+    scored = good.copy()  # lazy under pandas' copy-on-write: columns are shared until replaced
     sketch = DriftSketch(rows=len(good), features={}, prediction=None)
     for i, feature in enumerate(schema.features):
         column = rows[:, i]
         if feature.kind == "numeric":
-            column = column.astype(float)
-            scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
+            if pd.api.types.is_float_dtype(good[feature.name]):
+                column = good[feature.name].to_numpy(dtype=float, na_value=np.nan)  # the same numbers, no object detour
+            else:
+                column = column.astype(float)
+                scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
         if feature.name in bundle.profile.features:
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):

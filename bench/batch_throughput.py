@@ -1,0 +1,125 @@
+"""Chunk scoring throughput through (emulated) S3 and awswrangler vs the bare local limit,
+and the drift sketch's share of it.
+
+Ours: the batch plan and then ``batch.score.score_chunk`` for every chunk, one after the
+other (what the Map's Lambda invocations do), reading the input by row group from moto's
+S3 (``lightship local up`` in its own process, as S3 is another machine on AWS), validating, scoring, sketching, and writing Parquet
+scores with awswrangler. Bare: ``pd.read_parquet`` of the same file on local disk, the
+pipeline's own input (``frame_to_rows``), ``predict_proba``, the same output columns,
+``to_parquet`` on local disk. Rounds alternate, medians reported. The sketch's share is the
+time spent in ``count_values`` (the binning of every feature and of the predictions)
+divided by the time of the run; the share of ``wr.s3.to_parquet`` (upload to the emulator
+included) says where the rest goes.
+
+    python bench/batch_throughput.py [--rows 1000000] [--rounds 2] [--chunk-rows 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import batch_support as support
+import numpy as np
+import pandas as pd
+
+import batch.score as score_module
+from batch.config import BatchConfig
+from batch.plan import plan
+from lightship.clients import client
+from lightship.settings import load_settings
+from lightship.training.features import frame_to_rows
+
+
+def bare(path: Path, out: Path, bundle: object) -> int:
+    data = pd.read_parquet(path)
+    rows = frame_to_rows(data, bundle.schema)  # type: ignore[attr-defined]
+    proba = bundle.pipeline.predict_proba(rows)  # type: ignore[attr-defined]
+    classes = bundle.pipeline.classes_  # type: ignore[attr-defined]
+    data["prediction"] = classes[np.argmax(proba, axis=1)]
+    for j, cls in enumerate(classes):
+        data[f"probability_{cls}"] = proba[:, j]
+    data["model_version"] = np.int32(1)
+    data["run_id"] = "bench"
+    data.to_parquet(out, index=False)
+    return len(data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--chunk-rows", type=int, default=200_000)
+    args = parser.parse_args()
+
+    bundle, packed = support.trained_bundle()
+    data = support.frame(args.rows, seed=2).drop(columns=["target"])
+    settings = load_settings()
+    with tempfile.TemporaryDirectory() as tmp, support.ExternalEmulator() as emulator:
+        resources = emulator.resources
+        assert resources is not None
+        local_in, local_out = Path(tmp) / "in.parquet", Path(tmp) / "out.parquet"
+        body = support.parquet_bytes(data)
+        local_in.write_bytes(body)
+        s3 = client("s3")
+        s3.put_object(Bucket=resources.artifact_bucket, Key="bench/model.tar.gz", Body=packed)
+        run = support.run_context(resources.data_bucket, resources.artifact_bucket, "bench/model.tar.gz")
+        s3.put_object(Bucket=resources.data_bucket, Key=run.input_uri.split("/", 3)[3] + "data.parquet", Body=body)
+        config = BatchConfig.from_settings(settings.model_copy(update={"batch": settings.batch.model_copy(update={"chunk_rows": args.chunk_rows})}),
+                                           resources.account)
+
+        sketch_seconds = [0.0]
+        original = score_module.count_values
+
+        def timed(*a: object, **k: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*a, **k)  # type: ignore[arg-type]
+            finally:
+                sketch_seconds[0] += time.perf_counter() - started
+
+        score_module.count_values = timed  # type: ignore[assignment]
+        write_seconds = [0.0]
+        original_write = score_module.wr.s3.to_parquet
+
+        def timed_write(*a: object, **k: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original_write(*a, **k)
+            finally:
+                write_seconds[0] += time.perf_counter() - started
+
+        score_module.wr.s3.to_parquet = timed_write  # type: ignore[assignment]
+        ours, base, shares, writes = [], [], [], []
+        for _ in range(args.rounds):
+            sketch_seconds[0] = write_seconds[0] = 0.0
+            started = time.perf_counter()
+            planned = plan(run, config)
+            scored = sum(score_module.score_chunk(run, c).rows_scored for c in planned.chunks)
+            elapsed = time.perf_counter() - started
+            assert scored == args.rows, scored
+            ours.append(args.rows / elapsed)
+            shares.append(sketch_seconds[0] / elapsed)
+            writes.append(write_seconds[0] / elapsed)
+
+            started = time.perf_counter()
+            assert bare(local_in, local_out, bundle) == args.rows
+            base.append(args.rows / (time.perf_counter() - started))
+        score_module.count_values = original  # type: ignore[assignment]
+        score_module.wr.s3.to_parquet = original_write  # type: ignore[assignment]
+
+    result = {
+        "rows": args.rows, "features": 20, "chunk_rows": args.chunk_rows, "chunks": planned.chunk_count, "rounds": args.rounds,
+        "ours_rows_per_s": round(support.describe(ours)), "bare_rows_per_s": round(support.describe(base)),
+        "ratio": round(support.describe(ours) / support.describe(base), 3),
+        "sketch_share_of_run": round(support.describe(shares), 4),
+        "awswrangler_write_share_of_run": round(support.describe(writes), 3),
+    }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
