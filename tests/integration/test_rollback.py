@@ -135,3 +135,41 @@ def test_malformed_event_is_logged_and_rejected_without_side_effects(
     assert [v.status for v in registry(settings, resources).versions()] == ["Approved", "Approved"]
     assert inbox.messages() == []
     assert any(r.levelname == "ERROR" and "rejected a malformed alarm event" in r.getMessage() for r in caplog.records)
+
+
+def test_same_incident_by_eventbridge_and_sns_rolls_back_once(emulator: LocalEmulator, settings: Settings, two_approved: tuple[Any, Any]) -> None:
+    resources = emulator.resources
+    assert resources is not None
+    changed = ago(1)
+    sns_event = sns_alarm_event(settings, resources, ERRORS, changed)
+    message = json.loads(sns_event["Records"][0]["Sns"]["Message"])
+    eventbridge = {
+        "version": "0", "id": "e-1", "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+        "account": resources.account, "time": message["StateChangeTime"], "region": resources.region, "resources": [message["AlarmArn"]],
+        "detail": {"alarmName": ERRORS, "state": {"value": "ALARM", "reason": message["NewStateReason"], "timestamp": message["StateChangeTime"]},
+                   "previousState": {"value": "OK", "reason": "", "timestamp": message["StateChangeTime"]}, "configuration": {}},
+    }
+    first = invoke_rollback(settings, eventbridge)
+    second = invoke_rollback(settings, sns_event)
+    assert first["results"][0]["verdict"] == "rolled_back" and second["results"][0]["verdict"] == "ignored"
+    live = record(resources).live()
+    assert live is not None and live.version == 1 and live.details_dict["alarm"]["route"] == "eventbridge"
+
+
+def test_two_alarms_racing_roll_back_one_version_only(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    resources = emulator.resources
+    assert resources is not None
+    for n, c in enumerate((0.01, 0.1, 1.0), start=1):
+        version = register_trained(settings, resources, customers_frame, "churned", params={"C": c}, name=f"job-{n}", approve=True)
+        put_live(resources, version, ago(40 - 10 * n))
+    events = [sns_alarm_event(settings, resources, name, ago(1)) for name in (ERRORS, "lightship-serving-p99-latency", "lightship-serving-model-failures")]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda e: invoke_rollback(settings, e), events))
+
+    verdicts = sorted(r["results"][0]["verdict"] for r in results)
+    assert verdicts == ["ignored", "ignored", "rolled_back"]
+    history = record(resources).history()
+    assert [(h.action, h.version) for h in history][:2] == [("rollback", 2), ("deploy", 3)]
+    assert [v.status for v in registry(settings, resources).versions()] == ["Rejected", "Approved", "Approved"]
