@@ -66,3 +66,40 @@ def test_cli_predict_sends_a_csv_to_the_server_and_names_a_bad_row(
 
     assert printed["model_version"] == v1.version and len(printed["predictions"]) == 5
     assert "bad.json: the server refused the request (422" in error and "instance 1, plan" in error
+
+
+def test_lightship_serve_runs_the_app_under_uvicorn_against_the_emulator(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
+) -> None:
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    assert main(["deploy", str(v1.version)]) == 0
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "lightship.cli.main", "serve", "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr else ""
+                time.sleep(0.2)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"instances": [GOOD]})
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=20)
+
+    assert health.json()["model_version"] == v1.version
+    assert answer.status_code == 200 and answer.json()["model_version"] == v1.version
+    assert f"serving version {v1.version}" in out and f"http://127.0.0.1:{port}/v1/predict" in out
+    assert any(line.startswith('{"_aws"') and '"status":200' in line for line in out.splitlines())  # the request's EMF line

@@ -98,3 +98,18 @@ def test_a_record_read_error_keeps_serving_and_is_reported(customers_bundle: Mod
 def test_no_record_means_no_model(customers_bundle: ModelBundle) -> None:
     holder = _holder(FakeRecord(None), FakeLoader(), Clock())
     assert holder.current() is None and holder.live is None
+
+
+def test_expire_makes_the_next_request_read_the_record_whatever_the_clock_says(customers_bundle: ModelBundle) -> None:
+    """After a SnapStart restore the monotonic clock may be anywhere; the restore hook expires the cache."""
+    v1, v2 = deployment(1), deployment(2)
+    record = FakeRecord(v1)
+    loader = FakeLoader({v1.model_data_url: customers_bundle, v2.model_data_url: customers_bundle})
+    clock = Clock()
+    holder = _holder(record, loader, clock)
+    holder.current()
+    record.current = v2
+
+    holder.expire()
+
+    assert holder.current().version == 2  # type: ignore[union-attr]
