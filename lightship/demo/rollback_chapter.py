@@ -146,7 +146,7 @@ def _traffic(api: PredictClient, template: list[dict[str, Any]], seed: int, coun
     frame = customers(rows=count, seed=seed).drop(columns=["churned"])
     keys = list(template[0])
     served: Counter[tuple[int, int | None]] = Counter()
-    level = serving_logger.level
+    level = serving_logger.log_level
     serving_logger.setLevel("CRITICAL")  # the broken model's tracebacks are expected; counted below instead
     try:
         for row in frame.to_dict(orient="records"):
