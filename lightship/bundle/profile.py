@@ -46,8 +46,12 @@ class NumericProfile:
         """Counts of ``values`` on this profile's bins, and how many were missing."""
         x = np.asarray(values, dtype=float)
         finite = np.isfinite(x)
-        idx = np.searchsorted(np.asarray(self.edges, dtype=float), x[finite], side="left")
-        counts = np.bincount(idx, minlength=len(self.edges) + 1)
+        # Bin k holds e[k-1] < v <= e[k]. Sorting the values and searching the few edges in them
+        # gives the same counts as searching every value in the edges, several times faster on
+        # large arrays (a sort is branch-free; a search per value mispredicts).
+        present = np.sort(x[finite])
+        at_or_below = np.searchsorted(present, np.asarray(self.edges, dtype=float), side="right")
+        counts = np.diff(np.concatenate(([0], at_or_below, [present.size]))).astype(np.int64)
         return counts, int(x.size - finite.sum())
 
     def to_dict(self) -> dict[str, Any]:
