@@ -73,7 +73,7 @@ def score_frame(
     good = frame if not check.rejected else frame.loc[check.valid].reset_index(drop=True)
     for feature in schema.features:
         if feature.kind == "categorical" and good[feature.name].dtype == object:
-            blank = good[feature.name].astype(str).str.strip() == ""
+            blank = (good[feature.name] == "").to_numpy(dtype=bool, na_value=False)  # missing, as in training's profile
             if blank.any():
                 good[feature.name] = good[feature.name].mask(blank)
     rows = frame_to_rows(good, schema)
@@ -87,6 +87,8 @@ def score_frame(
             else:
                 column = column.astype(float)
                 scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
+        elif feature.name in good.columns:
+            column = good[feature.name]  # the same categories frame_to_rows made strings of, factorized natively
         if feature.name in bundle.profile.features:
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):

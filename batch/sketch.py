@@ -88,7 +88,7 @@ def merge(sketches: Iterable[DriftSketch]) -> DriftSketch:
 
 
 def count_values(profile: FeatureProfile, values: Any) -> Counts:
-    """Counts of ``values`` (a column, or an array) on ``profile``'s bins."""
+    """Counts of ``values`` (a Series or an array) on ``profile``'s bins."""
     if isinstance(profile, NumericProfile):
         counts, missing = profile.count(np.asarray(values, dtype=float))
         return Counts(bins=[int(c) for c in counts], missing=int(missing))
@@ -101,8 +101,9 @@ def sketch_frame(profile: BaselineProfile, frame: pd.DataFrame, prediction_value
     for name, feature_profile in profile.features.items():
         column = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
         if isinstance(feature_profile, NumericProfile):
-            column = pd.to_numeric(column, errors="coerce")
-        features[name] = count_values(feature_profile, column.to_numpy())
+            features[name] = count_values(feature_profile, pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        else:
+            features[name] = count_values(feature_profile, column)
     prediction = None if prediction_values is None else count_values(profile.prediction, prediction_values)
     return DriftSketch(rows=len(frame), features=features, prediction=prediction)
 
@@ -120,7 +121,9 @@ def prediction_values(task: str, predictions: np.ndarray, probabilities: np.ndar
 def _count_categorical(profile: CategoricalProfile, values: Any) -> Counts:
     # Factorize once, then let the profile bin each distinct value: the profile stays the
     # only authority on binning, at the cost of one call per distinct value, not per row.
-    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+    # A Series is factorized as it is (arrow strings stay arrow: no per-value Python objects).
+    series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object))
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
     frequency = np.bincount(codes[codes >= 0], minlength=len(uniques)) if len(uniques) else np.zeros(0, dtype=np.int64)
     bins = np.zeros(len(profile.categories) + 1, dtype=np.int64)
     missing = int((codes < 0).sum())

@@ -70,7 +70,7 @@ def validate(frame: pd.DataFrame, schema: FeatureSchema) -> Validation:
 def _missing(column: pd.Series) -> np.ndarray:
     missing = column.isna().to_numpy()
     if column.dtype == object or pd.api.types.is_string_dtype(column):
-        missing = missing | (column.astype(str).str.strip() == "").to_numpy()
+        missing = missing | (column == "").to_numpy(dtype=bool, na_value=False)  # "" is missing, as in the profile
     return missing
 
 

@@ -51,7 +51,7 @@ def frame(rows: int, seed: int = 0) -> pd.DataFrame:
 def shifted(data: pd.DataFrame, shift: float = 1.0) -> pd.DataFrame:
     """Drift on purpose: f00 moves, f01 widens, f02 moves a little, a quarter of segment "a" becomes "f"."""
     out = data.copy()
-    out["f00"] += 0.5 * shift
+    out["f00"] += 1.0 * shift
     out["f01"] *= 1 + 0.5 * shift
     out["f02"] += 0.1 * shift
     moved = (out["segment"] == "a").to_numpy() & (np.arange(len(out)) % 4 == 0)

@@ -284,3 +284,19 @@ def test_cli_batch_run_prints_the_manifest_and_fails_on_an_empty_day(
     assert main(["batch", "run", "--date", "2026-11-19"]) == 1
     assert "no input files under" in capsys.readouterr().err
     assert main(["batch", "run", "--date", "20-11-2026"]) == 1
+
+
+def test_cli_drift_reads_s3_prefixes_and_flags_the_shifted_one(
+    emulator: LocalEmulator, bucket: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3 = client("s3")
+    s3.put_object(Bucket=bucket, Key="drift/ref/part-0.parquet", Body=parquet_bytes(customers(rows=4000, seed=1)))
+    s3.put_object(Bucket=bucket, Key="drift/cur/part-0.csv", Body=csv_bytes(customers(rows=3000, seed=2, shift=1.0)))
+    s3.put_object(Bucket=bucket, Key="drift/cur/part-1.parquet", Body=parquet_bytes(customers(rows=3000, seed=3, shift=1.0)))
+    out = tmp_path / "report"
+    code = main(["drift", "--reference", f"s3://{bucket}/drift/ref/", "--current", f"s3://{bucket}/drift/cur/",
+                 "--report", str(out), "--fail-on-drift"])
+    assert code == 3
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["current_rows"] == 6000 and {"monthly_spend", "plan"} <= set(report["drifted_features"])
+    assert "drift" in capsys.readouterr().out

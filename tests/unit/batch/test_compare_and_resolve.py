@@ -85,3 +85,19 @@ def test_emulator_resolves_the_references_cdk_puts_in_a_definition() -> None:
 def test_batch_image_pins_the_scikit_learn_that_trains() -> None:
     pins = (REPO_ROOT / "lambdas" / "batch_image" / "requirements.txt").read_text().splitlines()
     assert f"scikit-learn=={SKLEARN_VERSION}" in pins
+
+
+def test_fast_categorical_fit_makes_the_profile_training_makes() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from batch.compare import fit_categorical
+    from lightship.bundle.profile import CategoricalProfile
+
+    rng = np.random.default_rng(3)
+    values = rng.choice(["b", "a", "c", "d", "", " ", None, "e"], 5000, p=[0.2, 0.2, 0.1, 0.1, 0.05, 0.05, 0.1, 0.2]).astype(object)
+    for series in (pd.Series(values, dtype=object), pd.Series(values, dtype="string")):
+        for top in (50, 3):  # all categories, and a cut with ties broken by name
+            expected = CategoricalProfile.fit(values, max_categories=top)
+            got = fit_categorical(series, max_categories=top)
+            assert (got.categories, got.counts, got.missing) == (expected.categories, expected.counts, expected.missing)

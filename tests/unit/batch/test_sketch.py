@@ -58,3 +58,17 @@ def test_shifted_data_moves_the_counts(bundle: ModelBundle) -> None:
     normal = sketch_frame(bundle.profile, customers(rows=3000, seed=3), None)
     shifted = sketch_frame(bundle.profile, customers(rows=3000, seed=3, shift=1.0), None)
     assert normal.features["monthly_spend"].bins != shifted.features["monthly_spend"].bins
+
+
+def test_numeric_binning_puts_values_on_an_edge_in_the_lower_bin_and_counts_non_finite_as_missing() -> None:
+    from lightship.bundle.profile import NumericProfile
+
+    profile = NumericProfile(edges=[0.0, 1.0, 2.0], counts=[])
+    values = np.array([-5.0, 0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.0000001, 9.0, np.nan, np.inf, -np.inf])
+    counts, missing = profile.count(values)
+    # (-inf, 0], (0, 1], (1, 2], (2, inf)
+    assert counts.tolist() == [3, 2, 2, 2] and missing == 3
+    rng = np.random.default_rng(0)
+    many = np.round(rng.normal(1, 1, 100_000), 1)  # lots of ties on the edges
+    expected = np.bincount(np.searchsorted(np.array(profile.edges), many, side="left"), minlength=4)
+    assert profile.count(many)[0].tolist() == expected.tolist()
