@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from serving_support import REPO, train_bundle
+from serving_support import REPO, instances_from, train_bundle
 
 CHILD = r"""
 import sys, time, json
@@ -102,20 +102,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from lightship.bundle.model_bundle import _extract  # noqa: PLC2701 - the bench unpacks the same bytes
+    from lightship.bundle.model_bundle import _extract
     from lightship.local.emulator import LocalEmulator
     from lightship.serving.validation import RowEncoder
     from lightship.settings import load_settings
 
     bundle, packed, frame = train_bundle("logistic")
-    instance = {k: (None if v is None or v != v else v) for k, v in frame.drop(columns=["churned"]).iloc[0].to_dict().items()}
+    instance = instances_from(frame, 1)[0]
     row = RowEncoder(bundle.schema, 1).encode({"instances": [instance]})[0].tolist()
     bundle_dir = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
     import io
 
     _extract(io.BytesIO(packed), bundle_dir)
     sys.path.insert(0, str(REPO / "tests"))
-    from support.events import http_api_v2  # noqa: E402 - the recorded API Gateway event
+    from support.events import http_api_v2
 
     event = json.dumps(http_api_v2("POST", "/v1/predict", {"instances": [instance]}))
     settings = load_settings()
@@ -149,7 +149,7 @@ def main() -> None:
             total = med["imports"] + med["load"] + med["first_answer"]
             summary[f"{name}/{path}"] = {**med, "total": total}
             print(f"{name:36} {path:8} {med['imports']:>8.3f} {med['load']:>7.3f} {med['first_answer']:>7.3f} "
-                  f"{total:>8.3f} {med['process_wall']:>8.3f} {str(bool(runs[0]['pandas_loaded'])):>7}")
+                  f"{total:>8.3f} {med['process_wall']:>8.3f} {bool(runs[0]['pandas_loaded'])!s:>7}")
         ratio = summary[f"{name}/serving"]["total"] / summary[f"{name}/bare"]["total"]
         print(f"{'':36} serving / bare (in-process total): {ratio:.2f}x")
     print(json.dumps(summary))

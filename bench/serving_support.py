@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import statistics
 import sys
@@ -20,8 +21,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the serving function sets it
 
-from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle  # noqa: E402
-from lightship.deployment.record import Deployment  # noqa: E402
+from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle
+from lightship.deployment.record import Deployment
 
 
 def train_bundle(model: str, rows: int = 5000, seed: int = 7) -> tuple[ModelBundle, bytes, Any]:
@@ -39,9 +40,14 @@ def train_bundle(model: str, rows: int = 5000, seed: int = 7) -> tuple[ModelBund
     return load_bundle(packed), packed, frame
 
 
+def plain_value(value: Any) -> Any:
+    """A frame cell as JSON would carry it: NaN and None become None."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
 def instances_from(frame: Any, n: int, offset: int = 0) -> list[dict[str, Any]]:
     part = frame.drop(columns=["churned"]).iloc[offset : offset + n]
-    return [{k: (None if v is None or v != v else v) for k, v in row.items()} for row in part.to_dict(orient="records")]
+    return [{k: plain_value(v) for k, v in row.items()} for row in part.to_dict(orient="records")]
 
 
 class FixedRecord:
@@ -95,5 +101,5 @@ class Context:
 def summary(samples_ns: list[int]) -> tuple[float, float]:
     """(median, p99) in microseconds."""
     ordered = sorted(samples_ns)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return statistics.median(ordered) / 1000.0, p99 / 1000.0

@@ -31,9 +31,6 @@ from infra.constructs.python_zip import LocalPipBundling, source_hash
 from lightship.settings import REPO_ROOT
 
 
-
-
-
 @jsii.implements(cdk.ILocalBundling)
 class LeanPipBundling(LocalPipBundling):
     def try_bundle(self, output_dir: str, *, image: Any = None, **kwargs: Any) -> bool:

@@ -179,11 +179,11 @@ class ServingStack(cdk.Stack):
                                  resources=[self.log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ReadDeploymentRecord", actions=["dynamodb:GetItem"], resources=[table_arn]), None),
             (iam.PolicyStatement(sid="ReadModelBundles", actions=["s3:GetObject"], resources=[models]),
-             "The live bundle's key (<model prefix>/<training job>/output/model.tar.gz) is known only when the "
-             "record names it; read-only, scoped to the model prefix of the artifact bucket."),
+             ("The live bundle's key (<model prefix>/<training job>/output/model.tar.gz) is known only when the "
+              "record names it; read-only, scoped to the model prefix of the artifact bucket.")),
             (iam.PolicyStatement(sid="WriteInferenceCapture", actions=["s3:PutObject"], resources=[capture]),
-             "Capture objects are keyed by model version, date and a random id at run time; write-only, "
-             "scoped to the capture prefix of the data bucket."),
+             ("Capture objects are keyed by model version, date and a random id at run time; write-only, "
+              "scoped to the capture prefix of the data bucket.")),
         ]
         reasons: dict[str, list[str]] = {}
         for statement, reason in statements:

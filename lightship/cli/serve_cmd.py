@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from lightship.cli.console import aws_context, console
 from lightship.errors import LightshipError
+from lightship.settings import load_settings
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -48,7 +50,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("predict")
     def predict(
-        input_file: Path = typer.Option(..., "--input", help="A .json ({\"instances\": [...]} or a list), .jsonl or .csv file"),
+        input_file: Path = typer.Option(  # noqa: B008 - typer's idiom, as in every command
+            ..., "--input", help="A .json ({\"instances\": [...]} or a list), .jsonl or .csv file"
+        ),
         url: str = typer.Option(DEFAULT_URL, "--url", help="The server: lightship serve's, or a deployed API's HTTPS URL"),
         token: str = typer.Option(None, "--token", help="Bearer token, when the API uses JWT auth"),
         as_json: bool = typer.Option(False, "--json", help="Print the response JSON"),
@@ -58,13 +62,13 @@ def register(app: typer.Typer) -> None:
         from lightship.serving.client import PredictClient
         from lightship.serving.input_files import read_instances
 
-        region = aws_context().settings.region if url.startswith("https://") else None
+        region = load_settings().region if url.startswith("https://") else None
         with PredictClient(url, token=token, region=region) as client:
             model = client.model()
             if model.status != 200:
                 raise LightshipError(f"{url}/v1/model answered {model.status}: {model.body.get('error', model.body)}")
             instances = read_instances(input_file, model.body.get("feature_schema"))
-            outputs: list[dict[str, object]] = []
+            outputs: list[dict[str, Any]] = []
             for start in range(0, len(instances), batch_size):
                 batch = instances[start : start + batch_size]
                 response = client.predict(batch)
@@ -79,24 +83,24 @@ def register(app: typer.Typer) -> None:
         table.add_column("prediction")
         classes = outputs[0].get("classes")
         if classes:
-            table.add_column("probabilities (" + ", ".join(str(c) for c in classes) + ")")  # type: ignore[union-attr]
+            table.add_column("probabilities (" + ", ".join(str(c) for c in classes) + ")")
         index = 0
         for body in outputs:
             probabilities = body.get("probabilities") or []
-            for i, prediction in enumerate(body["predictions"]):  # type: ignore[arg-type]
+            for i, prediction in enumerate(body["predictions"]):
                 row = [str(index), str(prediction)]
                 if classes:
-                    row.append(", ".join(f"{p:.3f}" for p in probabilities[i]))  # type: ignore[index]
+                    row.append(", ".join(f"{p:.3f}" for p in probabilities[i]))
                 table.add_row(*row)
                 index += 1
         console.print(table)
 
 
-def _describe_refusal(path: Path, offset: int, status: int, body: dict[str, object]) -> str:
+def _describe_refusal(path: Path, offset: int, status: int, body: dict[str, Any]) -> str:
     """The server's (index, field, reason) list in terms of the user's file: its rows start at 1."""
     lines = [f"{path}: the server refused the request ({status} {body.get('error', '')})"]
     is_csv = path.suffix.lower() == ".csv"
-    for item in body.get("detail", []) or []:  # type: ignore[union-attr]
+    for item in body.get("detail", []) or []:
         index = item.get("index")
         if index is None:
             where = "request"

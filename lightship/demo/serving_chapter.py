@@ -8,6 +8,7 @@ wrote, in order), ``deployed_version`` and ``sample_instances`` (valid instances
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.table import Table
@@ -24,6 +25,11 @@ from lightship.serving.logs import logger
 from lightship.serving.runtime import build_serving, names_from_settings
 
 DEMO_TTL_SECONDS = 2.0  # the demo switches versions in seconds; deployments use settings.serving.record_ttl_seconds
+
+
+def _plain(value: Any) -> Any:
+    """A frame cell as a JSON client sends it: missing (NaN/None) is null."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def serving(story: Story) -> None:
@@ -63,7 +69,7 @@ def serving(story: Story) -> None:
     story.fact("serve", f"uvicorn at {url} (docs at {url}/docs), the same FastAPI app the Lambda runs")
 
     sample = customers(rows=4, seed=99).drop(columns=["churned"])
-    instances = [{k: (None if v is None or v != v else v) for k, v in row.items()} for row in sample.to_dict(orient="records")]
+    instances = [{str(k): _plain(v) for k, v in row.items()} for row in sample.to_dict(orient="records")]
     story.state["sample_instances"] = instances
     api = PredictClient(url)
     story.cleanup.callback(api.close)

@@ -20,7 +20,7 @@ import random
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lightship.serving.logs import logger
@@ -69,7 +69,7 @@ class CaptureWriter:
         probabilities: list[list[float]] | None,
     ) -> None:
         """Buffer one sampled request (call only when :meth:`sampled` said yes)."""
-        at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
         lines = [
             json.dumps(
                 {
@@ -106,7 +106,7 @@ class CaptureWriter:
             self._oldest = None
         keys = []
         for version, lines in buffer.items():
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             key = (
                 f"{self.prefix}/model_version={version}/date={now:%Y-%m-%d}/"
                 f"{now:%H%M%S}-{uuid.uuid4().hex[:12]}.jsonl"

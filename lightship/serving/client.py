@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -49,7 +49,7 @@ class PredictClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> PredictClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

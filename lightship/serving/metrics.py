@@ -107,7 +107,7 @@ class ServingMetrics:
 
     @staticmethod
     def _take(provider: AmazonCloudWatchEMFProvider) -> dict[str, Any]:
-        document = dict(provider.serialize_metric_set())
+        document: dict[str, Any] = dict(provider.serialize_metric_set())
         provider.metric_set.clear()
         provider.metadata_set.clear()
         definitions = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]

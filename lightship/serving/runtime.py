@@ -21,7 +21,7 @@ from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.capture import CaptureWriter
 from lightship.serving.flusher import BackgroundFlusher
 from lightship.serving.logs import logger
-from lightship.serving.metrics import Sink, ServingMetrics
+from lightship.serving.metrics import ServingMetrics, Sink
 from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
 from lightship.settings import Settings, load_settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ def test_serving_chapter_deploys_serves_and_shows_good_and_bad_requests(
     assert emulator.resources is not None
     register_trained(settings, emulator.resources, customers_frame, "churned", params={"C": 0.01}, name="job-1", approve=True)
     v2 = register_trained(settings, emulator.resources, customers_frame, "churned", params={"C": 1.0}, name="job-2", approve=True)
-    story = Story(settings=settings, workspace=tmp_path, console=Console(file=open(tmp_path / "out.txt", "w"), width=200), emulator=emulator)
+    story = Story(settings=settings, workspace=tmp_path, console=Console(file=io.StringIO(), width=200), emulator=emulator)
 
     with story.cleanup:
         serving(story)

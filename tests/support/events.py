@@ -32,6 +32,11 @@ def rest_api_v1(method: str, path: str, body: Any = None, stage: str = "prod") -
     return event
 
 
+def lambda_context(request_id: str = "11111111-2222-3333-4444-555555555555") -> Any:
+    """A :class:`Context` typed as what Mangum accepts."""
+    return Context(request_id)
+
+
 class Context:
     """The parts of Lambda's context Mangum and the app read."""
 

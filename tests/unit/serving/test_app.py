@@ -66,8 +66,8 @@ def test_too_many_instances_is_a_413(harness: Harness) -> None:
 
 def test_without_a_live_model_predict_and_health_answer_503(harness: Harness) -> None:
     harness.holder.record = FakeRecord(current=None)
-    harness.holder._live = None  # noqa: SLF001 - a fresh process before any deploy
-    harness.holder._next_check = float("-inf")  # noqa: SLF001
+    harness.holder._live = None
+    harness.holder._next_check = float("-inf")
     api = TestClient(harness.app)
 
     assert api.post("/v1/predict", json={"instances": [GOOD]}).status_code == 503

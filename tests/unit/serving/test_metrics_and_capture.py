@@ -16,7 +16,7 @@ class FakeS3:
         self.objects: dict[str, bytes] = {}
         self.fail = fail
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:  # noqa: N803 - boto3's names
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: Any) -> None:
         if self.fail:
             raise ConnectionError("s3 unreachable")
         self.objects[f"{Bucket}/{Key}"] = Body
