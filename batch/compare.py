@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -142,6 +143,6 @@ def _parquet(item: Source) -> pq.ParquetFile:
     return pq.ParquetFile(S3File(item.location, item.size) if is_s3(item.location) else item.location)
 
 
-def _s3_body(uri: str) -> object:
+def _s3_body(uri: str) -> Any:
     where = S3Uri.parse(uri)
     return s3().get_object(Bucket=where.bucket, Key=where.key)["Body"]

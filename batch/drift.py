@@ -11,6 +11,7 @@ and :mod:`batch.compare`.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -128,7 +129,7 @@ def numeric_labels(edges: list[float]) -> list[str]:
     if not edges:
         return ["all"]
     fmt = _fmt
-    return [f"≤ {fmt(edges[0])}", *[f"{fmt(a)} – {fmt(b)}" for a, b in zip(edges, edges[1:], strict=False)], f"> {fmt(edges[-1])}"]
+    return [f"≤ {fmt(edges[0])}", *[f"{fmt(a)} – {fmt(b)}" for a, b in itertools.pairwise(edges)], f"> {fmt(edges[-1])}"]
 
 
 def _fmt(value: float) -> str:

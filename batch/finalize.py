@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from batch import layout
 from batch.config import BatchConfig
@@ -43,7 +43,7 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         uri = layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id)
         try:
             stored = get_json(uri)
-        except Exception as exc:  # noqa: BLE001 - any failure to read means the chunk is not done
+        except Exception as exc:
             raise IncompleteRun(f"chunk {chunk.chunk_id} of {chunk.uri} has no result at {uri}: the day is incomplete") from exc
         result = ChunkResult.model_validate(stored["result"])
         if result.rows_in != chunk.rows:
@@ -92,7 +92,7 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         delete([layout.report_json(run.report_uri), layout.report_html(run.report_uri)])
 
     finished = dt.datetime.now(dt.UTC)
-    status = "complete" if objects else "empty"
+    status: Literal["complete", "empty"] = "complete" if objects else "empty"
     manifest_uri = layout.manifest(run.report_uri)
     manifest = {
         "run_id": run.run_id,
@@ -126,12 +126,12 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
     metrics: dict[str, float] = {"RowsIn": rows_in, "RowsScored": scored, "RowsRejected": rejected}
     if report is not None:
         metrics.update(MaxPsi=report.max_psi, DriftedFeatures=len(report.drifted))
-    result = FinalizeResult(
+    outcome = FinalizeResult(
         status=status, alert=alert, subject=subject, message=message, manifest_uri=manifest_uri,
         report_uri=report_uri, html_uri=html_uri, rows_in=rows_in, rows_scored=scored, rows_rejected=rejected,
         drifted=report.drifted if report else [],
     )
-    return Finalized(result=result, manifest=manifest, report=report, metrics=metrics)
+    return Finalized(result=outcome, manifest=manifest, report=report, metrics=metrics)
 
 
 def _problems(run: RunContext, objects: list[InputObject]) -> list[str]:

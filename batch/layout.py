@@ -36,7 +36,7 @@ def chunk_id(uri: str, index: int) -> str:
     """Deterministic: the same file and position give the same id, so a rerun overwrites its parts."""
     name = uri.rstrip("/").rsplit("/", 1)[-1]
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")[:48] or "file"
-    digest = hashlib.sha1(uri.encode()).hexdigest()[:8]  # noqa: S324 - a name, not security
+    digest = hashlib.sha1(uri.encode()).hexdigest()[:8]
     return f"{slug}-{digest}-{index:04d}"
 
 

@@ -13,12 +13,13 @@ large (more than ``distributed_map_threshold`` chunks); a small plan travels inl
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from batch import layout
 from batch.config import BatchConfig
 from batch.events import Chunk, InputObject, PlanResult, RunContext
 from batch.model import load_model
-from batch.read import FileInfo, UnreadableFile, format_of, inspect
+from batch.read import FileInfo, Format, UnreadableFile, format_of, inspect
 from batch.s3io import copy, list_objects, put_json
 from batch.validate import missing_columns
 from lightship.bundle.schema import FeatureSchema
@@ -37,7 +38,7 @@ def plan(run: RunContext, config: BatchConfig) -> PlanResult:
     plan_uri = layout.plan_uri(run.report_uri, run.run_id)
     put_json(plan_uri, [c.model_dump() for c in chunks])
     put_json(objects_uri(run), [o.model_dump() for o in objects])
-    mode = "distributed" if len(chunks) > config.distributed_map_threshold else "inline"
+    mode: Literal["inline", "distributed"] = "distributed" if len(chunks) > config.distributed_map_threshold else "inline"
     return PlanResult(
         chunk_count=len(chunks),
         rows_planned=sum(c.rows for c in chunks),
@@ -97,7 +98,7 @@ def cut_chunks(uri: str, info: FileInfo, chunk_rows: int) -> list[Chunk]:
     ]
 
 
-def _quarantine(uri: str, size: int, fmt: str | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
+def _quarantine(uri: str, size: int, fmt: Format | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
     target = layout.quarantine(rejects_uri, uri)
     copy(uri, target)
     return InputObject(

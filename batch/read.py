@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -56,7 +56,7 @@ def inspect(uri: str, size: int, fmt: Format, count_chunk: int = 200_000) -> Fil
         return FileInfo("csv", [str(c) for c in columns], rows, [rows])
     except UnreadableFile:
         raise
-    except Exception as exc:  # noqa: BLE001 - pyarrow and pandas raise many types for a broken file
+    except Exception as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise UnreadableFile(f"cannot be parsed as {fmt} ({reason})") from exc
 
@@ -90,6 +90,6 @@ def iter_parquet_range(uri: str, first_row: int, rows: int, size: int | None = N
             break
 
 
-def _body(uri: str) -> object:
+def _body(uri: str) -> Any:
     where = S3Uri.parse(uri)
     return s3().get_object(Bucket=where.bucket, Key=where.key)["Body"]

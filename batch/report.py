@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from batch.drift import FeatureDrift, compare, numeric_labels
 from batch.sketch import Counts, DriftSketch
@@ -93,5 +93,5 @@ def labels_of(profile: FeatureProfile) -> list[str]:
 
 def _compare(name: str, profile: FeatureProfile, current: Counts, thresholds: Thresholds) -> FeatureDrift:
     psi_limit, ks_limit = thresholds(name)
-    kind = "numeric" if isinstance(profile, NumericProfile) else "categorical"
+    kind: Literal["numeric", "categorical"] = "numeric" if isinstance(profile, NumericProfile) else "categorical"
     return compare(name, kind, reference_counts(profile), current, labels_of(profile), psi_limit, ks_limit)

@@ -83,8 +83,8 @@ def bar_chart(f: FeatureDrift, width: int = 1000, height: int = 220) -> str:
     peak = max([*f.reference, *f.current, 1e-9])
     group = plot_w / bins
     bar = max(1.0, group * 0.38)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + bottom}" width="100%" role="img" '
-             f'aria-label="{escape(f.name)}: reference vs current">']
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + bottom}" width="100%" role="img" '
+              f'aria-label="{escape(f.name)}: reference vs current">')]
     for tick in (0.0, 0.5, 1.0):
         y = top + plot_h * (1 - tick)
         parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'

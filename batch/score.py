@@ -80,7 +80,7 @@ def score_frame(
     scored = good.copy()  # lazy under pandas' copy-on-write: columns are shared until replaced
     sketch = DriftSketch(rows=len(good), features={}, prediction=None)
     for i, feature in enumerate(schema.features):
-        column = rows[:, i]
+        column: Any = rows[:, i]
         if feature.kind == "numeric":
             if pd.api.types.is_float_dtype(good[feature.name]):
                 column = good[feature.name].to_numpy(dtype=float, na_value=np.nan)  # the same numbers, no object detour

@@ -20,14 +20,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one Lambda vCPU's worth, and fa
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
+import numpy as np
+import pandas as pd
+from sklearn.datasets import make_classification
 
-from batch.events import ModelRef, RunContext  # noqa: E402
-from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle  # noqa: E402
-from lightship.training.data import load_training_data  # noqa: E402
-from lightship.training.run import train, write  # noqa: E402
+from batch.events import ModelRef, RunContext
+from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle
+from lightship.training.data import load_training_data
+from lightship.training.run import train, write
 
 NUMERIC = [f"f{i:02d}" for i in range(18)]
 CATEGORICAL = ["segment", "channel"]
@@ -107,7 +107,7 @@ class ExternalEmulator:
         self.process = subprocess.Popen([str(lightship), "local", "up", "--port", str(self.port)],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    def __enter__(self) -> ExternalEmulator:
+    def __enter__(self) -> ExternalEmulator:  # noqa: PYI034 - a plain class, not subclassed
         import urllib.request
 
         from lightship.clients import account_id

@@ -43,7 +43,7 @@ def main() -> None:
     reference = both.iloc[: args.reference_rows].reset_index(drop=True)
     current = support.shifted(both.iloc[args.reference_rows :].reset_index(drop=True))
     del both
-    limits = lambda name: (0.2, 0.1)  # noqa: E731 - the default thresholds
+    limits = lambda name: (0.2, 0.1)
 
     ours, stats_only = [], []
     for _ in range(args.rounds):

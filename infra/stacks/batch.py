@@ -99,7 +99,7 @@ class BatchStack(cdk.Stack):
             self.functions[step] = self._function(step, handler, code_dir, environment, settings)
 
         # Least privilege per step: what each one reads and writes, by prefix.
-        s3_read = lambda bucket, p: bucket.arn_for_objects(f"{p}/*")  # noqa: E731
+        s3_read = lambda bucket, p: bucket.arn_for_objects(f"{p}/*")
         self._grant("resolve", [("ReadDeploymentRecord", ["dynamodb:GetItem"], [table_arn], None)])
         self._grant("plan", [
             ("ReadModel", ["s3:GetObject"], [s3_read(artifacts, prefix["models"])], "reads the live model bundle (key holds the training job name)"),

@@ -69,7 +69,7 @@ def test_identical_distributions_never_flag_even_with_tiny_thresholds() -> None:
 
 
 def test_the_baseline_against_itself_is_clean_and_a_shifted_batch_is_flagged(bundle: ModelBundle) -> None:
-    limits = lambda name: (0.2, 0.1)  # noqa: E731
+    limits = lambda name: (0.2, 0.1)
     # The baseline profile's own counts as the "current" batch.
     itself = DriftSketch(
         rows=bundle.profile.rows,

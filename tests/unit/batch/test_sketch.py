@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ def test_merging_chunk_sketches_equals_the_sketch_of_the_whole_batch(bundle: Mod
     cuts = [0, 7, 1000, 1001, 2500, len(batch_frame)]
     parts = [
         score_frame(batch_frame.iloc[a:b].reset_index(drop=True), bundle, 1, "run").sketch
-        for a, b in zip(cuts, cuts[1:], strict=False)
+        for a, b in itertools.pairwise(cuts)
     ]
     merged = merge(parts)
     assert merged.to_dict() == whole.to_dict()
