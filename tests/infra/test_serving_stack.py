@@ -146,3 +146,21 @@ def test_prune_removes_wheel_test_folders_and_keeps_code(tmp_path: Path) -> None
     assert freed == 600
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
         "scipy", "scipy/linalg", "scipy/linalg/__init__.py", "scipy/testing.py"]
+
+
+def test_serving_acknowledges_only_its_runtime_pin_and_its_two_prefix_wildcards(synthesized: Any) -> None:
+    import aws_cdk as cdk
+
+    key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    acknowledged = [
+        rule
+        for construct in synthesized.stacks["serving"].node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == key
+        for rule in entry.data
+    ]
+    acknowledged = [r.removeprefix("Annotation::") for r in acknowledged]
+    assert sorted(r.split("[")[0] for r in acknowledged) == ["AwsSolutions-IAM5", "AwsSolutions-IAM5", "AwsSolutions-L1"]
+    wildcards = sorted(r for r in acknowledged if r.startswith("AwsSolutions-IAM5"))
+    assert wildcards[0].endswith("-artifacts-<AWS::AccountId>-<AWS::Region>/models/*]")
+    assert wildcards[1].endswith("-data-<AWS::AccountId>-<AWS::Region>/capture/*]")
