@@ -27,6 +27,7 @@ from typing import Any
 from lightship.clients import client
 from lightship.errors import LightshipError
 from lightship.local import lambda_router
+from lightship.local.emf import publish_emf
 from lightship.resources import Resources
 from lightship.settings import REPO_ROOT, Settings
 
@@ -221,3 +222,14 @@ def _ship_logs(function_name: str, request_id: str, text: str) -> None:
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     now = int(time.time() * 1000)
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": now, "message": m} for m in lines])
+    # CloudWatch Logs turns EMF documents in a function's log into metrics; moto does not.
+    documents = [d for d in (_json(line) for line in lines) if isinstance(d, dict) and "_aws" in d]
+    if documents:
+        publish_emf(client("cloudwatch"), documents)
+
+
+def _json(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None

@@ -128,6 +128,18 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     assert html.count("<svg") == len(report["features"]) + 1  # every feature and the predictions
     assert manifest["timings"]["chunk_seconds_total"] > 0
     assert alerts() == []  # no drift, nothing published
+    # The finalize function's EMF reaches CloudWatch (the emulator extracts it as CloudWatch Logs does).
+    cloudwatch = client("cloudwatch")
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="Lightship", MetricName="RowsRejected", Dimensions=[{"Name": "ModelVersion", "Value": str(live)},
+                                                                      {"Name": "service", "Value": "batch"}],
+        StartTime=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), EndTime=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5),
+        Period=3600, Statistics=["Sum"],
+    )["Datapoints"]
+    assert [p["Sum"] for p in stats] == [8.0]
+    features = {d["Value"] for m in cloudwatch.list_metrics(Namespace="Lightship", MetricName="FeaturePsi")["Metrics"]
+                for d in m["Dimensions"] if d["Name"] == "Feature"}
+    assert features == {"tenure_months", "monthly_spend", "support_calls", "age", "plan", "region"}
 
 
 def test_rerunning_a_date_replaces_its_outputs_and_never_duplicates_rows(
