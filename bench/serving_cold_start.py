@@ -139,19 +139,21 @@ def main() -> None:
                 results[name]["serving"].append(run_child(python, CHILD, [event], env))
                 results[name]["bare"].append(run_child(python, BARE, [str(bundle_dir), json.dumps(row)], env))
 
-    print(f"cold start, median of {args.runs} fresh processes per cell (seconds); deployed version {version}")
-    print(f"{'environment':36} {'path':8} {'imports':>8} {'load':>7} {'answer':>7} {'in-proc':>8} {'process':>8} {'pandas':>7}")
+    print(f"cold start, median of {args.runs} fresh processes per cell, and the best one (seconds); deployed version {version}")
+    print(f"{'environment':36} {'path':8} {'imports':>8} {'load':>7} {'answer':>7} {'in-proc':>8} {'best':>6} {'process':>8} {'pandas':>7}")
     summary: dict[str, dict[str, float]] = {}
     for name, cells in results.items():
         for path in ("bare", "serving"):
             runs = cells[path]
             med = {k: statistics.median(r[k] for r in runs) for k in ("imports", "load", "first_answer", "process_wall")}
             total = med["imports"] + med["load"] + med["first_answer"]
-            summary[f"{name}/{path}"] = {**med, "total": total}
+            best = min(r["imports"] + r["load"] + r["first_answer"] for r in runs)  # the least-disturbed run
+            summary[f"{name}/{path}"] = {**med, "total": total, "best_total": best}
             print(f"{name:36} {path:8} {med['imports']:>8.3f} {med['load']:>7.3f} {med['first_answer']:>7.3f} "
-                  f"{total:>8.3f} {med['process_wall']:>8.3f} {bool(runs[0]['pandas_loaded'])!s:>7}")
+                  f"{total:>8.3f} {best:>6.3f} {med['process_wall']:>8.3f} {bool(runs[0]['pandas_loaded'])!s:>7}")
         ratio = summary[f"{name}/serving"]["total"] / summary[f"{name}/bare"]["total"]
-        print(f"{'':36} serving / bare (in-process total): {ratio:.2f}x")
+        best_ratio = summary[f"{name}/serving"]["best_total"] / summary[f"{name}/bare"]["best_total"]
+        print(f"{'':36} serving / bare (in-process total): {ratio:.2f}x median, {best_ratio:.2f}x best")
     print(json.dumps(summary))
 
 

@@ -91,7 +91,7 @@ def main() -> None:
             deadline = time.time() + 60
             while True:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=2) as response:  # noqa: S310
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=2) as response:
                         if response.status == 200:
                             break
                 except OSError:

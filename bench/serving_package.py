@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from infra.constructs.lean_python_zip import LeanPipBundling, read_requirements  # noqa: E402
-from infra.stacks.serving import REQUIREMENTS_FILE, RUNTIME, SERVING_SOURCES  # noqa: E402
+from infra.constructs.lean_python_zip import LeanPipBundling, read_requirements
+from infra.stacks.serving import REQUIREMENTS_FILE, RUNTIME, SERVING_SOURCES
 
 LAMBDA_UNZIPPED_LIMIT_MIB = 250
 
