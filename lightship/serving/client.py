@@ -36,6 +36,7 @@ class PredictClient:
         region: str | None = None,
         token: str | None = None,
         timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         url = httpx.URL(self.base_url)
@@ -44,7 +45,7 @@ class PredictClient:
         self.token = token
         # Sign by default exactly when talking HTTPS to AWS without a bearer token.
         self.sign = (url.scheme == "https" and token is None) if sign is None else sign
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
 
     def close(self) -> None:
         self._http.close()
