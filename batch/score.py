@@ -89,6 +89,10 @@ def score_frame(
                 scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
         elif feature.name in good.columns:
             column = good[feature.name]  # the same categories frame_to_rows made strings of, factorized natively
+            if not pd.api.types.is_string_dtype(column):
+                # Every part of a day gets the same Parquet type, even a CSV chunk where the column
+                # happens to be all missing (read as numbers).
+                scored[feature.name] = column.astype("string")
         if feature.name in bundle.profile.features:
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):

@@ -84,3 +84,16 @@ def test_a_chunk_of_only_bad_rows_scores_nothing_and_rejects_all(bundle: ModelBu
     result = score_frame(frame, bundle, 1, "r")
     assert len(result.scored) == 0 and len(result.rejects) == 5
     assert result.sketch.rows == 0 and result.sketch.prediction is not None and result.sketch.prediction.total == 0
+
+
+def test_every_part_gets_the_same_column_types_even_when_a_chunk_reads_a_category_as_numbers(
+    bundle: ModelBundle, batch_frame: pd.DataFrame
+) -> None:
+    normal = score_frame(batch_frame.head(50), bundle, 1, "r").scored
+    holes = batch_frame.head(50).copy()
+    holes["plan"] = np.nan  # a CSV chunk where every plan is empty is read as float64
+    holes["age"] = holes["age"].astype(object)
+    odd = score_frame(holes, bundle, 1, "r").scored
+    for name in ("plan", "age", "tenure_months"):
+        assert pd.api.types.is_string_dtype(odd[name]) == pd.api.types.is_string_dtype(normal[name]), name
+        assert pd.api.types.is_float_dtype(odd[name]) == pd.api.types.is_float_dtype(normal[name]), name
