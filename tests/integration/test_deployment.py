@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from lightship.clients import client
 from lightship.cli.main import main
+from lightship.clients import client
 from lightship.deployment.deploy import DeploymentRefused, deploy
 from lightship.deployment.record import DeploymentRecord
 from lightship.deployment.status import deployment_status
