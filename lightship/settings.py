@@ -61,6 +61,8 @@ class ServingSettings(BaseModel):
     jwt_issuer: str | None = None
     jwt_audience: list[str] = Field(default_factory=list)
     reserved_concurrency: int | None = None
+    # A custom domain's API mapping path (e.g. "ml" for https://api.example.com/ml/...): the app's root path.
+    api_base_path: str = ""
 
 
 class BatchSettings(BaseModel):

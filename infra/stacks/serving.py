@@ -104,6 +104,8 @@ class ServingStack(cdk.Stack):
             # Gradient boosting's OpenMP threads oversubscribe Lambda's vCPUs on one-row calls.
             "OMP_NUM_THREADS": "1",
         }
+        if serving.api_base_path:
+            environment["LIGHTSHIP_SERVING__API_BASE_PATH"] = serving.api_base_path
         self.function = lambda_.Function(
             self,
             "ServingFunction",

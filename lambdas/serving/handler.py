@@ -9,7 +9,6 @@ environment. Sampled inference capture is uploaded by a background thread.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from lightship.serving.gateway import make_handler
@@ -17,7 +16,7 @@ from lightship.serving.runtime import build_serving
 
 serving = build_serving()
 app = serving.app
-_adapter = make_handler(app, base_path=os.environ.get("LIGHTSHIP_API_BASE_PATH", ""))
+_adapter = make_handler(app, base_path=serving.settings.serving.api_base_path)
 
 try:  # the Lambda Python runtime's SnapStart hooks; absent elsewhere
     from snapshot_restore_py import register_after_restore  # type: ignore[import-not-found]

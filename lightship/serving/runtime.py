@@ -48,6 +48,7 @@ class Serving:
     app: FastAPI
     runtime: ServingRuntime
     flusher: BackgroundFlusher
+    settings: Settings
 
     def after_restore(self) -> None:
         """SnapStart restored this process from a snapshot taken at publish time: the record may have
@@ -109,4 +110,4 @@ def build_serving(
     flusher.start()
     if load_now:
         holder.refresh()
-    return Serving(app=create_app(runtime), runtime=runtime, flusher=flusher)
+    return Serving(app=create_app(runtime), runtime=runtime, flusher=flusher, settings=settings)
