@@ -127,3 +127,9 @@ def test_metrics_carry_the_model_version_dimension(harness: Harness) -> None:
     assert document[names.DIMENSION_MODEL_VERSION] == "1" and document["service"] == names.SERVICE_SERVING
     assert document[names.REQUESTS] == [1.0] and document[names.INSTANCES] == [3.0]
     assert document[names.LATENCY_MS][0] > 0
+
+
+def test_other_methods_on_the_predict_path_and_unknown_paths_get_fastapis_answers(harness: Harness) -> None:
+    api = TestClient(harness.app)
+    assert api.get("/v1/predict").status_code == 405
+    assert api.post("/v1/predictions", json={"instances": [GOOD]}).status_code == 404
