@@ -2,11 +2,12 @@
 
 :func:`create_app` takes a :class:`ServingRuntime` (model holder, metrics, capture) so
 tests, ``lightship serve``, the demo and the Lambda entry point build the same app
-around their own clients. The predict route is ``async`` and works on bytes: it parses
+around their own clients. The predict endpoint is ``async`` and works on bytes: it parses
 JSON itself, validates with the live model's :class:`~lightship.serving.validation.RowEncoder`
-and writes the response with ``json.dumps``; FastAPI's body models and response
-encoding would cost more than the model itself on one row (bench/README.md). The
-OpenAPI document is rebuilt per live version so ``/docs`` shows the live features.
+and writes the response with ``json.dumps``, and :class:`ServingApp` calls it before
+FastAPI's middleware and router; FastAPI's body models, response encoding and per-route
+machinery would cost more than the rest of the request (bench/README.md). The OpenAPI
+document is rebuilt per live version so ``/docs`` shows the live features.
 """
 
 from __future__ import annotations
