@@ -26,7 +26,7 @@ CHAPTERS = [
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(workspace: Path = typer.Option(None, help="Where the demo writes its data (default: a temporary folder)")) -> None:
-        """Train, register, gate and list on a local AWS emulator; no AWS account needed."""
+        """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift."""
         settings = load_settings()
         where = workspace or Path(tempfile.mkdtemp(prefix="lightship-demo-"))
         run_story(settings, where, console, CHAPTERS)
