@@ -51,3 +51,21 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     if len(reason.strip()) < ACK_REASON_MIN_LENGTH:
         raise ValueError(f"acknowledgement of {rule_id} needs a concrete reason, got {reason!r}")
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def grant_with_reasons(scope: IConstruct, role: Any, statements: list[tuple[Any, str | None]]) -> None:
+    """Add ``(statement, reason)`` pairs to ``role``'s policy; every wildcard resource must carry a reason,
+    which becomes the acknowledgement of its exact ``AwsSolutions-IAM5[...]`` finding."""
+    reasons: dict[str, list[str]] = {}
+    for statement, reason in statements:
+        role.add_to_principal_policy(statement)
+        for resource in statement.resources:
+            finding = resource_finding(scope, resource)
+            if "*" not in finding:
+                continue
+            if reason is None:
+                raise KeyError(f"statement {statement.sid} grants wildcard {finding} without a reason")
+            reasons.setdefault(finding, []).append(reason)
+    policy = role.node.find_child("DefaultPolicy")
+    for finding, why in reasons.items():
+        acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))

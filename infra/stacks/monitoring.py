@@ -27,7 +27,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.constructs.python_zip import python_zip_code
-from infra.nag import acknowledge, resource_finding
+from infra.nag import grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from lightship import observability as names
 from lightship.monitoring.alarms import AlarmSpec, MetricRef, alarm_specs
@@ -170,19 +170,7 @@ class MonitoringStack(cdk.Stack):
              "evaluations prefix of the artifact bucket; read-only."),
             (iam.PolicyStatement(sid="NotifyAlerts", actions=["sns:Publish"], resources=[alerts_topic_arn(self, settings)]), None),
         ]
-        reasons: dict[str, list[str]] = {}
-        for statement, reason in statements:
-            role.add_to_principal_policy(statement)
-            for resource in statement.resources:
-                finding = resource_finding(self, resource)
-                if "*" not in finding:
-                    continue
-                if reason is None:
-                    raise KeyError(f"statement {statement.sid} grants wildcard {finding} without a reason")
-                reasons.setdefault(finding, []).append(reason)
-        policy = role.node.find_child("DefaultPolicy")
-        for finding, why in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
+        grant_with_reasons(self, role, statements)
 
     # ---- alarms --------------------------------------------------------------------------
     def _alarm(self, spec: AlarmSpec) -> cw.Alarm:

@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from infra.nag import acknowledge, resource_finding
+from infra.nag import grant_with_reasons
 from lightship.settings import Settings
 
 # SageMaker writes every training job's logs and metrics here; the names are fixed by the service.
@@ -218,20 +218,7 @@ class RegistryStack(cdk.Stack):
             ),
         ]
 
-        reasons: dict[str, list[str]] = {}
-        for statement, reason in statements:
-            role.add_to_principal_policy(statement)
-            for resource in statement.resources:
-                finding = resource_finding(self, resource)
-                if "*" not in finding:
-                    continue
-                if reason is None:
-                    raise KeyError(f"statement {statement.sid} grants wildcard {finding} without a reason")
-                reasons.setdefault(finding, []).append(reason)
-
-        policy = role.node.find_child("DefaultPolicy")
-        for finding, why in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
+        grant_with_reasons(self, role, statements)
         return role
 
     def _log_group_arn(self, resource_name: str) -> str:

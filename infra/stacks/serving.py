@@ -34,7 +34,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
-from infra.nag import acknowledge, resource_finding
+from infra.nag import acknowledge, grant_with_reasons
 from lightship import observability as names
 from lightship.settings import REPO_ROOT, Settings
 
@@ -187,19 +187,7 @@ class ServingStack(cdk.Stack):
              ("Capture objects are keyed by model version, date and a random id at run time; write-only, "
               "scoped to the capture prefix of the data bucket.")),
         ]
-        reasons: dict[str, list[str]] = {}
-        for statement, reason in statements:
-            self.role.add_to_principal_policy(statement)
-            for resource in statement.resources:
-                finding = resource_finding(self, resource)
-                if "*" not in finding:
-                    continue
-                if reason is None:
-                    raise KeyError(f"statement {statement.sid} grants wildcard {finding} without a reason")
-                reasons.setdefault(finding, []).append(reason)
-        policy = self.role.node.find_child("DefaultPolicy")
-        for finding, why in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
+        grant_with_reasons(self, self.role, statements)
 
 
 @jsii.implements(apigw.IAccessLogSettings)
