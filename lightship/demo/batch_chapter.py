@@ -74,7 +74,7 @@ def batch(story: Story) -> None:
                                                         f"({reasons}; the rest in quarantined files); rejects in {bad['manifest']['rejects'][0]}")
     for obj in bad["manifest"]["input"]["objects"]:
         if obj["status"] == "quarantined":
-            story.fact(f"  quarantined {obj['uri'].rsplit('/', 1)[-1]}", f"{obj['reason'][:70]}; kept at {obj['quarantine_uri']}")
+            story.fact(f"  quarantined {obj['uri'].rsplit('/', 1)[-1]}", f"{obj['reason']}; kept at {obj['quarantine_uri']}")
 
     reference, current = story.workspace / "reference.parquet", story.workspace / "current.csv"
     customers(rows=20_000, seed=31).to_parquet(reference, index=False)
