@@ -21,5 +21,8 @@ def test_demo_runs_the_whole_story_without_an_aws_account(tmp_path: Path) -> Non
     assert "Traceback" not in output
     assert "version 1 Approved" in output and "version 3 PendingManualApproval" in output
     assert "refused:" in output and "no target column 'churned'" in output
+    assert "422 naming" in output and "200 from version 2" in output  # serving, good and bad
+    assert "version 2 live again" in output and "Rejected: rejected by rollback handler" in output  # rollback
+    assert "no duplicates" in output and "drift in" in output and "quarantined" in output  # batch
     assert "no AWS account used" in output
     assert (tmp_path / "customers.csv").is_file()
