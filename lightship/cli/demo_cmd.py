@@ -11,11 +11,11 @@ from lightship.cli.console import console
 from lightship.demo.batch_chapter import batch
 from lightship.demo.rollback_chapter import rollback
 from lightship.demo.serving_chapter import serving
-from lightship.demo.story import run_story
+from lightship.demo.story import Chapter, run_story
 from lightship.demo.training_chapter import training
 from lightship.settings import load_settings
 
-CHAPTERS = [
+CHAPTERS: list[tuple[str, Chapter]] = [
     ("1. Train, register with lineage, quality gate", training),
     ("2. Deploy the approved version and serve predictions over HTTP", serving),
     ("3. A broken version goes live: its alarm rolls it back", rollback),

@@ -4,7 +4,6 @@ through the alarm's SNS action and the topic's Lambda subscription, as in AWS.""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pandas as pd
 import pytest

@@ -1,0 +1,26 @@
+"""Static checks are part of the suite: types (mypy) and undefined or unused names (ruff), over all our code."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from lightship.settings import REPO_ROOT
+
+CODE = ["lightship", "batch", "lambdas", "training_jobs", "infra", "app.py"]
+BIN = Path(sys.executable).parent
+
+
+def test_mypy_finds_no_type_errors() -> None:
+    result = subprocess.run(
+        [str(BIN / "mypy"), *CODE, "--ignore-missing-imports", "--follow-imports=silent"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_ruff_finds_no_undefined_or_unused_names() -> None:
+    result = subprocess.run(
+        [str(BIN / "ruff"), "check", *CODE, "tests", "bench", "--select", "F,E9", "--no-cache"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
