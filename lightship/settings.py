@@ -16,9 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lightship.errors import LightshipError
 from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,10 @@ class Settings(BaseSettings):
         return data
 
 
+class SettingsError(LightshipError):
+    """A setting that fails validation; the message names each field and why."""
+
+
 def read_cdk_context(cdk_json: Path | None = None) -> dict[str, Any]:
     """The ``lightship`` object from ``cdk.json``'s context, or ``{}`` where there is no file."""
     path = cdk_json or Path(os.environ.get("LIGHTSHIP_CDK_JSON", REPO_ROOT / "cdk.json"))
@@ -190,9 +195,12 @@ def load_settings(context: dict[str, Any] | None = None) -> Settings:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region and "region" not in base:
         base = {**base, "region": region}
-    env_values = Settings().model_dump(exclude_unset=True)  # only what LIGHTSHIP_* set
-    merged = _deep_merge(base, env_values)
-    return Settings.model_validate(merged)
+    try:
+        env_values = Settings().model_dump(exclude_unset=True)  # only what LIGHTSHIP_* set
+        return Settings.model_validate(_deep_merge(base, env_values))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings (cdk.json context 'lightship' or LIGHTSHIP_* variables): {problems}") from exc
 
 
 @lru_cache(maxsize=1)

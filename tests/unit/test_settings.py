@@ -60,3 +60,14 @@ def test_repository_cdk_json_holds_every_setting_group() -> None:
     for group in ("training", "gate", "serving", "batch", "alarms"):
         assert group in context, group
     Settings.model_validate(context)  # and it is valid
+
+
+def test_invalid_environment_override_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lightship.settings import SettingsError
+
+    monkeypatch.setenv("LIGHTSHIP_SERVING__MEMORY_MB", "lots")
+    with pytest.raises(SettingsError, match="serving.memory_mb"):
+        load_settings(context={})
+    with pytest.raises(SettingsError, match="training.holdout_fraction"):
+        monkeypatch.delenv("LIGHTSHIP_SERVING__MEMORY_MB")
+        load_settings(context={"training": {"holdout_fraction": 2}})
