@@ -2,13 +2,12 @@
 
 Names come from :func:`lightship.resources.resources_for`, which the stacks' names are
 derived from too. Safe to run twice. Called by ``lightship local up``, the demo and the
-integration tests' fixtures; later capabilities add their resources here.
+integration tests' fixtures, for every stack (storage, registry, alerts, monitoring, batch).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from lightship.clients import client
@@ -22,8 +21,6 @@ SAGEMAKER_TRUST = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 
-# Extra provisioning steps registered by later capabilities (serving, batch, alarms).
-EXTRA_STEPS: list[Callable[[Settings, Resources], None]] = []
 
 
 def provision(settings: Settings, resources: Resources) -> None:
@@ -36,8 +33,6 @@ def provision(settings: Settings, resources: Resources) -> None:
     _sagemaker_role(client("iam"), resources.sagemaker_role_arn.rsplit("/", 1)[-1])
     provision_alarms(settings, resources)  # topics, rollback function, alarms (monitoring/alerts stacks)
     provision_batch(settings, resources)  # the batch stack's state machine and functions, as synthesized
-    for step in EXTRA_STEPS:
-        step(settings, resources)
 
 
 def _bucket(s3: Any, name: str, resources: Resources, logs: bool = True) -> None:
