@@ -14,12 +14,9 @@ record's history, the alerts people received, and a redelivered alarm changing n
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -36,8 +33,10 @@ from lightship.demo.story import Story
 from lightship.deployment.deploy import deploy
 from lightship.deployment.record import DeploymentRecord
 from lightship.deployment.status import deployment_status
+from lightship.local.alerts_inbox import AlertsInbox
 from lightship.local.emf import publish_emf
 from lightship.monitoring.alarms import serving_dimensions
+from lightship.polling import wait_until
 from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
 from lightship.serving.client import PredictClient
 from lightship.serving.logs import logger as serving_logger
@@ -56,7 +55,7 @@ def rollback(story: Story) -> None:
     documents: list[dict[str, Any]] = story.state["serving_metrics"]
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
     record = DeploymentRecord(client("dynamodb"), resources.deployment_table)
-    inbox = _alerts_inbox(settings.alerts_topic_name, resources.region, resources.account)
+    inbox = AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "demo-alerts-inbox")
     # The rollback handler runs in this process (as the Lambda would in AWS) and logs JSON lines
     # for CloudWatch; the chapter prints what it did instead.
     for name in ("rollback", "lightship.rollback"):
@@ -65,7 +64,7 @@ def rollback(story: Story) -> None:
     broken = _register_faulty_version(story, registry)
     story.fact(f"register version {broken.version}", f"{broken.status}: offline metrics fine, fails on {FAILURE_SHARE:.0%} of live inputs")
     deploy(registry, record, broken.version, reason="demo: release the new version", by="demo")
-    _wait(lambda: api.health().body.get("model_version") == broken.version, f"serving to load version {broken.version}")
+    wait_until(lambda: api.health().body.get("model_version") == broken.version, f"serving to load version {broken.version}")
     story.fact(f"deploy version {broken.version}", f"serving switched to version {broken.version} within the record TTL")
 
     first = len(documents)
@@ -88,10 +87,10 @@ def rollback(story: Story) -> None:
     reason = f"Threshold Crossed: 1 datapoint [{rate:.4f}] was greater than the threshold ({threshold})"
     client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason)
     story.console.print(f"set_alarm_state {alarm} -> ALARM; the emulator delivers it: alarm action -> SNS {settings.rollback_topic_name} -> Lambda {settings.rollback_function_name}")
-    live = _wait(lambda: (lambda d: d if d is not None and d.version == good else None)(record.live()), "the rollback handler")
+    live = wait_until(lambda: (lambda d: d if d is not None and d.version == good else None)(record.live()), "the rollback handler")
     story.fact(f"alarm {alarm} -> rollback", f"record revision {live.revision}: version {good} live again ({live.action} by {live.by})")
 
-    _wait(lambda: api.health().body.get("model_version") == good, f"serving to switch back to version {good}")
+    wait_until(lambda: api.health().body.get("model_version") == good, f"serving to switch back to version {good}")
     after = _traffic(api, story.state["sample_instances"], seed=7, count=20)
     story.console.print(_traffic_table("20 requests after the rollback", after))
     if set(after) != {(200, good)}:
@@ -113,7 +112,7 @@ def rollback(story: Story) -> None:
             raise AssertionError("a redelivered alarm changed the record")
         story.fact("the same alarm delivered again", f"ignored: record still at revision {revision}, version {again.version}")
 
-    subjects = [m.get("Subject", "") for m in _drain(inbox)]
+    subjects = [m.get("Subject", "") for m in inbox.messages()]
     story.fact("alerts topic", f"{len(subjects)} messages: " + "; ".join(subjects))
 
 
@@ -186,32 +185,3 @@ def _serving_totals(version: int) -> tuple[float, float]:
         )["Datapoints"]
         totals.append(sum(p["Sum"] for p in points))
     return totals[0], totals[1]
-
-
-def _alerts_inbox(topic_name: str, region: str, account: str) -> str:
-    """An SQS queue subscribed to the alerts topic: what a subscribed person would receive."""
-    sqs = client("sqs")
-    url = str(sqs.create_queue(QueueName="demo-alerts-inbox")["QueueUrl"])
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client("sns").subscribe(TopicArn=f"arn:aws:sns:{region}:{account}:{topic_name}", Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def _drain(url: str) -> list[dict[str, Any]]:
-    sqs = client("sqs")
-    out: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
-        for message in batch:
-            out.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return out
-
-
-def _wait(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -11,6 +10,8 @@ from typing import Any
 from lightship.clients import client
 from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local.alarm_delivery import cloudwatch_time
+from lightship.local.alerts_inbox import AlertsInbox
+from lightship.polling import wait_until
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.resources import Resources
 from lightship.settings import Settings
@@ -79,33 +80,10 @@ def invoke_rollback(settings: Settings, event: Any) -> dict[str, Any]:
     return dict(json.loads(response["Payload"].read()))
 
 
-class AlertsInbox:
+def alerts_inbox(settings: Settings, resources: Resources) -> AlertsInbox:
     """An SQS queue subscribed to the alerts topic: what people subscribed to alerts would receive."""
-
-    def __init__(self, settings: Settings, resources: Resources) -> None:
-        self.sqs = client("sqs")
-        self.queue_url = self.sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        topic = f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}"
-        client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-
-    def messages(self) -> list[dict[str, Any]]:
-        """SNS envelopes received so far (Subject, Message ...)."""
-        out: list[dict[str, Any]] = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not batch:
-                return out
-            for message in batch:
-                out.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "alerts-inbox")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return wait_until(condition, what, timeout=timeout, interval=0.1)

@@ -12,7 +12,7 @@ from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.monitoring.alarms import alarm_specs
 from lightship.settings import Settings
-from tests.integration.rollback_support import AlertsInbox, ago, put_live, record, registry, wait_for
+from tests.integration.rollback_support import ago, alerts_inbox, put_live, record, registry, wait_for
 from tests.support.models import register_trained
 
 
@@ -43,7 +43,7 @@ def test_set_alarm_state_rolls_back_through_the_alarm_action_and_the_rollback_fu
 ) -> None:
     resources = emulator.resources
     assert resources is not None
-    inbox = AlertsInbox(settings, resources)
+    inbox = alerts_inbox(settings, resources)
     name = f"{settings.project}-serving-error-rate"
 
     client("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 5xx rate 0.31 > 0.05")

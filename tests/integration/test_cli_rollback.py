@@ -10,7 +10,7 @@ import pytest
 from lightship.cli.main import main
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import Settings
-from tests.integration.rollback_support import AlertsInbox, ago, put_live, record, registry
+from tests.integration.rollback_support import ago, alerts_inbox, put_live, record, registry
 from tests.support.models import register_trained
 
 
@@ -26,7 +26,7 @@ def test_rollback_by_hand_puts_the_previous_approved_version_back_and_status_sho
     emulator: LocalEmulator, settings: Settings, three_approved_v3_live: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert emulator.resources is not None
-    inbox = AlertsInbox(settings, emulator.resources)
+    inbox = alerts_inbox(settings, emulator.resources)
     assert main(["rollback", "--reason", "customers report odd scores"]) == 0
     out = capsys.readouterr().out
     assert "version 2 is live again" in out and "version 3 is now Rejected" in out

@@ -1,37 +1,14 @@
 """``lightship local up`` in its own process: it prints the environment to export, the resources
 are there under the stacks' names, and Ctrl-C stops it cleanly."""
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-
 import boto3
 
 from lightship.settings import load_settings
+from tests.support.local_up import local_up_process
 
 
 def test_local_up_serves_the_stacks_resources_until_interrupted() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["COLUMNS"] = "200"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lightship.cli.main", "local", "up", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    try:
-        exports: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while "MOTO_PORT" not in exports and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            match = re.match(r"export (\w+)=(\S+)", line)
-            if match:
-                exports[match.group(1)] = match.group(2)
+    with local_up_process() as exports:
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
         session = boto3.session.Session(
             aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
@@ -47,7 +24,3 @@ def test_local_up_serves_the_stacks_resources_until_interrupted() -> None:
         assert group["ModelPackageGroupName"] == settings.model_package_group
         table = session.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=settings.deployment_table_name)
         assert [k["AttributeName"] for k in table["Table"]["KeySchema"]] == ["pk", "sk"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-    assert process.returncode == 0

@@ -4,13 +4,6 @@ handler through the alarm's SNS action, and the record in the emulator shows the
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-
 import pandas as pd
 import pytest
 
@@ -18,24 +11,12 @@ from lightship.clients import client
 from lightship.resources import resources_for
 from lightship.settings import load_settings
 from tests.integration.rollback_support import ago, put_live, record, registry, wait_for
+from tests.support.local_up import local_up_process
 from tests.support.models import register_trained
 
 
 def test_set_alarm_state_from_another_process_rolls_back_inside_local_up(monkeypatch: pytest.MonkeyPatch, customers_frame: pd.DataFrame) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    env["COLUMNS"] = "200"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lightship.cli.main", "local", "up", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    try:
-        exports: dict[str, str] = {}
-        deadline = time.monotonic() + 60
-        assert process.stdout is not None
-        while "MOTO_PORT" not in exports and time.monotonic() < deadline:
-            match = re.match(r"export (\w+)=(\S+)", process.stdout.readline())
-            if match:
-                exports[match.group(1)] = match.group(2)
+    with local_up_process() as exports:
         for key, value in exports.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
@@ -52,7 +33,3 @@ def test_set_alarm_state_from_another_process_rolls_back_inside_local_up(monkeyp
         live = wait_for(lambda: (lambda d: d if d and d.version == v1.version else None)(record(resources).live()), what="the rollback")
         assert live.action == "rollback" and "12 prediction failures" in live.reason
         assert registry(settings, resources).version(v2.version).status == "Rejected"
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
-    assert process.returncode == 0

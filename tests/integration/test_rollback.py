@@ -11,8 +11,8 @@ import pytest
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import Settings
 from tests.integration.rollback_support import (
-    AlertsInbox,
     ago,
+    alerts_inbox,
     invoke_rollback,
     put_live,
     record,
@@ -40,7 +40,7 @@ def test_alarm_rolls_back_to_the_previous_approved_version_and_rejects_the_faile
 ) -> None:
     resources = emulator.resources
     assert resources is not None
-    inbox = AlertsInbox(settings, resources)
+    inbox = alerts_inbox(settings, resources)
     result = invoke_rollback(settings, sns_alarm_event(settings, resources, ERRORS, ago(1)))
 
     assert [r["verdict"] for r in result["results"]] == ["rolled_back"]
@@ -73,7 +73,7 @@ def test_rollback_is_idempotent_when_alarm_arrives_twice(emulator: LocalEmulator
 def test_alarm_about_a_version_no_longer_live_does_nothing(emulator: LocalEmulator, settings: Settings, two_approved: tuple[Any, Any]) -> None:
     resources = emulator.resources
     assert resources is not None
-    inbox = AlertsInbox(settings, resources)
+    inbox = alerts_inbox(settings, resources)
     before = record(resources).history()
     # It changed state 20 minutes ago, when v1 was live; v2 has replaced v1 since.
     result = invoke_rollback(settings, sns_alarm_event(settings, resources, ERRORS, ago(20)))
@@ -96,7 +96,7 @@ def test_no_earlier_approved_version_changes_nothing_and_says_so_loudly(
     assert resources is not None
     v1 = register_trained(settings, resources, customers_frame, "churned", name="job-1", approve=True)
     put_live(resources, v1, ago(10))
-    inbox = AlertsInbox(settings, resources)
+    inbox = alerts_inbox(settings, resources)
     before = record(resources).history()
     capsys.readouterr()
 
@@ -125,7 +125,7 @@ def test_malformed_event_is_logged_and_rejected_without_side_effects(
 ) -> None:
     resources = emulator.resources
     assert resources is not None
-    inbox = AlertsInbox(settings, resources)
+    inbox = alerts_inbox(settings, resources)
     before = record(resources).history()
 
     result = invoke_rollback(settings, event)

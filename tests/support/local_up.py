@@ -1,0 +1,37 @@
+"""``lightship local up`` in its own process, for tests: start it, read the environment it prints,
+and stop it with Ctrl-C (SIGINT) at the end, checking it exits cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def local_up_process() -> Iterator[dict[str, str]]:
+    """Yields the ``export NAME=value`` lines ``local up`` printed, as a dict."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+    env["COLUMNS"] = "200"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lightship.cli.main", "local", "up", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        exports: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while "MOTO_PORT" not in exports and time.monotonic() < deadline:
+            match = re.match(r"export (\w+)=(\S+)", process.stdout.readline())
+            if match:
+                exports[match.group(1)] = match.group(2)
+        yield exports
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
