@@ -27,7 +27,9 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
 
-from infra.constructs.python_zip import LocalPipBundling, source_hash
+from infra.constructs.python_zip import LocalPipBundling, read_requirements, source_hash
+
+__all__ = ["LeanPipBundling", "lean_python_zip_code", "prune", "read_requirements"]
 from lightship.settings import REPO_ROOT
 
 
@@ -88,7 +90,3 @@ def lean_python_zip_code(*, requirements: Sequence[str], sources: Sequence[str],
             command=["bash", "-c", "echo local bundling is required for this asset >&2; exit 1"],
         ),
     )
-
-
-def read_requirements(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]

@@ -81,3 +81,8 @@ def python_zip_code(*, requirements: Sequence[str], sources: Sequence[str], runt
             command=["bash", "-c", "echo local bundling is required for this asset >&2; exit 1"],
         ),
     )
+
+
+def read_requirements(path: Path) -> list[str]:
+    """The requirement lines of a file exported from uv.lock (:mod:`infra.locked_requirements`)."""
+    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]

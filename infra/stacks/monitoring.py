@@ -26,16 +26,16 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.constructs.python_zip import python_zip_code
+from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from lightship import observability as names
 from lightship.monitoring.alarms import AlarmSpec, MetricRef, alarm_specs
-from lightship.settings import Settings
+from lightship.settings import REPO_ROOT, Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-# The rollback function's own dependencies (boto3 comes with the runtime); the versions this repo tests with.
-ROLLBACK_REQUIREMENTS = ("pydantic==2.14.3", "pydantic-settings==2.16.3", "aws-lambda-powertools==3.37.0")
+# The rollback function's own dependencies (boto3 comes with the runtime), exported from uv.lock.
+ROLLBACK_REQUIREMENTS = tuple(read_requirements(REPO_ROOT / "lambdas" / "rollback" / "requirements.txt"))
 ROLLBACK_SOURCES = ("lightship", "lambdas/rollback")
 ROLLBACK_HANDLER = "lambdas.rollback.handler.handler"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS

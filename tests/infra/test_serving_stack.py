@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.constructs.lean_python_zip import prune, read_requirements
+from infra.constructs.lean_python_zip import prune
+from infra.locked_requirements import read_pins
 from infra.nag import flatten_cfn_reference
 from infra.stacks.serving import REQUIREMENTS_FILE
 from lightship.settings import read_cdk_context
@@ -121,17 +122,19 @@ def test_jwt_auth_without_issuer_fails_the_synth_with_a_clear_message(synth_app:
 
 
 def test_the_bundle_leaves_out_pandas_pyarrow_awswrangler_and_sagemaker() -> None:
-    names = {r.split("==")[0].lower() for r in read_requirements(REQUIREMENTS_FILE)}
+    names = set(read_pins(REQUIREMENTS_FILE.read_text()))
     assert {"scikit-learn", "fastapi", "mangum", "aws-lambda-powertools"} <= names
     assert not names & {"pandas", "pyarrow", "awswrangler", "sagemaker", "sagemaker-core"}
 
 
-def test_pinned_versions_match_what_the_tests_run_with() -> None:
+def test_the_bundle_ships_the_versions_the_tests_run_with() -> None:
+    # Two views of uv.lock: the exported zip requirements and what `uv sync` installed here.
     from importlib.metadata import version
 
-    for requirement in read_requirements(REQUIREMENTS_FILE):
-        name, pinned = requirement.split("==")
-        assert version(name) == pinned, f"{name}: bundle pins {pinned}, tests run {version(name)}"
+    pins = read_pins(REQUIREMENTS_FILE.read_text(), applicable_here=True)
+    assert pins, "the serving requirements are empty"
+    for name, pinned in pins.items():
+        assert version(name) == pinned, f"{name}: bundle pins {pinned}, tests run {version(name)}: run `make lock`"
 
 
 def test_prune_removes_wheel_test_folders_and_keeps_code(tmp_path: Path) -> None:

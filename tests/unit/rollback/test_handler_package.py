@@ -28,5 +28,9 @@ def test_handler_imports_only_what_its_zip_and_the_runtime_provide() -> None:
     assert not {"numpy", "pandas", "sklearn", "scipy"} & imported
 
 
-def test_zip_requirements_are_pinned() -> None:
-    assert all("==" in requirement for requirement in ROLLBACK_REQUIREMENTS)
+def test_zip_requirements_are_the_locked_rollback_group() -> None:
+    from infra.locked_requirements import read_pins
+
+    pins = read_pins("\n".join(ROLLBACK_REQUIREMENTS))
+    assert {"pydantic", "pydantic-settings", "aws-lambda-powertools"} <= set(pins)
+    assert all(pins.values()), "every requirement of the zip is pinned to one version"
