@@ -12,6 +12,9 @@ SERVICE_SERVING = "serving"
 SERVICE_BATCH = "batch"
 SERVICE_ROLLBACK = "rollback"
 DIMENSION_MODEL_VERSION = "ModelVersion"
+DIMENSION_ROLE = "Role"  # which part a version plays in serving: live, or a release's candidate
+ROLE_LIVE = "live"
+ROLE_CANDIDATE = "candidate"
 
 # Serving metrics (per request, with the ModelVersion dimension)
 REQUESTS = "Requests"
@@ -21,6 +24,13 @@ LATENCY_MS = "LatencyMs"
 INSTANCES = "Instances"
 PREDICTION_FAILURES = "PredictionFailures"  # the model failed at predict time
 MODEL_LOAD_FAILURES = "ModelLoadFailures"  # a new live bundle could not be loaded
+
+# Release metrics (serving, Role=candidate; the release function)
+SHADOW_DISAGREEMENT = "ShadowDisagreement"  # share of a shadowed request's instances whose label differs from live's
+SHADOW_SKIPPED = "ShadowSkipped"  # sampled for shadow but not scored (the shadow worker was still busy)
+RELEASE_ABORTS = "ReleaseAborts"
+RELEASE_PROMOTIONS = "ReleasePromotions"
+SERVICE_RELEASE = "release"
 
 # Batch metrics
 ROWS_IN = "RowsIn"

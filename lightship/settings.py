@@ -88,6 +88,20 @@ class AlarmSettings(BaseModel):
     alert_email: str | None = None
 
 
+class ReleaseSettings(BaseModel):
+    """Gradual release (docs/release.md): canary steps, baking, traffic needed, shadow sampling."""
+
+    steps: list[float] = Field(default_factory=lambda: [10.0, 50.0])  # canary weights (%), then promotion
+    bake_minutes: float = Field(default=10.0, ge=0.0)  # each step's baking time
+    min_requests: int = Field(default=100, ge=0)  # the candidate must answer this many per step
+    max_holds: int = Field(default=3, ge=0)  # bakes a step may repeat for too little traffic before aborting
+    shadow_sample_rate: float = Field(default=0.5, gt=0.0, le=1.0)
+    shadow_deadline_ms: float = Field(default=100.0, gt=0.0)  # how long a request waits for the shadow's answer
+    shadow_disagreement_threshold: float = Field(default=0.1, gt=0.0, le=1.0)  # share of labels differing
+    prefix: str = "release"  # shadow records and reports in the data bucket
+    memory_mb: int = Field(default=256, ge=128, le=10240)  # the release function's
+
+
 class Settings(BaseSettings):
     """The resolved settings; ``lightship config`` prints them."""
 
@@ -118,6 +132,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = Field(default_factory=ServingSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    release: ReleaseSettings = Field(default_factory=ReleaseSettings)
 
     def data_bucket_name(self, account: str) -> str:
         return self.data_bucket or f"{self.project}-data-{account}-{self.region}"
@@ -139,6 +154,14 @@ class Settings(BaseSettings):
     @property
     def batch_state_machine_name(self) -> str:
         return f"{self.project}-batch-scoring"
+
+    @property
+    def release_state_machine_name(self) -> str:
+        return f"{self.project}-release"
+
+    @property
+    def release_function_name(self) -> str:
+        return f"{self.project}-release-step"
 
     @property
     def alerts_topic_name(self) -> str:
@@ -171,6 +194,8 @@ class Settings(BaseSettings):
             alerts_topic_name=self.alerts_topic_name,
             rollback_topic_name=self.rollback_topic_name,
             rollback_function_name=self.rollback_function_name,
+            release_state_machine_name=self.release_state_machine_name,
+            release_function_name=self.release_function_name,
         )
         return data
 

@@ -209,14 +209,14 @@ class MonitoringStack(cdk.Stack):
         ns = names.NAMESPACE
         minute = cdk.Duration.minutes(1)
 
-        def serving(name: str, stat: str, label: str) -> cw.Metric:
-            return cw.Metric(namespace=ns, metric_name=name, dimensions_map={"service": names.SERVICE_SERVING},
+        def serving(name: str, stat: str, label: str, role: str = names.ROLE_LIVE) -> cw.Metric:
+            return cw.Metric(namespace=ns, metric_name=name, dimensions_map={"service": names.SERVICE_SERVING, names.DIMENSION_ROLE: role},
                              statistic=stat, period=minute, label=label)
 
         def by_version(name: str, stat: str, label: str) -> cw.MathExpression:
-            # One line per model version: the version serving is the one with traffic.
+            # One line per model version and role: the live one, and a release's candidate while one is under way.
             return cw.MathExpression(
-                expression=f"SEARCH('{{{ns},{names.DIMENSION_MODEL_VERSION},service}} MetricName=\"{name}\" service=\"{names.SERVICE_SERVING}\"', '{stat}', 60)",
+                expression=f"SEARCH('{{{ns},{names.DIMENSION_MODEL_VERSION},{names.DIMENSION_ROLE},service}} MetricName=\"{name}\" service=\"{names.SERVICE_SERVING}\"', '{stat}', 60)",
                 label=label, period=minute,
             )
 
@@ -239,12 +239,23 @@ class MonitoringStack(cdk.Stack):
                                                   serving(names.MODEL_LOAD_FAILURES, "Sum", "model load failures")], width=8),
             cw.GraphWidget(title="Latency (ms)", left=[serving(names.LATENCY_MS, s, s) for s in ("p50", "p90", "p99")], width=8),
         )
+        candidate = names.ROLE_CANDIDATE
+        dashboard.add_widgets(
+            cw.GraphWidget(title="Release candidate: requests (canary) or shadow calls, and 5xx",
+                           left=[serving(names.REQUESTS, "Sum", "requests", candidate), serving(names.ERRORS_5XX, "Sum", "5xx", candidate)], width=8),
+            cw.GraphWidget(title="Release candidate vs live: p99 latency (ms)",
+                           left=[serving(names.LATENCY_MS, "p99", "live"), serving(names.LATENCY_MS, "p99", "candidate", candidate)], width=8),
+            cw.GraphWidget(title="Shadow: share of labels differing from live",
+                           left=[serving(names.SHADOW_DISAGREEMENT, "Average", "disagreement", candidate)], width=8,
+                           left_annotations=[cw.HorizontalAnnotation(value=settings.release.shadow_disagreement_threshold, label="abort above")]),
+        )
         dashboard.add_widgets(
             cw.SingleValueWidget(title="Live model version (requests in the last hour, by version)",
                                  metrics=[by_version(names.REQUESTS, "Sum", "")], width=8, set_period_to_time_range=True),
             cw.GraphWidget(title="Rollbacks", left=[
                 cw.Metric(namespace=ns, metric_name=names.ROLLBACKS, dimensions_map={"service": names.SERVICE_ROLLBACK}, statistic="Sum", period=minute),
                 cw.Metric(namespace=ns, metric_name=names.ROLLBACK_IMPOSSIBLE, dimensions_map={"service": names.SERVICE_ROLLBACK}, statistic="Sum", period=minute),
+                cw.Metric(namespace=ns, metric_name=names.RELEASE_ABORTS, dimensions_map={"service": names.SERVICE_ROLLBACK}, statistic="Sum", period=minute),
             ], width=8),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=8),
         )

@@ -1,5 +1,8 @@
 """The rollback Lambda: an alarm arrives (SNS or EventBridge), the live model is put back.
 
+A candidate alarm (a release's canary or shadow) instead aborts the release: one alarm
+path for both (:meth:`lightship.rollback.rollback.Rollbacker.on_alarm`).
+
 Thin on purpose: parse the event (:mod:`lightship.rollback.events`), hand each alarm to
 :class:`lightship.rollback.rollback.Rollbacker`, log what happened and count it.
 A malformed event is logged and rejected (returned, not raised: a retry could not
@@ -23,7 +26,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lightship.clients import cached_client
 from lightship.deployment.record import DeploymentRecord
-from lightship.observability import NAMESPACE, ROLLBACK_IMPOSSIBLE, ROLLBACKS, SERVICE_ROLLBACK
+from lightship.monitoring.alarms import candidate_alarm_names
+from lightship.observability import NAMESPACE, RELEASE_ABORTS, ROLLBACK_IMPOSSIBLE, ROLLBACKS, SERVICE_ROLLBACK
 from lightship.registry.model_registry import ModelRegistry
 from lightship.resources import resources_for
 from lightship.rollback.decision import Verdict
@@ -49,6 +53,7 @@ def rollbacker(function_arn: str) -> Rollbacker:
         ModelRegistry(settings, cached_client("sagemaker"), cached_client("s3"), resources.artifact_bucket),
         cached_client("sns"),
         topic,
+        candidate_alarms=candidate_alarm_names(settings),
     )
 
 
@@ -68,6 +73,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         facts = {"outcome": outcome.as_dict(), "incident": alarm.incident}
         if outcome.verdict is Verdict.ROLL_BACK:
             metrics.add_metric(name=ROLLBACKS, unit=MetricUnit.Count, value=1)
+            logger.warning(outcome.why, extra=facts)
+        elif outcome.verdict is Verdict.RELEASE_ABORTED:
+            metrics.add_metric(name=RELEASE_ABORTS, unit=MetricUnit.Count, value=1)
             logger.warning(outcome.why, extra=facts)
         elif outcome.verdict is Verdict.IMPOSSIBLE:
             metrics.add_metric(name=ROLLBACK_IMPOSSIBLE, unit=MetricUnit.Count, value=1)

@@ -4,7 +4,8 @@
 not Approved (the registry is the source of truth for approval, DESIGN.md decision 3),
 writes who, when and why, and retries once on a race with another writer (an alarm's
 rollback, a colleague's deploy) by re-reading the record, so the history stays a
-single line of revisions.
+single line of revisions. During a release it refuses (finish the release first): the
+record's one writer, :func:`~lightship.deployment.transition.transition`, says so.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.deployment.transition import Action, TransitionRefused, VersionRef, transition
 from lightship.errors import LightshipError
 from lightship.registry.lineage import now_iso
 from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
 
-DEPLOY = "deploy"
-ROLLBACK = "rollback"
+DEPLOY = Action.DEPLOY.value
+ROLLBACK = Action.ROLLBACK.value
 
 
 class DeploymentRefused(LightshipError):
@@ -57,22 +59,17 @@ def deploy(
         live = record.live()
         if live is not None and live.version == version and live.model_data_url == candidate.model_data_url:
             return DeployOutcome(deployment=live, changed=False, version=candidate)
-        new = Deployment(
-            version=version,
-            package_arn=candidate.arn,
-            model_data_url=candidate.model_data_url,
-            revision=(live.revision + 1) if live else 1,
-            action=DEPLOY,
-            reason=reason,
-            by=by,
-            at=at or now_iso(),
-            previous_version=live.version if live else None,
-            details=json.dumps(_details(candidate), sort_keys=True),
-        )
         try:
-            return DeployOutcome(deployment=record.write(new, live.revision if live else None), changed=True, version=candidate)
+            written = transition(
+                record, live, Action.DEPLOY,
+                target=VersionRef(version, candidate.arn, candidate.model_data_url),
+                reason=reason, by=by, at=at or now_iso(), details=_details(candidate),
+            )
+        except TransitionRefused as exc:  # e.g. a release is under way: say what to do instead
+            raise DeploymentRefused(str(exc)) from exc
         except RecordConflict:
             continue
+        return DeployOutcome(deployment=written, changed=True, version=candidate)
     raise RecordConflict(f"the deployment record kept changing while deploying version {version}; try again")
 
 

@@ -2,7 +2,9 @@
 
 One item (``pk="live"``, ``sk="current"``) names the live version; every change also
 writes a history item (``pk="history"``, ``sk=<zero-padded revision>``) in the same
-transaction. Each write is conditional on the revision it read, so two writers racing
+transaction. During a release the item also holds the release (candidate, mode, weight)
+as JSON. Writers go through :func:`lightship.deployment.transition.transition`, which
+checks the change is allowed and calls :meth:`DeploymentRecord.write`. Each write is conditional on the revision it read, so two writers racing
 (two alarms, a person and an alarm) cannot both win: the loser gets
 :class:`RecordConflict` and re-reads. Used by deploy, rollback, status and serving.
 """
@@ -36,6 +38,8 @@ class Deployment:
     at: str
     previous_version: int | None = None
     details: str = "{}"  # JSON: e.g. the alarm that caused a rollback
+    # JSON of a :class:`lightship.release.state.Release` while a release is under way, else None.
+    release: str | None = None
 
     def to_item(self, pk: str, sk: str) -> dict[str, Any]:
         item: dict[str, Any] = {"pk": {"S": pk}, "sk": {"S": sk}}
@@ -64,11 +68,17 @@ class Deployment:
             at=get("at") or "",
             previous_version=get("previous_version"),
             details=get("details") or "{}",
+            release=get("release"),
         )
 
     @property
     def details_dict(self) -> dict[str, Any]:
         return dict(json.loads(self.details or "{}"))
+
+
+    @property
+    def in_release(self) -> bool:
+        return bool(self.release)
 
 
 class DeploymentRecord:

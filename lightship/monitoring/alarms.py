@@ -1,10 +1,12 @@
 """The alarms, defined once: the monitoring stack builds them in CDK, the emulator with boto3.
 
-Serving alarms watch the function-wide series: the serving code emits every metric
-under two dimension sets, ``{service, ModelVersion}`` for the dashboard and
-``{service}`` for these alarms (an alarm cannot sum across versions). Which version an
-alarm is about is the one the deployment record had live when it fired
-(:mod:`lightship.rollback.decision`).
+Serving alarms watch a role's series: the serving code emits every metric under two
+dimension sets, ``{service, Role, ModelVersion}`` for the dashboard and ``{service, Role}``
+for these alarms (an alarm cannot sum across versions), ``Role`` being ``live`` or
+``candidate`` (a release's canary or shadow). So the alarms are static: the live ones
+watch ``Role=live`` and roll back; the candidate ones watch ``Role=candidate`` and abort
+the release (:mod:`lightship.release.alarm`). Which version a live alarm is about is the
+one the deployment record had live when it fired (:mod:`lightship.rollback.decision`).
 
 ``rolls_back`` separates "the live version is broken" (error rate, p99 latency,
 function errors, model failures: routed to the rollback topic and the alerts topic)
@@ -50,11 +52,17 @@ class AlarmSpec:
     period_seconds: int
     evaluation_periods: int
     datapoints_to_alarm: int
-    rolls_back: bool
+    rolls_back: bool  # notifies the rollback topic (a live alarm rolls back, a candidate alarm aborts the release)
+    role: str = "none"  # live | candidate | none: which serving role the alarm watches
 
 
-def serving_dimensions() -> tuple[tuple[str, str], ...]:
-    return (("service", names.SERVICE_SERVING),)
+def candidate_alarm_names(settings: Settings) -> frozenset[str]:
+    """The alarms that abort a release (the rollback handler tells them from live alarms by name)."""
+    return frozenset(spec.name for spec in alarm_specs(settings) if spec.role == names.ROLE_CANDIDATE)
+
+
+def serving_dimensions(role: str = names.ROLE_LIVE) -> tuple[tuple[str, str], ...]:
+    return (("service", names.SERVICE_SERVING), (names.DIMENSION_ROLE, role))
 
 
 def alarm_specs(settings: Settings) -> list[AlarmSpec]:
@@ -76,6 +84,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             threshold=a.error_rate_threshold,
             comparison="GreaterThanThreshold",
             rolls_back=True,
+            role=names.ROLE_LIVE,
             **window,
         ),
         AlarmSpec(
@@ -87,6 +96,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             threshold=a.p99_latency_ms,
             comparison="GreaterThanThreshold",
             rolls_back=True,
+            role=names.ROLE_LIVE,
             **window,
         ),
         AlarmSpec(
@@ -98,6 +108,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             threshold=1.0,
             comparison="GreaterThanOrEqualToThreshold",
             rolls_back=True,
+            role=names.ROLE_LIVE,
             **window,
         ),
         AlarmSpec(
@@ -114,8 +125,10 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             threshold=a.model_failure_threshold,
             comparison="GreaterThanOrEqualToThreshold",
             rolls_back=True,
+            role=names.ROLE_LIVE,
             **window,
         ),
+        *candidate_alarm_specs(settings, window),
         AlarmSpec(
             key="ThrottlesAlarm",
             name=f"{p}-serving-throttles",
@@ -152,5 +165,70 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             period_seconds=60,
             evaluation_periods=1,
             datapoints_to_alarm=1,
+        ),
+    ]
+
+
+def candidate_alarm_specs(settings: Settings, window: dict[str, int]) -> list[AlarmSpec]:
+    """The candidate's alarms, beside the live ones: static, since serving tags the candidate's metrics
+    ``Role=candidate`` whatever its version. They notify the rollback topic; the handler aborts the release."""
+    a = settings.alarms
+    p = settings.project
+    candidate = serving_dimensions(names.ROLE_CANDIDATE)
+    return [
+        AlarmSpec(
+            key="CandidateErrorRateAlarm",
+            name=f"{p}-candidate-error-rate",
+            description=f"Share of the release candidate's requests (canary) or shadow calls answered 5xx above {a.error_rate_threshold:g}. Aborts the release.",
+            metrics=(
+                MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, candidate, "Sum"),
+                MetricRef("requests", names.NAMESPACE, names.REQUESTS, candidate, "Sum"),
+            ),
+            expression="IF(requests > 0, errors / requests, 0)",
+            threshold=a.error_rate_threshold,
+            comparison="GreaterThanThreshold",
+            rolls_back=True,
+            role=names.ROLE_CANDIDATE,
+            **window,
+        ),
+        AlarmSpec(
+            key="CandidateLatencyP99Alarm",
+            name=f"{p}-candidate-p99-latency",
+            description=f"p99 latency of the release candidate above {a.p99_latency_ms:g} ms. Aborts the release.",
+            metrics=(MetricRef("latency", names.NAMESPACE, names.LATENCY_MS, candidate, "p99"),),
+            expression=None,
+            threshold=a.p99_latency_ms,
+            comparison="GreaterThanThreshold",
+            rolls_back=True,
+            role=names.ROLE_CANDIDATE,
+            **window,
+        ),
+        AlarmSpec(
+            key="CandidateModelFailuresAlarm",
+            name=f"{p}-candidate-model-failures",
+            description=f"The release candidate failed to predict or to load at least {a.model_failure_threshold:g} times a period. Aborts the release.",
+            metrics=(
+                MetricRef("predict", names.NAMESPACE, names.PREDICTION_FAILURES, candidate, "Sum"),
+                MetricRef("load", names.NAMESPACE, names.MODEL_LOAD_FAILURES, candidate, "Sum"),
+            ),
+            expression="FILL(predict, 0) + FILL(load, 0)",
+            threshold=a.model_failure_threshold,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=True,
+            role=names.ROLE_CANDIDATE,
+            **window,
+        ),
+        AlarmSpec(
+            key="ShadowDisagreementAlarm",
+            name=f"{p}-shadow-disagreement",
+            description=(f"In a shadow release, the share of instances whose label differs from the live version's is above "
+                         f"{settings.release.shadow_disagreement_threshold:g}. Aborts the release."),
+            metrics=(MetricRef("disagreement", names.NAMESPACE, names.SHADOW_DISAGREEMENT, candidate, "Average"),),
+            expression=None,
+            threshold=settings.release.shadow_disagreement_threshold,
+            comparison="GreaterThanThreshold",
+            rolls_back=True,
+            role=names.ROLE_CANDIDATE,
+            **window,
         ),
     ]

@@ -19,14 +19,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.deployment.transition import CHANGES_LIVE, Action, TransitionRefused, VersionRef, in_release_message, transition
 from lightship.errors import LightshipError, RegistryError
 from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
+from lightship.release import controller
+from lightship.release.alarm import judge_candidate_alarm
+from lightship.release.state import release_of
 from lightship.rollback.decision import Decision, Verdict, decide, previous_approved, version_live_at
-from lightship.rollback.events import AlarmStateChange
+from lightship.rollback.events import ALARM, AlarmStateChange
 
 log = logging.getLogger(__name__)
 
-ACTION = "rollback"
+ACTION = Action.ROLLBACK.value
 MAX_ATTEMPTS = 3  # re-read and re-decide after a lost race; the loser's second look sees the winner's write
 
 
@@ -67,7 +71,9 @@ class Rollbacker:
         alerts_topic_arn: str | None,
         *,
         clock: Callable[[], datetime] = utc_now,
+        candidate_alarms: frozenset[str] = frozenset(),
     ) -> None:
+        self.candidate_alarms = candidate_alarms  # alarms on Role=candidate: they abort a release, never roll back
         self.record = record
         self.registry = registry
         self.sns = sns
@@ -76,11 +82,21 @@ class Rollbacker:
 
     # ---- on an alarm ----------------------------------------------------------------------
     def on_alarm(self, alarm: AlarmStateChange, by: str = "rollback handler") -> Outcome:
+        if alarm.alarm_name in self.candidate_alarms:
+            return self._on_candidate_alarm(alarm, by)
         for _ in range(MAX_ATTEMPTS):
             live = self.record.live()
             history = self.record.history()
             approved = self._approved_versions()
             decision = decide(alarm, live, history, approved)
+            release = release_of(live.release) if live is not None else None
+            if release is not None and decision.verdict is not Verdict.IGNORE:
+                # The live version itself is in trouble: end the release first (the candidate is not
+                # to blame, so it stays Approved), then roll back as without a release.
+                controller.abort(self.record, self.registry, release.id, reject=False, by=by,
+                                 reason=f"live version {live.version if live else '?'} alarmed ({alarm.alarm_name}): {alarm.reason or 'no reason given'}",
+                                 details={"alarm": _alarm_facts(alarm)})
+                continue
             if decision.verdict is Verdict.IGNORE:
                 notes = self._finish_interrupted_rejection(alarm, history)
                 return Outcome(Verdict.IGNORE, decision.why, alarm=alarm.alarm_name, from_version=decision.failed_version, notes=notes)
@@ -98,11 +114,46 @@ class Rollbacker:
                 log.warning("the deployment record changed while rolling back for %s; reading it again", alarm.alarm_name)
         return Outcome(Verdict.IGNORE, f"the record kept changing under {MAX_ATTEMPTS} attempts; left as it is", alarm=alarm.alarm_name)
 
+    def _on_candidate_alarm(self, alarm: AlarmStateChange, by: str) -> Outcome:
+        """A candidate alarm aborts the release it is about (weight 0, candidate Rejected); the live version is untouched."""
+        verdict = judge_candidate_alarm(alarm, self.record.live(), self.record.history())
+        if not verdict.abort or verdict.release is None:
+            notes = []
+            if alarm.new_state == ALARM:  # a redelivery after a crash between the abort and the rejection: finish it
+                release = release_of((version_live_at(self.record.history(), alarm.changed_at) or _NO_ENTRY).release)
+                if release is not None:
+                    done = controller.abort(self.record, self.registry, release.id, reason="", by=by)
+                    if done.rejected:
+                        notes.append(f"completed an interrupted abort: version {release.candidate_version} marked Rejected")
+            return Outcome(Verdict.IGNORE, verdict.why, alarm=alarm.alarm_name, notes=notes)
+        release = verdict.release
+        reason = (f"candidate alarm {alarm.alarm_name} in ALARM at {alarm.changed_at.isoformat(timespec='seconds')}: "
+                  f"{alarm.reason or 'no reason given'}")
+        outcome = controller.abort(self.record, self.registry, release.id, reason=reason, by=by,
+                                   details={"alarm": _alarm_facts(alarm)})
+        if not outcome.changed:
+            return Outcome(Verdict.IGNORE, outcome.message, alarm=alarm.alarm_name)
+        live_version = outcome.deployment.version if outcome.deployment else None
+        notified = self._notify(
+            f"release of version {release.candidate_version} aborted",
+            outcome.message + (f"; version {release.candidate_version} marked Rejected" if outcome.rejected else ""),
+            {"release": release.id, "candidate_version": release.candidate_version, "live_version": live_version,
+             "reason": reason, "by": by, "alarm": _alarm_facts(alarm)},
+        )
+        return Outcome(Verdict.RELEASE_ABORTED, outcome.message, from_version=release.candidate_version, to_version=live_version,
+                       revision=outcome.deployment.revision if outcome.deployment else None, alarm=alarm.alarm_name,
+                       rejected=outcome.rejected, notified=notified)
+
     # ---- by hand ----------------------------------------------------------------------------
     def by_hand(self, *, to: int | None, reason: str, by: str, reject: bool = True) -> Outcome:
         live = self.record.live()
         if live is None:
             raise RollbackError("no version is live: there is nothing to roll back (lightship deploy N makes one live)")
+        release = release_of(live.release)
+        if release is not None:
+            # Defined, not guessed: a person who wants the candidate gone aborts the release; the live
+            # version was never replaced, so there is nothing to roll back to until it ends.
+            raise RollbackError(f"cannot roll back now: {in_release_message(release)}")
         approved = self._approved_versions()
         if to is None:
             target = previous_approved(approved, live.version)
@@ -138,19 +189,15 @@ class Rollbacker:
         assert decision.target_version is not None
         target = self.registry.version(decision.target_version)
         failed = live.version
-        new = Deployment(
-            version=target.version,
-            package_arn=target.arn,
-            model_data_url=target.model_data_url,
-            revision=live.revision + 1,
-            action=ACTION,
-            reason=reason,
-            by=by,
-            at=self.clock().isoformat(timespec="milliseconds"),
-            previous_version=failed,
-            details=json.dumps({**details, "failed_version": failed, "rolled_back_to": target.version}, sort_keys=True, default=str),
-        )
-        self.record.write(new, expected_revision=live.revision)
+        try:
+            new = transition(
+                self.record, live, Action.ROLLBACK,
+                target=VersionRef(target.version, target.arn, target.model_data_url),
+                reason=reason, by=by, at=self.clock().isoformat(timespec="milliseconds"),
+                details={**details, "failed_version": failed, "rolled_back_to": target.version},
+            )
+        except TransitionRefused as exc:  # a release started since we read: re-read and decide again
+            raise RecordConflict(str(exc)) from exc
         log.warning("rolled back from version %s to version %s: %s", failed, target.version, reason)
         notes: list[str] = []
         rejected = False
@@ -192,7 +239,7 @@ class Rollbacker:
         concerned = version_live_at(history, alarm.changed_at)
         if concerned is None:
             return []
-        later = sorted((e for e in history if e.revision > concerned.revision), key=lambda e: e.revision)
+        later = sorted((e for e in history if e.revision > concerned.revision and e.action in CHANGES_LIVE), key=lambda e: e.revision)
         if not later or later[0].action != ACTION or later[0].previous_version != concerned.version:
             return []
         step = later[0]
@@ -227,6 +274,9 @@ class Rollbacker:
             log.exception("could not publish to %s: %s", self.alerts_topic_arn, summary)
             return False
         return True
+
+
+_NO_ENTRY = Deployment(version=0, package_arn="", model_data_url="", revision=0, action="", reason="", by="", at="")
 
 
 def _alarm_facts(alarm: AlarmStateChange) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 Each answered predict call writes one CloudWatch Embedded Metric Format document, laid out
 and validated by Powertools' EMF provider (once per version; each request fills in a copy): ``Requests`` (1), ``Errors4xx`` and
 ``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs`` and
-``Instances``, under two dimension sets, ``{service=serving, ModelVersion=N}`` (dashboards)
-and ``{service=serving}`` (what the alarms in :mod:`lightship.monitoring.alarms` watch),
+``Instances``, under two dimension sets, ``{service=serving, Role, ModelVersion=N}`` (dashboards)
+and ``{service=serving, Role}`` (what the alarms in :mod:`lightship.monitoring.alarms` watch),
+``Role`` being ``live`` or ``candidate`` (a release's canary answers, or its shadow calls),
 with the request's id, status and path as properties. CloudWatch Logs turns the line into
 metrics, and Logs Insights can query it as the request log: one line per request
 instead of a log line plus a metrics line (bench/README.md has the cost of each). A failed
@@ -57,12 +58,13 @@ class ServingMetrics:
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
 
-    def request(self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "") -> None:
-        """Write this request's EMF line."""
-        key = NO_VERSION if version is None else str(version)
+    def request(self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "",
+                role: str = names.ROLE_LIVE) -> None:
+        """Write this request's EMF line (``role``: which part the answering version plays)."""
+        key = f"{role}/{NO_VERSION if version is None else version}"
         template = self._templates.get(key)
         if template is None:
-            template = self._templates[key] = self._request_template(key)
+            template = self._templates[key] = self._request_template(role, version)
         document = dict(template)
         document["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": template["_aws"]["CloudWatchMetrics"]}
         document[names.REQUESTS] = [1.0]
@@ -74,34 +76,35 @@ class ServingMetrics:
         document["status"] = status
         self._emit(document)
 
-    def _request_template(self, key: str) -> dict[str, Any]:
-        """Powertools builds and validates a request's document once per version; each request
+    def _request_template(self, role: str, version: int | None) -> dict[str, Any]:
+        """Powertools builds and validates a request's document once per role and version; each request
         copies it with its own timestamp and values (a fresh build costs ~60 µs, a copy ~2 µs)."""
         with self._lock:
-            provider = self._provider(None if key == NO_VERSION else int(key))
+            provider = self._provider(version, role)
             for name, unit in _REQUEST_METRICS:
                 provider.add_metric(name=name, unit=unit, value=0.0)
             provider.add_metadata("request_id", "")
             provider.add_metadata("status", 0)
             return self._take(provider)
 
-    def count(self, name: str, version: int | None, value: float = 1.0) -> None:
-        """Write one count at once (load and prediction failures: an alarm should not wait)."""
+    def count(self, name: str, version: int | None, value: float = 1.0, role: str = names.ROLE_LIVE, unit: str = "Count") -> None:
+        """Write one value at once (load and prediction failures: an alarm should not wait)."""
         with self._lock:
-            provider = self._provider(version)
-            provider.add_metric(name=name, unit="Count", value=value)
+            provider = self._provider(version, role)
+            provider.add_metric(name=name, unit=unit, value=value)
             document = self._take(provider)
         self._emit(document)
 
     def flush(self) -> None:
         """Nothing is buffered (each document is written when recorded); kept for callers that flush at the end of an invocation."""
 
-    def _provider(self, version: int | None) -> AmazonCloudWatchEMFProvider:
-        key = NO_VERSION if version is None else str(version)
+    def _provider(self, version: int | None, role: str) -> AmazonCloudWatchEMFProvider:
+        key = f"{role}/{NO_VERSION if version is None else version}"
         provider = self._providers.get(key)
         if provider is None:
             provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=names.SERVICE_SERVING)
-            provider.add_dimension(names.DIMENSION_MODEL_VERSION, key)
+            provider.add_dimension(names.DIMENSION_ROLE, role)
+            provider.add_dimension(names.DIMENSION_MODEL_VERSION, NO_VERSION if version is None else str(version))
             self._providers[key] = provider
         return provider
 
@@ -111,8 +114,8 @@ class ServingMetrics:
         provider.metric_set.clear()
         provider.metadata_set.clear()
         definitions = document["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
-        if ["service"] not in definitions:
-            definitions.append(["service"])
+        if ["service", names.DIMENSION_ROLE] not in definitions:
+            definitions.append(["service", names.DIMENSION_ROLE])
         return document
 
     def _emit(self, document: dict[str, Any]) -> None:

@@ -54,15 +54,30 @@ def test_every_alarm_is_defined_with_thresholds_and_windows_from_the_settings(sy
     assert alarms["lightship-serving-model-failures"]["Threshold"] == a.model_failure_threshold
 
 
-def test_error_rate_is_metric_math_of_5xx_over_requests_on_the_function_wide_series(monitoring: Template) -> None:
-    queries = {q["Id"]: q for q in _alarms(monitoring)["lightship-serving-error-rate"]["Metrics"]}
+@pytest.mark.parametrize(("alarm", "role"), [("lightship-serving-error-rate", names.ROLE_LIVE),
+                                             ("lightship-candidate-error-rate", names.ROLE_CANDIDATE)])
+def test_error_rate_is_metric_math_of_5xx_over_requests_on_the_role_wide_series(monitoring: Template, alarm: str, role: str) -> None:
+    queries = {q["Id"]: q for q in _alarms(monitoring)[alarm]["Metrics"]}
     expression = next(q for q in queries.values() if "Expression" in q)
     assert expression["Expression"] == "IF(requests > 0, errors / requests, 0)" and expression["ReturnData"] is True
     for id_, metric in (("errors", names.ERRORS_5XX), ("requests", names.REQUESTS)):
         stat = queries[id_]["MetricStat"]
         assert stat["Metric"]["MetricName"] == metric and stat["Metric"]["Namespace"] == names.NAMESPACE
-        assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": names.SERVICE_SERVING}]
+        assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": names.SERVICE_SERVING}, {"Name": names.DIMENSION_ROLE, "Value": role}]
         assert stat["Stat"] == "Sum" and queries[id_]["ReturnData"] is False
+
+
+def test_candidate_alarms_stand_beside_the_live_ones_and_notify_the_rollback_topic(synthesized: Any, monitoring: Template) -> None:
+    alarms = _alarms(monitoring)
+    candidate = {"lightship-candidate-error-rate", "lightship-candidate-p99-latency", "lightship-candidate-model-failures",
+                 "lightship-shadow-disagreement"}
+    assert candidate <= set(alarms)
+    for name in candidate:
+        assert "rollback" in _topic_ids(alarms[name]["AlarmActions"]), name
+    shadow = alarms["lightship-shadow-disagreement"]
+    assert (shadow["MetricName"], shadow["Statistic"]) == (names.SHADOW_DISAGREEMENT, "Average")
+    assert shadow["Threshold"] == synthesized.settings.release.shadow_disagreement_threshold
+    assert {"Name": names.DIMENSION_ROLE, "Value": names.ROLE_CANDIDATE} in shadow["Dimensions"]
 
 
 def test_function_errors_alarm_watches_the_serving_function_by_name(synthesized: Any, monitoring: Template) -> None:

@@ -17,6 +17,11 @@ def _emitted_series() -> set[tuple[str, str, frozenset[tuple[str, str]]]]:
     metrics.request(version=3, status=500, latency_ms=12.0, instances=1)
     metrics.count(names.PREDICTION_FAILURES, 3)
     metrics.count(names.MODEL_LOAD_FAILURES, 3)
+    # A release's candidate: its canary answers and its shadow calls, and their failures.
+    metrics.request(version=4, status=500, latency_ms=12.0, instances=1, role=names.ROLE_CANDIDATE)
+    metrics.count(names.PREDICTION_FAILURES, 4, role=names.ROLE_CANDIDATE)
+    metrics.count(names.MODEL_LOAD_FAILURES, 4, role=names.ROLE_CANDIDATE)
+    metrics.count(names.SHADOW_DISAGREEMENT, 4, 0.5, role=names.ROLE_CANDIDATE, unit="None")
     metrics.flush()
     series = set()
     for document in documents:
@@ -36,6 +41,8 @@ def test_every_serving_alarm_metric_is_a_series_the_serving_code_emits() -> None
         for m in spec.metrics
         if m.namespace == names.NAMESPACE and dict(m.dimensions).get("service") == names.SERVICE_SERVING
     ]
-    assert len(watched) == 5  # 5xx, requests, latency, prediction and load failures
+    # 5xx, requests, latency, prediction and load failures, for the live and the candidate role; shadow disagreement
+    assert len(watched) == 11
+    assert {dict(w[2])[names.DIMENSION_ROLE] for w in watched} == {names.ROLE_LIVE, names.ROLE_CANDIDATE}
     missing = [w for w in watched if w not in emitted]
     assert missing == [], f"alarms watch series nobody emits: {missing}"

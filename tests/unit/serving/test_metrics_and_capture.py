@@ -35,7 +35,7 @@ def test_each_request_writes_one_emf_line_with_its_version_and_request_id() -> N
     assert documents[0][names.LATENCY_MS] == [2.5] and documents[0][names.INSTANCES] == [1.0]
     for document in documents:
         definition = document["_aws"]["CloudWatchMetrics"][0]
-        assert definition["Dimensions"] == [[names.DIMENSION_MODEL_VERSION, "service"], ["service"]]
+        assert definition["Dimensions"] == [[names.DIMENSION_ROLE, names.DIMENSION_MODEL_VERSION, "service"], ["service", names.DIMENSION_ROLE]]
         assert {m["Name"] for m in definition["Metrics"]} == {names.REQUESTS, names.ERRORS_4XX, names.ERRORS_5XX, names.LATENCY_MS, names.INSTANCES}
         assert json.loads(json.dumps(document)) == document
 
