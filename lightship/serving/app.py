@@ -7,7 +7,10 @@ JSON itself, validates with the live model's :class:`~lightship.serving.validati
 and writes the response with ``json.dumps``, and :class:`ServingApp` calls it before
 FastAPI's middleware and router; FastAPI's body models, response encoding and per-route
 machinery would cost more than the rest of the request (bench/README.md). The OpenAPI
-document is rebuilt per live version so ``/docs`` shows the live features.
+document is rebuilt per live version so ``/docs`` shows the live features. During a
+release, :func:`lightship.serving.routing.choose` picks the answering version (canary) and
+:class:`lightship.serving.shadow.ShadowScorer` has the candidate score a sample (shadow);
+the response names the version and its role (``x-model-version``, ``x-model-role``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from lightship.serving.capture import CaptureWriter
 from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics
 from lightship.serving.model_holder import LiveModel, ModelHolder
+from lightship.serving.routing import ROUTING_KEY_HEADER, choose
 from lightship.serving.schema_models import (
     ErrorResponse,
     HealthResponse,
@@ -38,6 +42,7 @@ from lightship.serving.schema_models import (
     PredictResponse,
     request_json_schema,
 )
+from lightship.serving.shadow import ShadowScorer
 from lightship.serving.validation import FieldError, InvalidRequest
 
 JSON = "application/json"
@@ -51,6 +56,7 @@ class ServingRuntime:
     capture: CaptureWriter | None
     max_body_bytes: int
     max_instances: int
+    shadow: ShadowScorer | None = None  # a shadow release's candidate scoring (lightship.serving.shadow)
 
 
 PREDICT_PATH = "/v1/predict"
@@ -101,11 +107,25 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
         started = time.perf_counter()
         request_id = _request_id(request)
         live = holder.current()
-        version = live.version if live is not None else None
-        status, content, instances = await _predict(request, live, request_id, max_body, capture, metrics)
-        # One EMF line per request: the metrics by version and, as its properties, the request log.
-        metrics.request(version, status, (time.perf_counter() - started) * 1000.0, instances, request_id)
-        headers = {"x-request-id": request_id}
+        candidate = holder.candidate
+        # During a canary the routing key's hash picks the version that answers (lightship.serving.routing).
+        if candidate is None:  # no release under way: nothing to decide
+            model, role = live, names.ROLE_LIVE
+        else:
+            model, role = choose(live, candidate, request.headers.get(ROUTING_KEY_HEADER) or request_id)
+        version = model.version if model is not None else None
+        shadow = runtime.shadow
+        answered: list[Any] = []
+        on_answer = answered.append if shadow is not None and model is not None and shadow.sampled(candidate) else None
+        status, content, instances = await _predict(request, model, request_id, max_body, capture, metrics, role, on_answer)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        # One EMF line per request: the metrics by role and version and, as its properties, the request log.
+        metrics.request(version, status, elapsed_ms, instances, request_id, role=role)
+        if answered and shadow is not None and candidate is not None and model is not None:
+            # The response's bytes are final: the shadow may add time, never change or fail the answer.
+            payload, predicted, proba = answered[0]
+            shadow.score(candidate, payload, model.version, predicted, proba, request_id, elapsed_ms)
+        headers = {"x-request-id": request_id, "x-model-role": role}
         if version is not None:
             headers["x-model-version"] = str(version)
         return Response(content, status_code=status, media_type=JSON, headers=headers)
@@ -209,8 +229,11 @@ async def _predict(
     max_body: int,
     capture: CaptureWriter | None,
     metrics: ServingMetrics,
+    role: str = names.ROLE_LIVE,
+    on_answer: Callable[[tuple[Any, list[Any], list[list[float]] | None]], None] | None = None,
 ) -> tuple[int, bytes, int]:
-    """(status, body, instances scored) for one predict call; never raises for bad input."""
+    """(status, body, instances scored) for one predict call; never raises for bad input.
+    ``on_answer`` receives (payload, predictions, probabilities) of a 200 (the shadow's input)."""
     version = live.version if live is not None else None
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
@@ -240,10 +263,12 @@ async def _predict(
         ).encode()
     except Exception:  # noqa: BLE001 - the model failed on valid input: a 500 with an id, logged with its traceback
         logger.exception("prediction failed", extra={"request_id": request_id, "model_version": version})
-        metrics.count(names.PREDICTION_FAILURES, version)
+        metrics.count(names.PREDICTION_FAILURES, version, role=role)
         return 500, _error_bytes("the model failed to predict; see the logs for this request id", [], request_id, version), 0
     if capture is not None and capture.sampled():
         capture.add(request_id, live.version, payload["instances"], predicted, proba)
+    if on_answer is not None:
+        on_answer((payload, predicted, proba))
     return 200, content, len(predicted)
 
 

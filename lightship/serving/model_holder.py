@@ -7,6 +7,9 @@ The new :class:`LiveModel` replaces the old by one reference assignment, so a re
 sees either the old model or the new one, never a mix. When a load fails (object
 missing, corrupt, another scikit-learn version) the holder keeps serving what it has,
 logs why and counts a ``ModelLoadFailures`` metric; it tries again after the next TTL.
+During a release the record also names a candidate: the holder loads it beside the live
+model (:attr:`ModelHolder.candidate`, both warm) and routing (:mod:`lightship.serving.routing`)
+sends it its share; a candidate that fails to load gets none and is counted ``Role=candidate``.
 Built by :mod:`lightship.serving.runtime`; read by the routes in :mod:`lightship.serving.app`.
 """
 
@@ -15,11 +18,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from lightship import observability as names
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.deployment.record import Deployment
+from lightship.release.state import Release, release_of
 from lightship.s3uri import S3Uri
 from lightship.serving.validation import RowEncoder
 
@@ -60,12 +65,25 @@ class LiveModel:
         return self.deployment.version
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A release's candidate, loaded beside the live model, and the release as the record says it."""
+
+    model: LiveModel
+    release: Release
+
+    @property
+    def version(self) -> int:
+        return self.model.version
+
+
 @dataclass
 class LoadFailure:
     version: int
     model_data_url: str
     error: str
     at: float
+    role: str = names.ROLE_LIVE
 
 
 @dataclass
@@ -100,6 +118,7 @@ class ModelHolder:
         self.clock = clock
         self.state = HolderState()
         self._live: LiveModel | None = None
+        self._candidate: Candidate | None = None
         self._next_check = float("-inf")
         self._lock = threading.Lock()
 
@@ -107,6 +126,11 @@ class ModelHolder:
     def live(self) -> LiveModel | None:
         """The model as of now, without looking at the record (no I/O)."""
         return self._live
+
+    @property
+    def candidate(self) -> Candidate | None:
+        """A release's candidate as of the last record read (None: no release, or its bundle failed to load)."""
+        return self._candidate
 
     def current(self) -> LiveModel | None:
         """The model to serve this request with: re-reads the record once the TTL has passed."""
@@ -145,6 +169,11 @@ class ModelHolder:
         self.state.record_error = None
         if deployment is None:
             return
+        self._refresh_live(deployment)
+        # Both bundles stay warm while a release is under way (memory: serving.memory_mb holds two models).
+        self._refresh_candidate(deployment)
+
+    def _refresh_live(self, deployment: Deployment) -> None:
         current = self._live
         if current is not None and (current.version, current.deployment.model_data_url) == (
             deployment.version,
@@ -156,10 +185,40 @@ class ModelHolder:
                     deployment, current.bundle, current.encoder, current.classes, current.loaded_at, current.load_seconds
                 )
             return
+        model = self._load(deployment, names.ROLE_LIVE)
+        if model is None:  # any load failure leaves the old model serving
+            return
+        self._live = model  # the atomic switch: one reference assignment
+        self.state.loads += 1
+        self.state.last_failure = None
+        if self.on_loaded is not None:
+            self.on_loaded(model, current)
+
+
+    def _refresh_candidate(self, deployment: Deployment) -> None:
+        release = release_of(deployment.release)
+        if release is None:
+            self._candidate = None
+            return
+        current = self._candidate
+        if current is not None and (current.version, current.model.deployment.model_data_url) == (
+            release.candidate_version, release.candidate_model_data_url
+        ):
+            if current.release != release:  # a new step: same model, new weight
+                self._candidate = Candidate(current.model, release)
+            return
+        as_deployed = replace(deployment, version=release.candidate_version, package_arn=release.candidate_package_arn,
+                              model_data_url=release.candidate_model_data_url, release=None)
+        model = self._load(as_deployed, names.ROLE_CANDIDATE)
+        # A candidate that cannot load gets no traffic (everything stays on live) and is counted, so its
+        # alarm and the release's checks abort the release.
+        self._candidate = Candidate(model, release) if model is not None else None
+
+    def _load(self, deployment: Deployment, role: str) -> LiveModel | None:
         started = time.perf_counter()
         try:
             bundle = self.loader(deployment.model_data_url)
-            model = LiveModel(
+            return LiveModel(
                 deployment=deployment,
                 bundle=bundle,
                 encoder=RowEncoder(bundle.schema, self.max_instances),
@@ -167,18 +226,13 @@ class ModelHolder:
                 loaded_at=time.time(),
                 load_seconds=time.perf_counter() - started,
             )
-        except Exception as exc:  # noqa: BLE001 - any load failure leaves the old model serving
-            failure = LoadFailure(deployment.version, deployment.model_data_url, f"{type(exc).__name__}: {exc}", time.time())
+        except Exception as exc:  # noqa: BLE001 - a bad bundle must never take serving down
+            failure = LoadFailure(deployment.version, deployment.model_data_url, f"{type(exc).__name__}: {exc}", time.time(), role)
             self.state.last_failure = failure
             self.state.failures = [*self.state.failures[-9:], failure]
             if self.on_load_failure is not None:
                 self.on_load_failure(failure)
-            return
-        self._live = model  # the atomic switch: one reference assignment
-        self.state.loads += 1
-        self.state.last_failure = None
-        if self.on_loaded is not None:
-            self.on_loaded(model, current)
+            return None
 
 
 def _classes(bundle: ModelBundle) -> list[Any] | None:

@@ -23,6 +23,7 @@ from lightship.serving.flusher import BackgroundFlusher
 from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics, Sink
 from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
+from lightship.serving.shadow import ShadowLog, ShadowScorer
 from lightship.settings import Settings, load_settings
 
 CAPTURE_CHECK_SECONDS = 1.0
@@ -56,6 +57,8 @@ class Serving:
         self.runtime.holder.expire()
         if self.runtime.capture is not None:
             self.runtime.capture.reseed()
+        if self.runtime.shadow is not None:
+            self.runtime.shadow.reseed()
 
     def close(self) -> None:
         """Write what capture still buffers and stop its thread."""
@@ -80,10 +83,11 @@ def build_serving(
 
     def on_failure(failure: LoadFailure) -> None:
         logger.error(
-            "could not load the live model; still serving the previous one",
-            extra={"version": failure.version, "model_data_url": failure.model_data_url, "error": failure.error},
+            "could not load the live model; still serving the previous one" if failure.role == names.ROLE_LIVE
+            else "could not load the release candidate; the live version answers every request",
+            extra={"role": failure.role, "version": failure.version, "model_data_url": failure.model_data_url, "error": failure.error},
         )
-        metrics.count(names.MODEL_LOAD_FAILURES, failure.version)
+        metrics.count(names.MODEL_LOAD_FAILURES, failure.version, role=failure.role)
 
     def on_loaded(new: LiveModel, old: LiveModel | None) -> None:
         logger.info(
@@ -103,10 +107,13 @@ def build_serving(
     capture = None
     if serving.capture_sample_rate > 0:
         capture = CaptureWriter(s3, resolved.capture_bucket, resolved.capture_prefix, serving.capture_sample_rate)
-    runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances)
+    shadow_log = ShadowLog(s3, resolved.capture_bucket, settings.release.prefix)
+    shadow = ShadowScorer(metrics, shadow_log, settings.release.shadow_deadline_ms / 1000.0)
+    runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances, shadow)
     flusher = BackgroundFlusher(CAPTURE_CHECK_SECONDS, wake=capture.wake if capture else None)
     if capture is not None:
         flusher.add(capture.due, capture.flush)
+    flusher.add(shadow_log.due, shadow_log.flush)
     flusher.start()
     if load_now:
         holder.refresh()

@@ -115,16 +115,17 @@ def test_openapi_documents_the_live_models_features(harness: Harness) -> None:
     assert json.dumps(schemas["PredictRequest"]["example"]["instances"][0]["plan"]) == '"basic"'
 
 
-def test_metrics_carry_the_model_version_dimension(harness: Harness) -> None:
+def test_metrics_carry_the_model_version_and_role_dimensions(harness: Harness) -> None:
     api = TestClient(harness.app)
     api.post("/v1/predict", json={"instances": [GOOD] * 3})
     harness.runtime.metrics.flush()
     [document] = harness.documents
     definition = document["_aws"]["CloudWatchMetrics"][0]
     assert definition["Namespace"] == names.NAMESPACE
-    assert [names.DIMENSION_MODEL_VERSION, "service"] in definition["Dimensions"]
-    assert ["service"] in definition["Dimensions"]  # the series the alarms watch
+    assert [names.DIMENSION_ROLE, names.DIMENSION_MODEL_VERSION, "service"] in definition["Dimensions"]
+    assert ["service", names.DIMENSION_ROLE] in definition["Dimensions"]  # the series the alarms watch
     assert document[names.DIMENSION_MODEL_VERSION] == "1" and document["service"] == names.SERVICE_SERVING
+    assert document[names.DIMENSION_ROLE] == names.ROLE_LIVE
     assert document[names.REQUESTS] == [1.0] and document[names.INSTANCES] == [3.0]
     assert document[names.LATENCY_MS][0] > 0
 
