@@ -20,6 +20,7 @@ from infra.stacks.alerts import AlertsStack
 from infra.stacks.batch import BatchStack
 from infra.stacks.monitoring import MonitoringStack
 from infra.stacks.registry import RegistryStack
+from infra.stacks.release import ReleaseStack
 from infra.stacks.serving import ServingStack
 from infra.stacks.storage import StorageStack
 from lightship.settings import REPO_ROOT, Settings, load_settings
@@ -148,5 +149,16 @@ def build_app(
     )
     for needed, why in ((storage, "reads model bundles and writes inference capture"), (registry, "reads the deployment record")):
         serving.add_stack_dependency(needed, why)
+    release = ReleaseStack(
+        app,
+        f"{project}-release",
+        settings=settings,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: gradual release (canary, shadow) state machine on the deployment record.",
+    )
+    for needed, why in ((registry, "steps the deployment record's release and rejects aborted candidates"),
+                        (monitoring, "checks the candidate alarms the monitoring stack defines")):
+        release.add_stack_dependency(needed, why)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
-            "serving": serving}
+            "serving": serving, "release": release}

@@ -95,6 +95,8 @@ class ServingStack(cdk.Stack):
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
             "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
             "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
+            "LIGHTSHIP_RELEASE__PREFIX": settings.release.prefix,
+            "LIGHTSHIP_RELEASE__SHADOW_DEADLINE_MS": str(settings.release.shadow_deadline_ms),
             "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
             "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
             "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
@@ -176,6 +178,7 @@ class ServingStack(cdk.Stack):
         table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
         models = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.model_prefix.strip('/')}/*"
         capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.capture_prefix.strip('/')}/*"
+        shadow = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.release.prefix.strip('/')}/shadow/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[self.log_group.log_group_arn]), None),
@@ -186,6 +189,9 @@ class ServingStack(cdk.Stack):
             (iam.PolicyStatement(sid="WriteInferenceCapture", actions=["s3:PutObject"], resources=[capture]),
              ("Capture objects are keyed by model version, date and a random id at run time; write-only, "
               "scoped to the capture prefix of the data bucket.")),
+            (iam.PolicyStatement(sid="WriteShadowRecords", actions=["s3:PutObject"], resources=[shadow]),
+             ("A shadow release's records are keyed by release id, time and a random id at run time; write-only, "
+              "scoped to the shadow folder of the release prefix of the data bucket.")),
         ]
         grant_with_reasons(self, self.role, statements)
 

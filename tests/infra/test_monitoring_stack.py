@@ -63,7 +63,8 @@ def test_error_rate_is_metric_math_of_5xx_over_requests_on_the_role_wide_series(
     for id_, metric in (("errors", names.ERRORS_5XX), ("requests", names.REQUESTS)):
         stat = queries[id_]["MetricStat"]
         assert stat["Metric"]["MetricName"] == metric and stat["Metric"]["Namespace"] == names.NAMESPACE
-        assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": names.SERVICE_SERVING}, {"Name": names.DIMENSION_ROLE, "Value": role}]
+        assert sorted(stat["Metric"]["Dimensions"], key=lambda d: d["Name"]) == [
+            {"Name": names.DIMENSION_ROLE, "Value": role}, {"Name": "service", "Value": names.SERVICE_SERVING}]
         assert stat["Stat"] == "Sum" and queries[id_]["ReturnData"] is False
 
 

@@ -83,10 +83,12 @@ def test_stage_has_json_access_logs_and_throttling_from_settings(serving: Templa
     assert props["StageName"] == "$default" and props["AutoDeploy"] is True
 
 
-def test_role_reads_record_and_models_writes_capture_and_nothing_more(serving: Template, synthesized: Any) -> None:
+def test_role_reads_record_and_models_writes_capture_and_shadow_records_and_nothing_more(serving: Template, synthesized: Any) -> None:
     settings = synthesized.settings
     statements = _statements(serving)
-    assert set(statements) == {"WriteOwnLogs", "ReadDeploymentRecord", "ReadModelBundles", "WriteInferenceCapture"}
+    assert set(statements) == {"WriteOwnLogs", "ReadDeploymentRecord", "ReadModelBundles", "WriteInferenceCapture", "WriteShadowRecords"}
+    assert statements["WriteShadowRecords"]["Action"] == "s3:PutObject"
+    assert _flat(statements["WriteShadowRecords"]["Resource"]).endswith(f"-data-<AWS::AccountId>-<AWS::Region>/{settings.release.prefix}/shadow/*")
     assert statements["ReadDeploymentRecord"]["Action"] == "dynamodb:GetItem"
     assert _flat(statements["ReadDeploymentRecord"]["Resource"]).endswith(f":table/{settings.deployment_table_name}")
     assert statements["ReadModelBundles"]["Action"] == "s3:GetObject"
@@ -151,7 +153,7 @@ def test_prune_removes_wheel_test_folders_and_keeps_code(tmp_path: Path) -> None
         "scipy", "scipy/linalg", "scipy/linalg/__init__.py", "scipy/testing.py"]
 
 
-def test_serving_acknowledges_only_its_runtime_pin_and_its_two_prefix_wildcards(synthesized: Any) -> None:
+def test_serving_acknowledges_only_its_runtime_pin_and_its_three_prefix_wildcards(synthesized: Any) -> None:
     import aws_cdk as cdk
 
     key = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
@@ -163,7 +165,8 @@ def test_serving_acknowledges_only_its_runtime_pin_and_its_two_prefix_wildcards(
         for rule in entry.data
     ]
     acknowledged = [r.removeprefix("Annotation::") for r in acknowledged]
-    assert sorted(r.split("[")[0] for r in acknowledged) == ["AwsSolutions-IAM5", "AwsSolutions-IAM5", "AwsSolutions-L1"]
+    assert sorted(r.split("[")[0] for r in acknowledged) == ["AwsSolutions-IAM5"] * 3 + ["AwsSolutions-L1"]
     wildcards = sorted(r for r in acknowledged if r.startswith("AwsSolutions-IAM5"))
     assert wildcards[0].endswith("-artifacts-<AWS::AccountId>-<AWS::Region>/models/*]")
     assert wildcards[1].endswith("-data-<AWS::AccountId>-<AWS::Region>/capture/*]")
+    assert wildcards[2].endswith("-data-<AWS::AccountId>-<AWS::Region>/release/shadow/*]")

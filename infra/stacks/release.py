@@ -1,0 +1,201 @@
+"""``ReleaseStack``: the release state machine and its function.
+
+The state machine (name ``settings.release_state_machine_name``), started by
+``lightship release start`` with ``{"release_id", "next_step": 0, "holds": 0}``::
+
+    SetWeight -> Bake (Wait bake_seconds) -> Check -> Verdict?
+        next    -> SetWeight (the following step)
+        hold    -> Bake (too little traffic; Check aborts after release.max_holds)
+        promote -> Promote -> Promoted
+        ready   -> ShadowReady (a shadow's evidence is in: a person promotes or aborts)
+        ended   -> Ended (an alarm or a person ended the release meanwhile)
+        abort   -> Abort -> ReleaseAborted (Fail)
+    a task that fails after its retries -> Abort
+
+One small zip function (``lambdas/release/handler.py``, the rollback function's
+dependencies) runs every task; its grants are only what the tasks do: read and
+conditionally write the deployment record, read and reject registry versions, read
+the candidate's metrics and alarms. Candidate alarms abort a release through the
+rollback route (monitoring stack), not through this machine: it only sees the end on its
+next task. Built by :func:`infra.app_builder.build_app`; the emulator executes the
+definition this stack synthesizes (``lightship/local/release.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.constructs.python_zip import python_zip_code, read_requirements
+from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from lightship import observability as names
+from lightship.monitoring.alarms import candidate_alarm_names
+from lightship.settings import REPO_ROOT, Settings
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+# The release function needs exactly the rollback function's dependencies (record, registry, settings, powertools).
+RELEASE_REQUIREMENTS = tuple(read_requirements(REPO_ROOT / "lambdas" / "rollback" / "requirements.txt"))
+RELEASE_SOURCES = ("lightship", "lambdas/release")
+RELEASE_HANDLER = "lambdas.release.handler.handler"
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+TASK_RETRY_ATTEMPTS = 2
+
+
+class ReleaseStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        artifact_bucket_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        # Without the storage stack's name (the emulator synthesizes this stack alone), derive it as StorageStack does.
+        artifact_bucket_name = artifact_bucket_name or settings.model_copy(update={"region": self.region}).artifact_bucket_name(self.account)
+        self.function = self._function(settings, artifact_bucket_name)
+        self.state_machine = self._state_machine(settings)
+        cdk.CfnOutput(self, "ReleaseStateMachineArn", value=self.state_machine.state_machine_arn)
+
+    def _function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
+        name = settings.release_function_name
+        log_group = logs.LogGroup(self, "ReleaseStepLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
+                                  removal_policy=cdk.RemovalPolicy.RETAIN)
+        role = iam.Role(self, "ReleaseStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Lightship release: step the deployment record's release, check the candidate, promote or abort.")
+        function = lambda_.Function(
+            self,
+            "ReleaseStepFunction",
+            function_name=name,
+            description="Lightship release state machine tasks: set a step's weight, check the candidate, promote, abort.",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            handler=RELEASE_HANDLER,
+            code=python_zip_code(requirements=RELEASE_REQUIREMENTS, sources=RELEASE_SOURCES, runtime=RUNTIME),
+            memory_size=settings.release.memory_mb,
+            timeout=cdk.Duration.seconds(60),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "LIGHTSHIP_PROJECT": settings.project,
+                "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+                "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
+                "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
+                "POWERTOOLS_SERVICE_NAME": names.SERVICE_RELEASE,
+                "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
+            },
+        )
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
+                                                       resource_name=f"{settings.model_package_group}/*"), self)
+        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
+        alarm_arns = [cdk.Arn.format(cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=alarm,
+                                                       arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
+                      for alarm in sorted(candidate_alarm_names(settings))]
+        grant_with_reasons(self, role, [
+            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                 resources=[log_group.log_group_arn]), None),
+            (iam.PolicyStatement(sid="ReadAndStepRecord",
+                                 actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+                                 resources=[table_arn]), None),
+            (iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"]),
+             "sagemaker:ListModelPackages supports no resource-level permissions; it lists version ARNs only."),
+            (iam.PolicyStatement(sid="ReadAndRejectCandidate", actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                                 resources=[package_arn]),
+             "Model package versions are numbered as they are registered (group/1, group/2, ...); an aborted release's "
+             "candidate is marked Rejected; only the project's model package group."),
+            (iam.PolicyStatement(sid="ReadEvaluationReports", actions=["s3:GetObject"], resources=[reports]),
+             "The registry reads each version's evaluation report, keyed by training job name, under the evaluations "
+             "prefix of the artifact bucket; read-only."),
+            (iam.PolicyStatement(sid="ReadCandidateMetrics", actions=["cloudwatch:GetMetricStatistics"], resources=["*"]),
+             "cloudwatch:GetMetricStatistics supports no resource-level permissions; read-only, to count the "
+             "candidate's requests and load failures."),
+            (iam.PolicyStatement(sid="ReadCandidateAlarms", actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns), None),
+            (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+             "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
+        ])
+        return function
+
+    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+        def task(id_: str, action: str) -> tasks.LambdaInvoke:
+            invoke = tasks.LambdaInvoke(
+                self, id_, lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,
+                payload=sfn.TaskInput.from_object({"action": action, "state": sfn.JsonPath.object_at("$")}),
+            )
+            # Every task is idempotent (it re-reads the record), so a retry after a transient failure is safe.
+            invoke.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(1), max_attempts=TASK_RETRY_ATTEMPTS,
+                             backoff_rate=2.0)
+            return invoke
+
+        set_weight = task("SetWeight", "set_weight")
+        bake = sfn.Wait(self, "Bake", time=sfn.WaitTime.seconds_path("$.bake_seconds"))
+        check = task("Check", "check")
+        promote = task("Promote", "promote")
+        abort = task("Abort", "abort")
+        aborted = sfn.Fail(self, "ReleaseAborted", error="ReleaseAborted", cause="The release was aborted; the live version stays.")
+        abort.next(aborted)
+        # A task that keeps failing cannot tell whether the candidate is good: abort (keeps the live version).
+        failed = sfn.Pass(self, "TaskFailed", parameters={
+            "release_id": sfn.JsonPath.string_at("$.release_id"),
+            "reason": sfn.JsonPath.format("a release task failed: {}", sfn.JsonPath.string_at("$.error.Cause")),
+        }).next(abort)
+        for state in (set_weight, check, promote):
+            state.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        verdict = (
+            sfn.Choice(self, "Verdict")
+            .when(sfn.Condition.string_equals("$.verdict", "next"), set_weight)
+            .when(sfn.Condition.string_equals("$.verdict", "hold"), bake)
+            .when(sfn.Condition.string_equals("$.verdict", "promote"), promote.next(sfn.Succeed(self, "Promoted")))
+            .when(sfn.Condition.string_equals("$.verdict", "ready"), sfn.Succeed(self, "ShadowReady"))
+            .when(sfn.Condition.string_equals("$.verdict", "ended"), sfn.Succeed(self, "Ended"))
+            .otherwise(abort)
+        )
+        definition = set_weight.next(bake).next(check).next(verdict)
+        log_group = logs.LogGroup(
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.release_state_machine_name}",
+            retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=settings.release_state_machine_name,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True,
+            timeout=cdk.Duration.days(7),
+        )
+        self._acknowledge_machine_wildcards(machine)
+        return machine
+
+    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
+        why = {
+            "lambda:": "LambdaInvoke grants invoke on the release function and its versions/aliases (ARN:*); only this stack's function.",
+            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+        }
+        policy = machine.node.try_find_child("Role")
+        policy = policy.node.try_find_child("DefaultPolicy") if policy is not None else None
+        if not isinstance(policy, iam.Policy):
+            return
+        reasons: dict[str, list[str]] = {}
+        for statement in self.resolve(policy.document.to_json())["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                flat = flatten_cfn_reference(resource)
+                if "*" in flat:
+                    reason = next(v for k, v in why.items() if actions[0].startswith(k))
+                    reasons.setdefault(f"Resource::{flat}", []).append(reason)
+        for finding, texts in reasons.items():
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
