@@ -46,16 +46,17 @@ class StepVerdict:
     verdict: str
     reason: str
     holds: int
+    blame_candidate: bool = False  # an abort for the candidate's own failure marks it Rejected; too little traffic does not
 
 
 def judge(release: Release, evidence: Evidence, holds: int) -> StepVerdict:
     step = f"step {release.step + 1} of {len(release.steps)} ({release.weight:g} %)"
     if evidence.alarms:
         name, why = evidence.alarms[0]
-        return StepVerdict(ABORT, f"candidate alarm {name} in ALARM: {why}", holds)
+        return StepVerdict(ABORT, f"candidate alarm {name} in ALARM: {why}", holds, blame_candidate=True)
     if evidence.load_failures > 0:
         return StepVerdict(ABORT, f"version {release.candidate_version}'s bundle failed to load "
-                                  f"{evidence.load_failures:g} times: it never answered", holds)
+                                  f"{evidence.load_failures:g} times: it never answered", holds, blame_candidate=True)
     if evidence.requests < release.min_requests:
         if holds >= release.max_holds:
             return StepVerdict(ABORT, f"too little traffic: {step} saw {evidence.requests:g} candidate requests, "

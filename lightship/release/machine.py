@@ -54,7 +54,7 @@ def run_task(event: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
         evidence = checks.gather(deps.cloudwatch, release, deps.candidate_alarms)
         verdict = checks.judge(release, evidence, int(state.get("holds", 0)))
         out = {**state, "verdict": verdict.verdict, "reason": verdict.reason, "holds": verdict.holds,
-               "requests": evidence.requests}
+               "requests": evidence.requests, "reject": verdict.blame_candidate}
         if verdict.verdict == checks.NEXT:
             out["next_step"] = release.step + 1
         return out
@@ -62,7 +62,8 @@ def run_task(event: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
         outcome = controller.promote(deps.record, release_id, reason=str(state.get("reason") or "all steps passed"), by=by)
         return {**state, "verdict": "promoted" if outcome.changed else checks.ENDED, "reason": outcome.message}
     if action == "abort":
-        outcome = controller.abort(deps.record, deps.registry, release_id, reason=str(state.get("reason") or "aborted"), by=by)
+        outcome = controller.abort(deps.record, deps.registry, release_id, reason=str(state.get("reason") or "aborted"), by=by,
+                                   reject=bool(state.get("reject", False)))
         return {**state, "verdict": "aborted" if outcome.changed else checks.ENDED, "reason": outcome.message,
                 "rejected": outcome.rejected}
     raise ValueError(f"unknown release task action {action!r}")
