@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lightship.cli import config_cmd, demo_cmd, deploy_cmd, local_cmd, models_cmd, serve_cmd, train_cmd
 from lightship.cli import batch_cmd, drift_cmd, rollback_cmd
+from lightship.cli import release_cmd
 from lightship.cli.console import err_console
 from lightship.errors import LightshipError
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 
 for module in (config_cmd, local_cmd, train_cmd, models_cmd, deploy_cmd, serve_cmd, rollback_cmd, batch_cmd, drift_cmd, demo_cmd):
     module.register(app)
+release_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,6 @@ record's one writer, :func:`~lightship.deployment.transition.transition`, says s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 

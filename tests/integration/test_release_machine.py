@@ -14,7 +14,6 @@ from lightship.settings import Settings
 from tests.integration.release_support import (
     Traffic,
     launch_release,
-    output,
     record,
     registry,
     serving_to_cloudwatch,
