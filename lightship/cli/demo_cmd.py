@@ -9,6 +9,7 @@ import typer
 
 from lightship.cli.console import console
 from lightship.demo.batch_chapter import batch
+from lightship.demo.release_chapter import release
 from lightship.demo.rollback_chapter import rollback
 from lightship.demo.serving_chapter import serving
 from lightship.demo.story import Chapter, run_story
@@ -20,6 +21,7 @@ CHAPTERS: list[tuple[str, Chapter]] = [
     ("2. Deploy the approved version and serve predictions over HTTP", serving),
     ("3. A broken version goes live: its alarm rolls it back", rollback),
     ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
+    ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
 ]
 
 
