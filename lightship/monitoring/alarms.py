@@ -18,7 +18,7 @@ Thresholds, period and datapoints come from ``settings.alarms`` (``cdk.json``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lightship import observability as names
 from lightship.settings import Settings
@@ -70,7 +70,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     p = settings.project
     serving = serving_dimensions()
     function = (("FunctionName", settings.serving_function_name),)
-    window = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
+    window: dict[str, Any] = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
     return [
         AlarmSpec(
             key="ErrorRateAlarm",
@@ -169,7 +169,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     ]
 
 
-def candidate_alarm_specs(settings: Settings, window: dict[str, int]) -> list[AlarmSpec]:
+def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[AlarmSpec]:
     """The candidate's alarms, beside the live ones: static, since serving tags the candidate's metrics
     ``Role=candidate`` whatever its version. They notify the rollback topic; the handler aborts the release."""
     a = settings.alarms

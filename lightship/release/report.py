@@ -65,11 +65,11 @@ def build_report(release_id: str, records: list[dict[str, Any]]) -> ShadowReport
     errors = [r for r in records if r.get("error")]
     live_ms = [float(r["live_ms"]) for r in records if r.get("live_ms") is not None]
     candidate_ms = [float(r["candidate_ms"]) for r in records if r.get("candidate_ms") is not None and not r.get("error")]
-    candidates = {r.get("candidate_version") for r in records if r.get("candidate_version") is not None}
+    candidates = {int(r["candidate_version"]) for r in records if r.get("candidate_version") is not None}
     return ShadowReport(
         release_id=release_id,
         live_versions=sorted({int(r["live_version"]) for r in records if r.get("live_version") is not None}),
-        candidate_version=int(next(iter(candidates))) if len(candidates) == 1 else None,
+        candidate_version=next(iter(candidates)) if len(candidates) == 1 else None,
         requests=len(records),
         instances=sum(int(r.get("instances") or 0) for r in records),
         compared=max(len(agree), len(deltas)),

@@ -13,9 +13,9 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-CANARY = "canary"
-SHADOW = "shadow"
 Mode = Literal["canary", "shadow"]
+CANARY: Literal["canary"] = "canary"
+SHADOW: Literal["shadow"] = "shadow"
 
 
 @dataclass(frozen=True)
