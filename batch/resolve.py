@@ -30,7 +30,7 @@ def resolve(request: RunRequest, run_id: str, config: BatchConfig, dynamodb: Any
     if live is None:
         raise NoLiveModel(
             f"no model version is live in {config.deployment_table}: deploy an approved version first "
-            "(lightship deploy --version N)"
+            "(lightship deploy N)"
         )
     date = run_date(request).isoformat()
     data_root = f"s3://{config.data_bucket}"

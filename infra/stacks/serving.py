@@ -81,7 +81,7 @@ class ServingStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         serving = settings.serving
         if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
-            raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json's lightship context")
+            raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json (context.lightship.serving)")
 
         name = settings.serving_function_name
         self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,

@@ -47,8 +47,9 @@ def register(app: typer.Typer) -> None:
         chosen_task = cast("Task | None", task)
         params = parse_params(param or [])
         # Everything that can be checked here fails before any AWS call: the parameters, a local file.
-        check_params(chosen, params, chosen_task)
-        if not is_s3(data):
+        if is_s3(data):
+            check_params(chosen, params, chosen_task)
+        else:
             checked = load_training_data(Path(data), target, chosen_task)
             check_params(chosen, params, checked.task)
         ctx = aws_context(settings)

@@ -97,7 +97,8 @@ def train_and_register(
     # Parameters the job would refuse fail here, before an upload and a paid job start.
     if request.model not in MODEL_NAMES:
         raise DataError(f"unknown model '{request.model}'; choose one of {', '.join(MODEL_NAMES)}")
-    check_params(request.model, request.params, request.task)
+    if is_s3(request.data):  # a local file is read first, and its task decides (stage_data)
+        check_params(request.model, request.params, request.task)
     data = stage_data(request, settings, resources, clients.s3, progress)
     objects = s3_objects(clients.s3, data)
     if not objects:

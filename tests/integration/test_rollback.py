@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import Settings
 from tests.integration.rollback_support import (
@@ -108,7 +109,10 @@ def test_no_earlier_approved_version_changes_nothing_and_says_so_loudly(
     [alert] = inbox.messages()
     assert "rollback impossible" in alert["Subject"] and "no Approved version older than it" in alert["Message"]
     assert any(r.levelname == "ERROR" and "no Approved version older" in r.getMessage() for r in caplog.records)
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    # What the handler prints (EMF included) goes to its log group, as on Lambda, not to this process's stdout.
+    assert '{"_aws"' not in capsys.readouterr().out
+    events = client("logs").filter_log_events(logGroupName=f"/aws/lambda/{settings.rollback_function_name}")["events"]
+    emf = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
     assert [doc["RollbackImpossible"] for doc in emf if "RollbackImpossible" in doc] == [[1.0]], emf
 
 
