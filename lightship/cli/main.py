@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from lightship.cli import config_cmd, demo_cmd, deploy_cmd, local_cmd, models_cmd, serve_cmd, train_cmd
-from lightship.cli import batch_cmd, drift_cmd, rollback_cmd
+from lightship.cli import batch_cmd, datasets_cmd, drift_cmd, rollback_cmd
 from lightship.cli.console import err_console
 from lightship.errors import LightshipError
 
@@ -33,7 +33,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (config_cmd, local_cmd, train_cmd, models_cmd, deploy_cmd, serve_cmd, rollback_cmd, batch_cmd, drift_cmd, demo_cmd):
+for module in (config_cmd, local_cmd, datasets_cmd, train_cmd, models_cmd, deploy_cmd, serve_cmd, rollback_cmd, batch_cmd, drift_cmd, demo_cmd):
     module.register(app)
 
 

@@ -63,5 +63,5 @@ def run_story(settings: Settings, workspace: Path, console: Console, chapters: l
     for what, result in story.facts:
         table.add_row(what, result)
     console.print(table)
-    console.print(f"Logs of the Lambda handlers the emulator ran (rollback, batch), as CloudWatch Logs keeps them: {function_log}")
+    console.print(f"Logs of the Lambda handlers the emulator ran (rollback, batch), as CloudWatch Logs keeps them: {function_log}", soft_wrap=True)
     return story

@@ -1,7 +1,7 @@
 """Promotion: make an Approved registry version live by writing the deployment record.
 
 ``lightship deploy N`` and the demo call :func:`deploy`. It refuses a version that is
-not Approved (the registry is the source of truth for approval, DESIGN.md decision 3),
+not Approved (the registry is the source of truth for approval, docs/architecture.md decision 3),
 writes who, when and why, and retries once on a race with another writer (an alarm's
 rollback, a colleague's deploy) by re-reading the record, so the history stays a
 single line of revisions.
