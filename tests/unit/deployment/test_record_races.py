@@ -161,11 +161,26 @@ def test_a_write_against_a_stale_revision_raises_record_conflict_and_keeps_the_w
     stale = world.record().live()
     assert stale is not None
     world.put_live(1, ago(0))  # someone else wrote revision 3
-    loser = Deployment(**{**stale.__dict__, "revision": 3, "version": 2, "reason": "stale writer"})
+    # Revision 4's history slot is free: only the condition on the revision read (2) stops this writer.
+    loser = Deployment(**{**stale.__dict__, "revision": 4, "version": 2, "reason": "stale writer"})
 
-    with pytest.raises(RecordConflict, match="revision 3"):
+    with pytest.raises(RecordConflict, match="revision 4"):
         world.record().write(loser, expected_revision=stale.revision)
 
     live = world.record().live()
     assert live is not None and (live.revision, live.version, live.reason) == (3, 1, "test deploy")
-    assert [h.reason for h in world.record().history()] == ["test deploy"] * 3
+    assert [(h.revision, h.reason) for h in world.record().history()] == [(3, "test deploy"), (2, "test deploy"), (1, "test deploy")]
+
+
+def test_history_is_never_rewritten_even_by_a_writer_holding_the_current_revision(two_live: World) -> None:
+    world = two_live
+    live = world.record().live()
+    assert live is not None
+    # The live condition holds (revision 2 is current), but history entry 1 exists: the history is append-only.
+    rewrite = Deployment(**{**live.__dict__, "revision": 1, "reason": "rewriting the past"})
+
+    with pytest.raises(RecordConflict):
+        world.record().write(rewrite, expected_revision=live.revision)
+
+    assert [(h.revision, h.reason) for h in world.record().history()] == [(2, "test deploy"), (1, "test deploy")]
+    assert world.record().live() == live
