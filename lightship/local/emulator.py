@@ -14,7 +14,7 @@ import os
 import urllib.request
 from typing import Any
 
-from lightship.local import lambda_router, sns_lambda, training_compute
+from lightship.local import dynamodb_isolation, lambda_router, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
@@ -65,6 +65,7 @@ class LocalEmulator:
         self._post("/moto-api/config", MOTO_CONFIG)
         training_compute.install(self.endpoint_url, self.settings.region)
         lambda_router.install()
+        dynamodb_isolation.install()  # conditional writes are atomic, as on DynamoDB
         sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
