@@ -31,7 +31,7 @@ from lightship.registry.model_registry import ModelRegistry
 from lightship.resources import resources_for
 from lightship.rollback.decision import Verdict
 from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
-from lightship.rollback.rollback import RollbackIncomplete, Rollbacker
+from lightship.rollback.rollback import Rollbacker, RollbackIncomplete
 from lightship.settings import cached_settings
 
 # An alarm that changes nothing emits no metric; that is expected, not worth a warning per call.

@@ -3,6 +3,7 @@
 For the batch tests that check what a step leaves in S3 (scores, rejects, quarantine,
 manifest, report) without the emulator: input files are put where the plan lists them,
 and :func:`run_day` runs plan → every chunk → finalize in process, as the state machine does.
+A test module imports ``batch_world_fixture`` and ``bundle_targz`` and asks for ``batch_world``.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ def bundle_targz(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return pack_bundle(write(result, Path(root) / "model"))
 
 
-@pytest.fixture
-def batch_world(monkeypatch: pytest.MonkeyPatch, bundle_targz: bytes) -> Iterator[BatchWorld]:
+@pytest.fixture(name="batch_world")
+def batch_world_fixture(monkeypatch: pytest.MonkeyPatch, bundle_targz: bytes) -> Iterator[BatchWorld]:
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "MOTO_PORT"):
         monkeypatch.delenv(name, raising=False)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

@@ -14,7 +14,7 @@ from batch.errors import IncompleteRun
 from batch.finalize import finalize
 from batch.s3io import get_json, put_json
 from lightship.datasets import customers
-from tests.support.batch_world import BatchWorld, batch_world, bundle_targz, run_day  # noqa: F401 - fixtures
+from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz, run_day  # noqa: F401 - fixtures
 
 ID = "row_id"
 

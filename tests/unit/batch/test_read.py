@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from batch.read import UnreadableFile, format_of, inspect, read_rows
-from tests.support.batch_world import BatchWorld, batch_world, bundle_targz  # noqa: F401 - fixtures
+from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz  # noqa: F401 - fixtures
 
 
 def _frame(rows: int) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from lightship.rollback.decision import Verdict
-from lightship.rollback.rollback import RollbackError, Rollbacker
+from lightship.rollback.rollback import Rollbacker, RollbackError
 from tests.support.record_world import ERRORS, World, ago, alarm
 
 
