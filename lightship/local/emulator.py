@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lightship.local import function_logs, lambda_router, sns_lambda, training_compute
+from lightship.local import dynamodb_isolation, function_logs, lambda_router, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
@@ -71,6 +71,7 @@ class LocalEmulator:
         training_compute.install(self.endpoint_url, self.settings.region)
         function_logs.write_to(self.function_log)
         lambda_router.install()
+        dynamodb_isolation.install()  # conditional writes are atomic, as on DynamoDB
         sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
