@@ -83,7 +83,7 @@ def plan_object(
     try:
         info = inspect(version, fmt, chunk_rows, id_column)
     except UnreadableFile as exc:
-        return _quarantine(version, fmt, str(exc), rejects_uri), [], None
+        return _quarantine(version, fmt, str(exc), rejects_uri, rows=exc.rows), [], None
     missing = missing_columns(info.columns, schema)
     if missing:
         reason = f"wrong schema: missing feature columns {', '.join(missing)}"

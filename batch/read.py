@@ -30,7 +30,12 @@ STREAM_BLOCK = 8 * 1024 * 1024  # bytes the row scanner sees at a time
 
 
 class UnreadableFile(Exception):
-    """The file cannot be parsed in its format; its message says why."""
+    """The file cannot be parsed in its format; its message says why, and ``rows`` how many rows
+    it holds when they could be counted (they count as rejected)."""
+
+    def __init__(self, message: str, rows: int | None = None) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ def _inspect_csv(version: Pin, chunk_rows: int, id_column: str | None, count_chu
     if layout.rows != rows:
         raise UnreadableFile(
             f"rows cannot be delimited safely ({rows} rows parsed, {layout.rows} found by quotes and line ends): "
-            "a double quote inside an unquoted field? Quote such fields (RFC 4180)"
+            "a double quote inside an unquoted field? Quote such fields (RFC 4180)",
+            rows=rows,
         )
     ids = (pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)) if use is not None else None
     return FileInfo("csv", columns, rows, [rows], csv=layout, ids=ids)

@@ -21,9 +21,8 @@ from batch.finalize import finalize
 from batch.plan import plan
 from batch.s3io import get_bytes, get_json
 from batch.score import score_chunk
-from lightship.clients import cached_client, client
-
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
+from lightship.clients import cached_client, client
 from lightship.datasets import customers
 from lightship.training.data import load_training_data
 from lightship.training.run import train, write
