@@ -59,6 +59,10 @@ def test_a_blank_line_between_rows_neither_repeats_nor_drops_a_row(s3_day: S3Day
     frame = rows_table(4)
     uri = s3_day.put("blank.csv", to_csv(frame, blank_after={0}))  # o0, blank, o1, o2, o3: "1\n\n2\n3\n4"
     manifest = s3_day.run(chunk_rows=2)
+    # Read by content first (under either spelling of the column: the old writer renamed it
+    # order_id): the old reader wrote o0001 twice and o0003 never, and the counts still balanced.
+    written = s3_day.written(manifest).rename(columns={"order_id": "order id"})
+    assert sorted(written["order id"]) == ["o0000", "o0001", "o0002", "o0003"]
     mine = assert_each_row_written_once(s3_day, manifest, uri, frame)
     assert mine["order id"].tolist() == ["o0000", "o0001", "o0002", "o0003"]
     assert manifest["chunks"] == 2
