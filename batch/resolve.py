@@ -44,4 +44,5 @@ def resolve(request: RunRequest, run_id: str, config: BatchConfig, dynamodb: Any
         report_uri=layout.dated(f"{data_root}/{config.report_prefix}", date),
         model=ModelRef(version=live.version, package_arn=live.package_arn, model_data_url=live.model_data_url),
         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        id_column=config.id_column,
     )

@@ -103,6 +103,9 @@ class BatchSettings(BaseModel):
     psi_threshold: float = Field(default=0.2, gt=0.0)
     ks_threshold: float = Field(default=0.1, gt=0.0)
     feature_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # The input column that identifies a row (scores and rejects carry it; a missing or repeated
+    # id is rejected). None: a row is identified by its file and logical row number only.
+    id_column: str | None = Field(default=None, min_length=1)
 
 
 class AlarmSettings(BaseModel):

@@ -178,11 +178,13 @@ def test_each_step_may_touch_only_its_own_prefixes(batch: Template) -> None:
     allowed: dict[str, set[tuple[str, str]]] = {
         "resolve": {("dynamodb:GetItem", "arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/lightship-deployments")},
         "plan": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:ListBucket", DATA), ("s3:GetObject", f"{DATA}/batch/input/*"),
-                 ("s3:PutObject", f"{DATA}/batch/rejects/*"), ("s3:PutObject", f"{DATA}/batch/reports/*")},
+                 ("s3:GetObjectVersion", f"{DATA}/batch/input/*"), ("s3:PutObject", f"{DATA}/batch/rejects/*"), ("s3:PutObject", f"{DATA}/batch/reports/*")},
         "score_chunk": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:GetObject", f"{DATA}/batch/input/*"),
+                        ("s3:GetObjectVersion", f"{DATA}/batch/input/*"),
                         *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:AbortMultipartUpload")
                           for p in ("output", "rejects", "reports"))},
         "finalize": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:ListBucket", DATA), ("s3:GetObject", f"{DATA}/batch/reports/*"),
+                     ("s3:GetObject", f"{DATA}/batch/input/*"),
                      *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:DeleteObject") for p in ("output", "rejects", "reports"))},
     }
     for step, statements in policies.items():

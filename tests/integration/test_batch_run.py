@@ -312,3 +312,74 @@ def test_cli_drift_reads_s3_prefixes_and_flags_the_shifted_one(
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["current_rows"] == 6000 and {"monthly_spend", "plan"} <= set(report["drifted_features"])
     assert "drift" in capsys.readouterr().out
+
+
+@pytest.fixture
+def small_chunks_with_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The functions' settings with 7-row chunks and ``id`` as the id column."""
+    monkeypatch.setenv("LIGHTSHIP_BATCH__CHUNK_ROWS", "7")
+    monkeypatch.setenv("LIGHTSHIP_BATCH__ID_COLUMN", "id")
+    cached_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    cached_settings.cache_clear()
+
+
+def test_every_input_row_is_written_once_by_identity_whatever_the_csv_shape(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, small_chunks_with_ids: None
+) -> None:
+    frame = customers(rows=40, seed=12).drop(columns=["churned"])
+    frame.insert(0, "id", [f"{i:03d}" for i in range(40)])
+    frame["mean radius"] = np.arange(40) / 4
+    frame["note"] = ["two\r\nlines" if i % 5 == 0 else "" for i in range(40)]
+    frame.loc[[3, 17], "monthly_spend"] = np.nan
+    frame.loc[[3, 17], "tenure_months"] = np.nan  # required: rejected, and the reject carries its identity
+    lines = frame.to_csv(index=False, lineterminator="\r\n").split("\r\n")
+    text = "\r\n\r\n".join(lines[:10]) + "\r\n" + "\r\n".join(lines[10:-1])  # blank lines, no final newline
+    uri = put(bucket, "shapes.csv", b"\xef\xbb\xbf" + text.encode())
+    more = customers(rows=20, seed=13).drop(columns=["churned"])
+    more.insert(0, "id", [f"p{i:02d}" for i in range(20)])
+    more.to_parquet(parquet := io.BytesIO(), index=False, row_group_size=3)
+    second = put(bucket, "more.parquet", parquet.getvalue())
+
+    manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+
+    written = pd.concat([read_parts(manifest["outputs"]).assign(rejected=False),
+                         read_parts(manifest["rejects"]).assign(rejected=True)], ignore_index=True)
+    got = sorted(zip(written["source_uri"], written["source_row"], written["id"].astype(str), strict=True))
+    expected = sorted([(uri, i, f"{i:03d}") for i in range(40)] + [(second, i, f"p{i:02d}") for i in range(20)])
+    assert got == expected  # every input identity once: scored or rejected, no duplicate, no gap
+    rejected = written[written["rejected"]]
+    assert sorted(zip(rejected["id"], rejected["reject_reason"], strict=True)) == [
+        ("003", "tenure_months: missing (required)"), ("017", "tenure_months: missing (required)")]
+    scored = written[~written["rejected"]]
+    assert "mean radius" in scored.columns and "mean_radius" not in scored.columns
+    assert scored.set_index("id").loc["011", "mean radius"] == 11 / 4
+    ids = dict(zip(written["id"], written["source_row"], strict=False))
+    assert ids["039"] == 39  # the CSV's rows keep their logical numbers past the blank lines
+    assert manifest["identity"]["id_column"] == "id" and manifest["chunks"] == 6 + 4  # 40 rows by 7; groups of 3 by 6
+    assert {o["version_id"] for o in manifest["input"]["objects"]} != {None}
+
+
+def test_a_file_replaced_during_a_run_fails_it_loudly_and_writes_no_manifest(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    uri = put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
+    name = f"{settings.project}-batch-plan"
+    real = lambda_router.routes()[name]
+
+    def plan_then_replace(event: dict[str, Any], context: Any) -> Any:
+        planned = real(event, context)  # type: ignore[operator]
+        put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=60).drop(columns=["churned"])))  # a new version lands
+        return planned
+
+    lambda_router.register(name, plan_then_replace)
+    try:
+        with pytest.raises(RunFailed, match=f"InputChanged: input changed during the run: {uri} was replaced"):
+            run(settings, emulator)
+    finally:
+        lambda_router.register(name, real)
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"batch/reports/date={DATE}/manifest.json")
+    assert listed.get("KeyCount", 0) == 0
+    (message,) = alerts()
+    assert "failed" in message["Subject"] and "was replaced" in message["Message"]
