@@ -11,7 +11,7 @@ S3 for finalize, and the small result is returned to the state machine.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import awswrangler as wr
@@ -26,7 +26,8 @@ from batch.s3io import put_json
 from batch.sketch import Counts, DriftSketch, count_values, prediction_values
 from batch.validate import validate
 from lightship.bundle.model_bundle import ModelBundle
-from lightship.training.features import frame_to_rows
+from lightship.bundle.row_contract import RowPolicy
+from lightship.settings import cached_settings
 
 
 @dataclass
@@ -35,13 +36,16 @@ class Scored:
     rejects: pd.DataFrame
     rejected_by_reason: dict[str, int]
     sketch: DriftSketch
+    flagged_by_feature: dict[str, int] = field(default_factory=dict)  # scored rows out of the training range
+    rows_flagged: int = 0
 
 
 def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
     started = time.perf_counter()
     bundle = load_model(run.model.model_data_url)
     frame = read_rows(chunk.uri, chunk.format, chunk.first_row, chunk.rows)
-    result = score_frame(frame, bundle, run.model.version, run.run_id, chunk.uri, chunk.first_row)
+    policy = RowPolicy(**cached_settings().rows.model_dump())
+    result = score_frame(frame, bundle, run.model.version, run.run_id, chunk.uri, chunk.first_row, policy)
     output_uri = rejects_uri = None
     if len(result.scored):
         output_uri = layout.output_part(run.output_uri, chunk.chunk_id)
@@ -55,6 +59,8 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
         rows_scored=len(result.scored),
         rows_rejected=len(result.rejects),
         rejected_by_reason=result.rejected_by_reason,
+        rows_flagged=result.rows_flagged,
+        flagged_by_feature=result.flagged_by_feature,
         output_uri=output_uri,
         rejects_uri=rejects_uri,
         result_uri=layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id),
@@ -65,18 +71,14 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
 
 
 def score_frame(
-    frame: pd.DataFrame, bundle: ModelBundle, model_version: int, run_id: str, source_uri: str = "", first_row: int = 0
+    frame: pd.DataFrame, bundle: ModelBundle, model_version: int, run_id: str, source_uri: str = "", first_row: int = 0,
+    policy: RowPolicy | None = None,
 ) -> Scored:
     """Validate, score and sketch ``frame`` in memory (no I/O): the heart of a chunk."""
     schema = bundle.schema
-    check = validate(frame, schema)
+    check = validate(frame, schema, policy)
     good = frame if not check.rejected else frame.loc[check.valid].reset_index(drop=True)
-    for feature in schema.features:
-        if feature.kind == "categorical" and good[feature.name].dtype == object:
-            blank = (good[feature.name] == "").to_numpy(dtype=bool, na_value=False)  # missing, as in training's profile
-            if blank.any():
-                good[feature.name] = good[feature.name].mask(blank)
-    rows = frame_to_rows(good, schema)
+    rows = check.rows  # the row contract's model inputs, as serving builds them
     scored = good.copy()  # lazy under pandas' copy-on-write: columns are shared until replaced
     sketch = DriftSketch(rows=len(good), features={}, prediction=None)
     for i, feature in enumerate(schema.features):
@@ -88,11 +90,12 @@ def score_frame(
                 column = column.astype(float)
                 scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
         elif feature.name in good.columns:
-            column = good[feature.name]  # the same categories frame_to_rows made strings of, factorized natively
+            column = good[feature.name]
             if not pd.api.types.is_string_dtype(column):
                 # Every part of a day gets the same Parquet type, even a CSV chunk where the column
                 # happens to be all missing (read as numbers).
                 scored[feature.name] = column.astype("string")
+            column = pd.Series(rows[:, i], dtype=object)  # what the model got: blanks missing, booleans "True"/"False"
         if feature.name in bundle.profile.features:
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):
@@ -111,7 +114,8 @@ def score_frame(
         rejects["reject_reason"] = check.reasons[~check.valid].astype(str)
         rejects["source_uri"] = source_uri
         rejects["source_row"] = (np.flatnonzero(~check.valid) + first_row).astype(np.int64)
-    return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch)
+    return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch,
+                  flagged_by_feature=check.flagged_by_feature, rows_flagged=check.rows_flagged)
 
 
 def _bins(profile: Any) -> int:
