@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -89,6 +90,15 @@ class ServingApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+async def _current(holder: ModelHolder) -> LiveModel | None:
+    """The model for this request. When the TTL has run out, the record read (and any bundle load)
+    runs in a worker thread: under uvicorn the event loop keeps answering other requests with the
+    model it has while DynamoDB or S3 is slow or down (tests/integration/test_serving_under_faults.py)."""
+    if not holder.due():
+        return holder.live
+    return await run_in_threadpool(holder.current)
+
+
 def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
@@ -114,7 +124,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
     async def predict(request: Request) -> Response:
         started = time.perf_counter()
         request_id = _request_id(request)
-        live = holder.current()
+        live = await _current(holder)
         version = live.version if live is not None else None
         status, content, instances, flagged = await _predict(request, live, request_id, max_body, capture, metrics)
         # One EMF line per request: the metrics by version and, as its properties, the request log.
@@ -155,7 +165,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
 
     @app.get("/v1/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
     async def health() -> Response:
-        live = holder.current()
+        live = await _current(holder)
         state = holder.state
         failure = state.last_failure
         body = HealthResponse(
@@ -170,7 +180,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
 
     @app.get("/v1/model", response_model=ModelResponse, responses={503: {"model": ErrorResponse}})
     async def model(request: Request) -> Response:
-        live = holder.current()
+        live = await _current(holder)
         if live is None:
             return _error(503, "no model is live yet: lightship deploy N", [], _request_id(request), None)
         details = live.deployment.details_dict

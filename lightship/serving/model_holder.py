@@ -111,6 +111,10 @@ class ModelHolder:
         """The model as of now, without looking at the record (no I/O)."""
         return self._live
 
+    def due(self) -> bool:
+        """Whether the next :meth:`current` re-reads the record (the TTL has run out)."""
+        return self.clock() >= self._next_check
+
     def current(self) -> LiveModel | None:
         """The model to serve this request with: re-reads the record once the TTL has passed."""
         if self.clock() < self._next_check:
