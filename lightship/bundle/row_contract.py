@@ -101,7 +101,7 @@ def is_missing(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, (float, np.floating)):
-        return bool(value != value)
+        return math.isnan(value)
     return is_blank(value)
 
 
@@ -118,7 +118,7 @@ class ColumnRule:
     """The contract for one feature, compiled once per bundle (and policy)."""
 
     __slots__ = (
-        "booleans", "closed", "feature", "high", "index", "known", "low", "name", "numeric", "nullable",
+        "booleans", "closed", "feature", "high", "index", "known", "low", "name", "nullable", "numeric",
         "out_of_range_reason", "policy",
     )
 

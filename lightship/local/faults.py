@@ -10,7 +10,7 @@ and bench/serving_faults.py); any client built by :mod:`lightship.clients` can b
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Self
 
 from botocore.exceptions import EndpointConnectionError
 
@@ -35,7 +35,7 @@ class ServiceOutage:
     def stop(self) -> None:
         self._on.clear()
 
-    def __enter__(self) -> ServiceOutage:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lightship.bundle.row_contract import MISSING_FEATURE, ColumnRule, RowPolicy, compile_rules, kind_of
+from lightship.bundle.row_contract import MISSING_FEATURE, NAN, RowPolicy, compile_rules, kind_of
 from lightship.bundle.schema import FeatureSchema
 
 MAX_REPORTED_ERRORS = 100  # enough to fix a batch; a 10,000-line error body helps no one
@@ -92,9 +92,12 @@ class RowEncoder:
                 values = [instance.get(name, _MISSING) for instance in instances]
             else:
                 values = [instance.get(name, _MISSING) if type(instance) is dict else _SKIP for instance in instances]
-            numeric, low, high = rule.numeric, rule.low, rule.high
+            numeric, low, high, nullable = rule.numeric, rule.low, rule.high, rule.nullable
             for i, value in enumerate(values):
                 kind = type(value)
+                if value is None and nullable:
+                    values[i] = NAN
+                    continue
                 if numeric:
                     # finite (inf - inf and nan - nan are nan) and inside the range
                     if kind is float and value - value == 0.0 and low <= value <= high:

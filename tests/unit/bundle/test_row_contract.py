@@ -140,7 +140,7 @@ def test_a_csv_cell_and_a_json_value_mean_the_same() -> None:
                          "plan": ["basic", "  ", "new"], "tier": ["gold", "gold", "silver"], "active": ["True", "", "False"]})
     check = validate(text, SCHEMA)
     assert check.reasons.tolist() == [None, f"tenure: {NOT_FINITE}", "age: expected a number, got a string"]
-    assert [list(r) for r in check.rows][0][:2] == [30.0, 12.0]
+    assert list(check.rows[0][:2]) == [30.0, 12.0]
 
 
 def test_training_reads_blanks_as_missing_so_serving_and_batch_agree_with_it() -> None:
