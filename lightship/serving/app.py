@@ -268,15 +268,15 @@ async def _predict(
         return 413, _body_too_large(max_body + 1, max_body, request_id, version, at_least=True), 0, 0
     content_type = request.headers.get("content-type")
     if content_type is not None and not _is_json(content_type):
-        why = FieldError(None, "content-type", f"{content_type!r} is not accepted; send {ACCEPTED_CONTENT_TYPES}")
-        return 415, _error_bytes("unsupported media type", [why], request_id, version), 0, 0
+        refused = FieldError(None, "content-type", f"{content_type!r} is not accepted; send {ACCEPTED_CONTENT_TYPES}")
+        return 415, _error_bytes("unsupported media type", [refused], request_id, version), 0, 0
     if live is None:
         return 503, _error_bytes("no model is live yet: lightship deploy N", [], request_id, None), 0, 0
     try:
         payload = json.loads(body, parse_constant=_refuse_constant)
     except RecursionError:
-        why = "not valid JSON: nested too deeply"
-        return 400, _error_bytes("invalid JSON", [FieldError(None, "body", why)], request_id, version), 0, 0
+        deep = FieldError(None, "body", "not valid JSON: nested too deeply")
+        return 400, _error_bytes("invalid JSON", [deep], request_id, version), 0, 0
     except (ValueError, UnicodeDecodeError) as exc:
         return 400, _error_bytes("invalid JSON", [FieldError(None, "body", f"not valid JSON: {exc}")], request_id, version), 0, 0
     try:
