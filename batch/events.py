@@ -123,6 +123,9 @@ class ChunkResult(BaseModel):
     row_hash: str = ""
     id_hash: str | None = None
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    # Scored rows with a number outside the training range (rows.out_of_range=flag), in all and per feature.
+    rows_flagged: int = 0
+    flagged_by_feature: dict[str, int] = Field(default_factory=dict)
     output_uri: str | None = None
     rejects_uri: str | None = None
     result_uri: str

@@ -110,7 +110,8 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         "model": run.model.model_dump(),
         "input": {"prefix": run.input_uri, "objects": [o.model_dump() for o in objects]},
         "problems": _problems(run, objects),
-        "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items()))},
+        "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items())),
+                 **_flagged(results)},
         # How a scored or rejected row is joined back to its input; checked for every chunk above.
         "identity": {"id_column": run.id_column, "row": list(identity.IDENTITY_COLUMNS), "chunks_verified": len(chunks),
                      "column_names": "as in the input (not sanitized)"},
@@ -229,3 +230,12 @@ def _alert(
             lines.append(f"  {f.name}: PSI {f.psi:.3f} (limit {f.psi_threshold:g}){ks}")
     lines.append(f"Report: {html_uri}")
     return True, f"Lightship batch {run.date}: drift in {', '.join(drifted)}"[:100], "\n".join(lines)
+
+
+def _flagged(results: list[ChunkResult]) -> dict[str, Any]:
+    """Scored rows with a number outside the training range (rows.out_of_range=flag), in all and per feature."""
+    by_feature: dict[str, int] = {}
+    for r in results:
+        for name, n in r.flagged_by_feature.items():
+            by_feature[name] = by_feature.get(name, 0) + n
+    return {"flagged": sum(r.rows_flagged for r in results), "flagged_by_feature": dict(sorted(by_feature.items()))}

@@ -12,9 +12,8 @@ written to S3 for finalize, and the small result is returned to the state machin
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import awswrangler as wr
@@ -31,7 +30,8 @@ from batch.s3io import Pin, get_json, put_json
 from batch.sketch import Counts, DriftSketch, count_values, prediction_values
 from batch.validate import validate
 from lightship.bundle.model_bundle import ModelBundle
-from lightship.training.features import frame_to_rows
+from lightship.bundle.row_contract import RowPolicy
+from lightship.settings import cached_settings
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Scored:
     rejects: pd.DataFrame
     rejected_by_reason: dict[str, int]
     sketch: DriftSketch
+    flagged_by_feature: dict[str, int] = field(default_factory=dict)  # scored rows out of the training range
+    rows_flagged: int = 0
 
 
 def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
@@ -55,8 +57,9 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
     if chunk.duplicates:
         rows = np.asarray(get_json(layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id)), dtype=np.int64)
         duplicates = rows - chunk.first_row
+    policy = RowPolicy(**cached_settings().rows.model_dump())
     result = score_frame(frame, bundle, run.model.version, run.run_id, chunk.uri, chunk.first_row,
-                         id_column=run.id_column, duplicates=duplicates)
+                         id_column=run.id_column, duplicates=duplicates, policy=policy)
     output_uri = rejects_uri = None
     if len(result.scored):
         output_uri = layout.output_part(run.output_uri, chunk.chunk_id)
@@ -78,6 +81,8 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
             if written else pd.Series([], dtype="string")
         ),
         rejected_by_reason=result.rejected_by_reason,
+        rows_flagged=result.rows_flagged,
+        flagged_by_feature=result.flagged_by_feature,
         output_uri=output_uri,
         rejects_uri=rejects_uri,
         result_uri=layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id),
@@ -103,21 +108,16 @@ def write_parquet(frame: pd.DataFrame, uri: str) -> None:
 
 def score_frame(
     frame: pd.DataFrame, bundle: ModelBundle, model_version: int, run_id: str, source_uri: str = "", first_row: int = 0,
-    id_column: str | None = None, duplicates: np.ndarray | None = None,
+    id_column: str | None = None, duplicates: np.ndarray | None = None, policy: RowPolicy | None = None,
 ) -> Scored:
     """Validate, score and sketch ``frame`` in memory (no I/O): the heart of a chunk.
 
     ``duplicates``: positions in ``frame`` of rows whose id an earlier row of the run holds.
     """
     schema = bundle.schema
-    check = _identity_checked(validate(frame, schema), frame, id_column, duplicates)
+    check = validate(frame, schema, policy, refused=_identity_refusals(frame, id_column, duplicates))
     good = frame if not check.rejected else frame.loc[check.valid].reset_index(drop=True)
-    for feature in schema.features:
-        if feature.kind == "categorical" and good[feature.name].dtype == object:
-            blank = (good[feature.name] == "").to_numpy(dtype=bool, na_value=False)  # missing, as in training's profile
-            if blank.any():
-                good[feature.name] = good[feature.name].mask(blank)
-    rows = frame_to_rows(good, schema)
+    rows = check.rows  # the row contract's model inputs, as serving builds them
     scored = good.copy()  # lazy under pandas' copy-on-write: columns are shared until replaced
     sketch = DriftSketch(rows=len(good), features={}, prediction=None)
     for i, feature in enumerate(schema.features):
@@ -129,11 +129,12 @@ def score_frame(
                 column = column.astype(float)
                 scored[feature.name] = column  # text digits in a CSV become numbers, as the model saw them
         elif feature.name in good.columns:
-            column = good[feature.name]  # the same categories frame_to_rows made strings of, factorized natively
+            column = good[feature.name]
             if not pd.api.types.is_string_dtype(column):
                 # Every part of a day gets the same Parquet type, even a CSV chunk where the column
                 # happens to be all missing (read as numbers).
                 scored[feature.name] = column.astype("string")
+            column = pd.Series(rows[:, i], dtype=object)  # what the model got: blanks missing, booleans "True"/"False"
         if feature.name in bundle.profile.features:
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):
@@ -154,24 +155,25 @@ def score_frame(
         rejects["reject_reason"] = check.reasons[~check.valid].astype(str)
         rejects[SOURCE_URI] = source_uri
         rejects[SOURCE_ROW] = (np.flatnonzero(~check.valid) + first_row).astype(np.int64)
-    return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch)
+    return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch,
+                  flagged_by_feature=check.flagged_by_feature, rows_flagged=check.rows_flagged)
 
 
-def _identity_checked(check: Any, frame: pd.DataFrame, id_column: str | None, duplicates: np.ndarray | None) -> Any:
-    """``check`` with the identity rejects put first: a row without an id, or with an id an
-    earlier row holds, is rejected for that, whatever else it holds (:mod:`batch.identity`)."""
+def _identity_refusals(frame: pd.DataFrame, id_column: str | None, duplicates: np.ndarray | None) -> np.ndarray | None:
+    """Per row, the identity reason it is refused for, or None: a row without an id, or with an id
+    an earlier row holds, is rejected for that, whatever else it holds (:mod:`batch.identity`)."""
     if id_column is None:
-        return check
+        return None
     missing = identity.missing_ids(frame[id_column])
     later = np.zeros(len(frame), dtype=bool)
     if duplicates is not None and len(duplicates):
         later[duplicates] = True
     if not (missing.any() or later.any()):
-        return check
-    reasons = check.reasons.copy()
+        return None
+    reasons = np.full(len(frame), None, dtype=object)
     reasons[later] = identity.duplicate_reason(id_column)
     reasons[missing] = identity.missing_reason(id_column)
-    return dataclasses.replace(check, valid=check.valid & ~missing & ~later, reasons=reasons)
+    return reasons
 
 
 def _bins(profile: Any) -> int:

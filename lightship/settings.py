@@ -108,6 +108,18 @@ class BatchSettings(BaseModel):
     id_column: str | None = Field(default=None, min_length=1)
 
 
+class RowSettings(BaseModel):
+    """The row contract's policy, shared by serving and batch: the fields of
+    :class:`lightship.bundle.row_contract.RowPolicy` (``RowPolicy(**settings.rows.model_dump())``)."""
+
+    # A number outside the range seen in training: accept (score silently), flag (score and count;
+    # serving lists the flagged features per instance, batch counts them in the manifest), reject
+    # (a 422 / a reject row with the reason).
+    out_of_range: Literal["accept", "flag", "reject"] = "flag"
+    # The range is the training minimum/maximum widened on both sides by this fraction of their span.
+    range_tolerance: float = Field(default=0.0, ge=0.0)
+
+
 class AlarmSettings(BaseModel):
     error_rate_threshold: float = Field(default=0.05, gt=0.0, le=1.0)
     p99_latency_ms: float = Field(default=1000.0, gt=0.0)
@@ -147,6 +159,7 @@ class Settings(BaseSettings):
     gate: GateSettings = Field(default_factory=GateSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    rows: RowSettings = Field(default_factory=RowSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
 
     def data_bucket_name(self, account: str) -> str:

@@ -171,6 +171,8 @@ class BatchStack(cdk.Stack):
             "LIGHTSHIP_BATCH__KS_THRESHOLD": str(batch.ks_threshold),
             "LIGHTSHIP_BATCH__FEATURE_THRESHOLDS": json.dumps(batch.feature_thresholds, sort_keys=True),
             "LIGHTSHIP_TRAINING__PROFILE_BINS": str(settings.training.profile_bins),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
             "POWERTOOLS_SERVICE_NAME": SERVICE_BATCH,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "OMP_NUM_THREADS": "1",

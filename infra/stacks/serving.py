@@ -97,6 +97,8 @@ class ServingStack(cdk.Stack):
             "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
             "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
             "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
             "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
             "LIGHTSHIP_SERVING__CAPTURE_SAMPLE_RATE": str(serving.capture_sample_rate),
             "POWERTOOLS_SERVICE_NAME": names.SERVICE_SERVING,

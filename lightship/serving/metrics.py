@@ -2,8 +2,9 @@
 
 Each answered predict call writes one CloudWatch Embedded Metric Format document, laid out
 and validated by Powertools' EMF provider (once per version; each request fills in a copy): ``Requests`` (1), ``Errors4xx`` and
-``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs`` and
-``Instances``, under two dimension sets, ``{service=serving, ModelVersion=N}`` (dashboards)
+``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs``,
+``Instances`` and ``OutOfRangeInstances`` (instances scored with a feature outside the training
+range, :mod:`lightship.bundle.row_contract`), under two dimension sets, ``{service=serving, ModelVersion=N}`` (dashboards)
 and ``{service=serving}`` (what the alarms in :mod:`lightship.monitoring.alarms` watch),
 with the request's id, status and path as properties. CloudWatch Logs turns the line into
 metrics, and Logs Insights can query it as the request log: one line per request
@@ -37,6 +38,7 @@ _REQUEST_METRICS = (
     (names.ERRORS_5XX, "Count"),
     (names.LATENCY_MS, "Milliseconds"),
     (names.INSTANCES, "Count"),
+    (names.OUT_OF_RANGE_INSTANCES, "Count"),
 )
 
 
@@ -57,7 +59,9 @@ class ServingMetrics:
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
 
-    def request(self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "") -> None:
+    def request(
+        self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "", flagged: int = 0
+    ) -> None:
         """Write this request's EMF line."""
         key = NO_VERSION if version is None else str(version)
         template = self._templates.get(key)
@@ -70,6 +74,7 @@ class ServingMetrics:
         document[names.ERRORS_5XX] = [1.0 if status >= 500 else 0.0]
         document[names.LATENCY_MS] = [latency_ms]
         document[names.INSTANCES] = [float(instances)]
+        document[names.OUT_OF_RANGE_INSTANCES] = [float(flagged)]
         document["request_id"] = request_id
         document["status"] = status
         self._emit(document)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
+from lightship.bundle.row_contract import RowPolicy
 from lightship.deployment.record import Deployment
 from lightship.s3uri import S3Uri
 from lightship.serving.validation import RowEncoder
@@ -87,6 +88,7 @@ class ModelHolder:
         *,
         ttl_seconds: float,
         max_instances: int,
+        policy: RowPolicy | None = None,
         on_load_failure: Callable[[LoadFailure], None] | None = None,
         on_loaded: Callable[[LiveModel, LiveModel | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -95,6 +97,7 @@ class ModelHolder:
         self.loader = loader
         self.ttl_seconds = ttl_seconds
         self.max_instances = max_instances
+        self.policy = policy or RowPolicy()
         self.on_load_failure = on_load_failure
         self.on_loaded = on_loaded
         self.clock = clock
@@ -107,6 +110,10 @@ class ModelHolder:
     def live(self) -> LiveModel | None:
         """The model as of now, without looking at the record (no I/O)."""
         return self._live
+
+    def due(self) -> bool:
+        """Whether the next :meth:`current` re-reads the record (the TTL has run out)."""
+        return self.clock() >= self._next_check
 
     def current(self) -> LiveModel | None:
         """The model to serve this request with: re-reads the record once the TTL has passed."""
@@ -162,7 +169,7 @@ class ModelHolder:
             model = LiveModel(
                 deployment=deployment,
                 bundle=bundle,
-                encoder=RowEncoder(bundle.schema, self.max_instances),
+                encoder=RowEncoder(bundle.schema, self.max_instances, self.policy),
                 classes=_classes(bundle),
                 loaded_at=time.time(),
                 load_seconds=time.perf_counter() - started,

@@ -167,6 +167,7 @@ def test_four_image_functions_one_per_step_traced_with_their_own_log_groups(batc
         assert props["TracingConfig"] == {"Mode": "Active"}
         env = props["Environment"]["Variables"]
         assert env["LIGHTSHIP_BATCH__CHUNK_ROWS"] == "200000"
+        assert (env["LIGHTSHIP_ROWS__OUT_OF_RANGE"], env["LIGHTSHIP_ROWS__RANGE_TOLERANCE"]) == ("flag", "0.0")  # as serving
         assert flatten_cfn_reference(env["LIGHTSHIP_DATA_BUCKET"]) == "lightship-data-<AWS::AccountId>-<AWS::Region>"
     for name in by_name:
         batch.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": 365})

@@ -18,6 +18,7 @@ import pytest
 from batch import execution
 from batch.events import RunRequest
 from batch.execution import RunFailed
+from batch.model import load_model
 from batch.s3io import get_json
 from lightship.cli.main import main
 from lightship.clients import client
@@ -102,6 +103,7 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     bad = customers(rows=40, seed=4).drop(columns=["churned"]).astype(object)
     bad.loc[:4, "tenure_months"] = None
     bad.loc[5:7, "monthly_spend"] = "twelve"
+    bad.loc[10:11, "age"] = 1e6  # far outside the training range: scored, flagged, counted (rows.out_of_range=flag)
     put(bucket, "a.csv", csv_bytes(good.iloc[:1200]))
     put(bucket, "b.parquet", parquet_bytes(good.iloc[1200:]))
     put(bucket, "bad.csv", csv_bytes(bad))
@@ -111,7 +113,15 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     manifest = get_json(done.output["result"]["manifest_uri"])
     rows = manifest["rows"]
     assert rows["in"] == 2540 == rows["scored"] + rows["rejected"]
-    assert rows["rejected_by_reason"] == {"tenure_months: missing (required)": 5, "monthly_spend: not a number": 3}
+    assert rows["rejected_by_reason"] == {
+        "tenure_months: missing, but training saw no missing values for this feature": 5,
+        "monthly_spend: expected a number, got a string": 3,
+    }
+    age = load_model(manifest["model"]["model_data_url"]).schema.feature("age")
+    ages = pd.concat([good["age"], bad["age"].iloc[8:]]).astype(float)  # the scored rows' ages
+    outside = int(((ages < age.minimum) | (ages > age.maximum)).sum())
+    assert outside >= 2 and rows["flagged_by_feature"].get("age") == outside
+    assert outside <= rows["flagged"] <= sum(rows["flagged_by_feature"].values())  # a row may be out on several features
     assert manifest["status"] == "complete" and manifest["model"]["version"] == live
     scored = read_parts(manifest["outputs"])
     assert len(scored) == rows["scored"]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from batch import layout
-from batch.errors import IncompleteRun
+from batch.errors import IdentityMismatch, IncompleteRun
 from batch.finalize import finalize
 from batch.s3io import get_json, put_json
 from lightship.datasets import customers
@@ -122,7 +122,8 @@ def test_rows_that_do_not_add_up_fail_the_day(batch_world: BatchWorld) -> None:
     stored["result"]["rows_scored"] -= 1  # one row neither scored nor rejected
     put_json(result_uri, stored)
 
-    with pytest.raises(IncompleteRun, match="rows do not add up"):
+    # The chunk's own identity check sees it first: the row numbers it wrote no longer add up to those it read.
+    with pytest.raises(IdentityMismatch, match=r"wrote 399 scored \+ 0 rejected rows from row 0, read 400"):
         finalize(world.run, planned, world.config)
 
 
@@ -138,7 +139,7 @@ def test_a_day_without_input_is_empty_alerts_and_removes_an_earlier_report(batch
         "/runs/" in k or k.endswith("manifest.json") for k in world.keys(world.run.report_uri)
     )
     manifest = get_json(done.result.manifest_uri)
-    assert manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}}
+    assert manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}, "flagged": 0, "flagged_by_feature": {}}
     assert manifest["problems"] == [f"no input files under {world.run.input_uri}"]
 
 
