@@ -45,6 +45,9 @@ class CsvRows:
             rows = min(self.every, self.rows - first)
             if rows > 0:
                 out.append((first, rows, bounds[k], bounds[k + 1]))
+        if out:  # blank lines after the last row belong to the last chunk: the chunks tile the bytes
+            first, rows, start, _ = out[-1]
+            out[-1] = (first, rows, start, self.size)
         return out
 
 

@@ -67,18 +67,19 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
     if len(result.rejects):
         rejects_uri = layout.rejects_part(run.rejects_uri, chunk.chunk_id)
         write_parquet(result.rejects, rejects_uri)
-    written = [f for f in (result.scored, result.rejects) if len(f)]
+    # The rows written, scores and rejects together, by logical row number; their ids as read
+    # (the scores may hold an id column converted, when it is also a numeric feature).
+    rows_written = np.concatenate([f[SOURCE_ROW].to_numpy(dtype=np.int64) for f in (result.scored, result.rejects) if len(f)]
+                                  or [np.zeros(0, dtype=np.int64)])
     outcome = ChunkResult(
         chunk_id=chunk.chunk_id,
         first_row=chunk.first_row,
         rows_in=len(frame),
         rows_scored=len(result.scored),
         rows_rejected=len(result.rejects),
-        row_hash=identity.row_hash(np.concatenate([f[SOURCE_ROW].to_numpy(dtype=np.int64) for f in written]))
-        if written else identity.row_hash([]),
+        row_hash=identity.row_hash(rows_written),
         id_hash=None if run.id_column is None else identity.id_hash(
-            pd.concat([f[run.id_column].astype("string") for f in written], ignore_index=True)
-            if written else pd.Series([], dtype="string")
+            frame[run.id_column].iloc[rows_written - chunk.first_row].reset_index(drop=True)
         ),
         rejected_by_reason=result.rejected_by_reason,
         rows_flagged=result.rows_flagged,

@@ -81,3 +81,9 @@ def test_chunk_ids_are_deterministic_and_unique() -> None:
 def test_an_empty_file_has_no_chunks() -> None:
     assert cut_chunks(_pin("s3://b/in/x.csv"), _csv_info(b"a\n", 10), 10) == []
     assert cut_chunks(_pin("s3://b/in/x.csv"), _csv_info(b"a", 10), 10) == []
+
+
+def test_blank_lines_after_the_last_row_belong_to_the_last_chunk() -> None:
+    body = b"x\n1\n2\n\n \n"
+    chunks = cut_chunks(_pin("s3://b/in/x.csv", len(body)), _csv_info(body, 2), 2)
+    assert [(c.first_row, c.rows, c.start, c.stop) for c in chunks] == [(0, 2, 2, len(body))]
