@@ -26,6 +26,7 @@ from typing import Any
 
 _lock = threading.Lock()
 _log_file: Path | None = None
+_log_handler: ThreadLogHandler | None = None
 
 
 class ThreadStdout(io.TextIOBase):
@@ -82,11 +83,16 @@ def thread_stdout() -> ThreadStdout:
             return current
         wrapper = ThreadStdout(current)
         sys.stdout = wrapper
-        logging.getLogger("lightship").addHandler(ThreadLogHandler(wrapper))
-        # Powertools' Logger binds sys.stdout when its module is imported, which may be before this.
+        global _log_handler
+        if _log_handler is None:
+            _log_handler = ThreadLogHandler(wrapper)
+            logging.getLogger("lightship").addHandler(_log_handler)
+        _log_handler.out = wrapper
+        # Powertools' Logger binds sys.stdout when its module is imported, which may be before this
+        # (or before sys.stdout was replaced again, as pytest does per test): follow the new wrapper.
         for logger in [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger))]:
             for handler in logger.handlers:
-                if isinstance(handler, logging.StreamHandler) and handler.stream is current:
+                if isinstance(handler, logging.StreamHandler) and (handler.stream is current or isinstance(handler.stream, ThreadStdout)):
                     handler.setStream(wrapper)
         return wrapper
 
