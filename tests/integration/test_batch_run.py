@@ -258,7 +258,8 @@ def test_an_empty_day_is_reported_not_silently_skipped(
 ) -> None:
     result = run(settings, emulator, date="2026-11-21").output["result"]
     manifest = get_json(result["manifest_uri"])
-    assert manifest["status"] == "empty" and manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}}
+    assert manifest["status"] == "empty" and manifest["rows"] == {
+        "in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}, "flagged": 0, "flagged_by_feature": {}}
     assert "no input files" in manifest["problems"][0]
     assert [m["Subject"] for m in alerts()] == ["Lightship batch 2026-11-21: no input"]
 
