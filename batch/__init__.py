@@ -1,7 +1,7 @@
 """Batch scoring and drift checks: the logic behind the batch state machine.
 
 The state machine (``infra/stacks/batch.py``) runs thin handlers (``lambdas/batch_*``)
-that call the plain functions here, step by step as in DESIGN.md:
+that call the plain functions here, step by step as in docs/architecture.md:
 
 * :mod:`batch.resolve`  the live model version and the run's addresses;
 * :mod:`batch.plan`     list a day's input objects, quarantine unusable files, cut chunks;

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from batch.read import format_of
 from batch.report import DriftReport, drift_report
-from batch.s3io import S3File, list_objects, s3
+from batch.s3io import Pin, S3File, list_objects, s3
 from batch.sketch import DriftSketch, count_values, merge, sketch_frame
 from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
 from lightship.errors import DataError
@@ -140,7 +140,7 @@ def _columns(item: Source) -> list[str]:
 
 
 def _parquet(item: Source) -> pq.ParquetFile:
-    return pq.ParquetFile(S3File(item.location, item.size) if is_s3(item.location) else item.location)
+    return pq.ParquetFile(S3File(Pin(item.location, item.size, None, None)) if is_s3(item.location) else item.location)
 
 
 def _s3_body(uri: str) -> Any:

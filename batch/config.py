@@ -30,6 +30,7 @@ class BatchConfig:
     ks_threshold: float
     feature_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     profile_bins: int = 20
+    id_column: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, account: str) -> BatchConfig:
@@ -49,6 +50,7 @@ class BatchConfig:
             ks_threshold=settings.batch.ks_threshold,
             feature_thresholds=dict(settings.batch.feature_thresholds),
             profile_bins=settings.training.profile_bins,
+            id_column=settings.batch.id_column,
         )
 
     def thresholds_for(self, feature: str) -> tuple[float, float]:

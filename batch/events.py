@@ -48,6 +48,8 @@ class RunContext(BaseModel):
     report_uri: str
     model: ModelRef
     started_at: str
+    # The input column that identifies a row (``batch.id_column``); None: file + logical row number.
+    id_column: str | None = None
 
 
 class ResolveEvent(BaseModel):
@@ -62,6 +64,9 @@ class ResolveResult(BaseModel):
 class InputObject(BaseModel):
     uri: str
     size: int
+    # The version the plan pinned: every read of this run asks for exactly it (batch.s3io.Pin).
+    version_id: str | None = None
+    etag: str | None = None
     format: Literal["csv", "parquet"] | None = None
     rows: int | None = None
     status: Literal["planned", "quarantined"] = "planned"
@@ -75,10 +80,16 @@ class Chunk(BaseModel):
     chunk_id: str
     uri: str
     format: Literal["csv", "parquet"]
-    start: int = Field(description="first row group (parquet) or data row (csv)")
-    stop: int = Field(description="row group / data row after the last one")
-    first_row: int = Field(description="index in the file of the chunk's first data row")
+    start: int = Field(description="first row group (parquet) or first byte (csv)")
+    stop: int = Field(description="row group / byte after the last one")
+    first_row: int = Field(description="logical row number in the file of the chunk's first row (0 = first after the header)")
     rows: int
+    size: int = Field(default=0, description="the pinned object's size in bytes")
+    version_id: str | None = None
+    etag: str | None = None
+    header_stop: int = Field(default=0, description="csv: the byte after the header record (a chunk parses it with its rows)")
+    duplicates: int = Field(default=0, description="rows whose id an earlier row of the run holds (listed in S3)")
+    id_hash: str | None = Field(default=None, description="multiset hash of the chunk's ids, as the plan read them")
 
 
 class PlanEvent(BaseModel):
@@ -103,10 +114,18 @@ class ChunkEvent(BaseModel):
 
 class ChunkResult(BaseModel):
     chunk_id: str
+    first_row: int = 0
     rows_in: int
     rows_scored: int
     rows_rejected: int
+    # Multiset hashes (batch.identity) of what the chunk wrote, scores and rejects together:
+    # of the rows' logical row numbers, and of their ids (with an id column).
+    row_hash: str = ""
+    id_hash: str | None = None
     rejected_by_reason: dict[str, int] = Field(default_factory=dict)
+    # Scored rows with a number outside the training range (rows.out_of_range=flag), in all and per feature.
+    rows_flagged: int = 0
+    flagged_by_feature: dict[str, int] = Field(default_factory=dict)
     output_uri: str | None = None
     rejects_uri: str | None = None
     result_uri: str

@@ -65,7 +65,7 @@ def wait(sfn: Any, execution_arn: str, poll_seconds: float = 0.5, timeout_second
     if status != "SUCCEEDED":
         error = described.get("error") or status
         cause = described.get("cause") or ""
-        raise RunFailed(f"batch run {described.get('name', execution_arn)} {status}: {error}: {_cause(cause)}")
+        raise RunFailed(f"batch run {described.get('name', execution_arn)} {status}: {error}: {_cause(cause, error)}")
     return Execution(arn=execution_arn, name=str(described.get("name", "")), status=status,
                      output=json.loads(described.get("output") or "{}"), seconds=seconds)
 
@@ -82,12 +82,14 @@ def _current_step(sfn: Any, execution_arn: str) -> str:
     return ""
 
 
-def _cause(cause: str) -> str:
-    """Lambda errors arrive as JSON ({errorType, errorMessage, ...}); keep the message."""
+def _cause(cause: str, error: str) -> str:
+    """Lambda errors arrive as JSON ({errorType, errorMessage, ...}); keep the message, and
+    the type only where it is not already the execution's ``error`` (printed just before it)."""
     try:
         data = json.loads(cause)
     except (TypeError, json.JSONDecodeError):
         return cause
     if isinstance(data, dict) and "errorMessage" in data:
-        return f"{data.get('errorType', 'Error')}: {data['errorMessage']}"
+        kind = data.get("errorType", "Error")
+        return str(data["errorMessage"]) if kind == error else f"{kind}: {data['errorMessage']}"
     return cause

@@ -2,9 +2,15 @@
 against the model's baseline, write the report (JSON + HTML) and the manifest, remove
 parts an earlier run of the same date left behind, and say whether to alert.
 
-A chunk without its result, or rows that do not add up (rows in = scored + rejected),
-raise :class:`IncompleteRun`: the state machine then fails the run loudly instead of
-publishing a partial day as if it were whole.
+Before anything is written or removed, finalize checks that the day is whole, cheaply
+(no data is read): every input object is still the version the plan pinned (else
+:class:`InputChanged`); the chunks of each file cover its logical rows (and, for a CSV, its
+bytes) exactly once; each chunk read the rows planned for it and wrote each of them once,
+scored or rejected (its multiset hashes of row numbers, and of ids under an id column,
+equal those of the plan; else :class:`IdentityMismatch`); a chunk without its result, or
+rows that do not add up (rows in = scored + rejected), raise :class:`IncompleteRun`. The
+state machine then fails the run loudly (an alert, no manifest) instead of publishing a
+partial day as if it were whole.
 """
 
 from __future__ import annotations
@@ -13,15 +19,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from batch import layout
+from batch import identity, layout
 from batch.config import BatchConfig
-from batch.errors import IncompleteRun
+from batch.errors import IdentityMismatch, IncompleteRun, InputChanged
 from batch.events import Chunk, ChunkResult, FinalizeResult, InputObject, PlanResult, RunContext
 from batch.model import load_model
 from batch.plan import objects_uri
 from batch.report import DriftReport, drift_report
 from batch.report_html import render_html
-from batch.s3io import delete, get_json, list_objects, put_bytes, put_json
+from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
 from batch.sketch import DriftSketch, empty_sketch, merge
 
 QUARANTINED = "file quarantined"
@@ -38,6 +44,8 @@ class Finalized:
 def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalized:
     chunks = [Chunk.model_validate(c) for c in get_json(plan.plan_uri)]
     objects = [InputObject.model_validate(o) for o in get_json(objects_uri(run))]
+    check_pinned(objects)
+    check_coverage(objects, chunks)
     results, sketches = [], []
     for chunk in chunks:
         uri = layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id)
@@ -48,6 +56,7 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         result = ChunkResult.model_validate(stored["result"])
         if result.rows_in != chunk.rows:
             raise IncompleteRun(f"chunk {chunk.chunk_id}: planned {chunk.rows} rows, read {result.rows_in}")
+        check_chunk_identity(chunk, result, run.id_column)
         results.append(result)
         sketches.append(DriftSketch.from_dict(stored["sketch"]))
 
@@ -101,7 +110,11 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         "model": run.model.model_dump(),
         "input": {"prefix": run.input_uri, "objects": [o.model_dump() for o in objects]},
         "problems": _problems(run, objects),
-        "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items()))},
+        "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items())),
+                 **_flagged(results)},
+        # How a scored or rejected row is joined back to its input; checked for every chunk above.
+        "identity": {"id_column": run.id_column, "row": list(identity.IDENTITY_COLUMNS), "chunks_verified": len(chunks),
+                     "column_names": "as in the input (not sanitized)"},
         "outputs": outputs,
         "rejects": rejects,
         "quarantined": [o.quarantine_uri for o in quarantined],
@@ -134,6 +147,61 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
     return Finalized(result=outcome, manifest=manifest, report=report, metrics=metrics)
 
 
+def check_pinned(objects: list[InputObject]) -> None:
+    """Every object the plan pinned is still that version: a file replaced or deleted during the
+    run fails it (the scores would describe a file that no longer exists as it was)."""
+    changed = []
+    for o in objects:
+        if o.status != "planned":
+            continue
+        planned = Pin(uri=o.uri, size=o.size, version_id=o.version_id, etag=o.etag)
+        now = current(o.uri)
+        if now is None:
+            changed.append(f"{o.uri} was deleted (the run read {planned.describe()})")
+        elif (now.version_id, now.etag) != (o.version_id, o.etag):
+            changed.append(f"{o.uri} was replaced (the run read {planned.describe()}, it is now {now.describe()})")
+    if changed:
+        raise InputChanged(f"input changed during the run: {'; '.join(changed)}; rerun the date to score the files as they are now")
+
+
+def check_coverage(objects: list[InputObject], chunks: list[Chunk]) -> None:
+    """The chunks of each planned file cover its rows ``0 .. rows-1`` (and a CSV's bytes after its
+    header) once each, in order: no row planned twice, none left out."""
+    by_file: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_file.setdefault(c.uri, []).append(c)
+    for o in objects:
+        if o.status != "planned":
+            continue
+        mine = sorted(by_file.pop(o.uri, []), key=lambda c: c.first_row)
+        next_row = 0
+        next_byte = mine[0].header_stop if mine and o.format == "csv" else None
+        for c in mine:
+            if c.first_row != next_row or c.rows <= 0 or (next_byte is not None and c.start != next_byte):
+                raise IdentityMismatch(f"{o.uri}: chunk {c.chunk_id} starts at row {c.first_row} (byte {c.start}), "
+                                       f"expected row {next_row}" + (f" (byte {next_byte})" if next_byte is not None else ""))
+            next_row += c.rows
+            next_byte = c.stop if next_byte is not None else None
+        if next_row != (o.rows or 0) or (next_byte is not None and next_byte != o.size):
+            raise IdentityMismatch(f"{o.uri}: chunks cover {next_row} of its {o.rows} rows")
+    if by_file:
+        raise IdentityMismatch(f"chunks planned for files not in the run: {', '.join(sorted(by_file))}")
+
+
+def check_chunk_identity(chunk: Chunk, result: ChunkResult, id_column: str | None) -> None:
+    """The chunk read its planned rows and wrote each once, scored or rejected (multiset hashes)."""
+    where = f"chunk {chunk.chunk_id} of {chunk.uri} (rows {chunk.first_row}..{chunk.first_row + chunk.rows - 1})"
+    if result.first_row != chunk.first_row or result.rows_scored + result.rows_rejected != result.rows_in:
+        raise IdentityMismatch(f"{where}: wrote {result.rows_scored} scored + {result.rows_rejected} rejected rows "
+                               f"from row {result.first_row}, read {result.rows_in}")
+    if result.row_hash != identity.range_hash(chunk.first_row, chunk.rows):
+        raise IdentityMismatch(f"{where}: the row numbers it wrote are not its rows once each "
+                               "(a row written twice, or one never written)")
+    if id_column is not None and result.id_hash != chunk.id_hash:
+        raise IdentityMismatch(f"{where}: the ids it wrote are not the ids the plan read for its rows "
+                               f"({id_column}): the chunk read other rows than planned")
+
+
 def _problems(run: RunContext, objects: list[InputObject]) -> list[str]:
     out = [f"{o.uri}: {o.reason} (kept at {o.quarantine_uri})" for o in objects if o.status == "quarantined"]
     if not objects:
@@ -162,3 +230,12 @@ def _alert(
             lines.append(f"  {f.name}: PSI {f.psi:.3f} (limit {f.psi_threshold:g}){ks}")
     lines.append(f"Report: {html_uri}")
     return True, f"Lightship batch {run.date}: drift in {', '.join(drifted)}"[:100], "\n".join(lines)
+
+
+def _flagged(results: list[ChunkResult]) -> dict[str, Any]:
+    """Scored rows with a number outside the training range (rows.out_of_range=flag), in all and per feature."""
+    by_feature: dict[str, int] = {}
+    for r in results:
+        for name, n in r.flagged_by_feature.items():
+            by_feature[name] = by_feature.get(name, 0) + n
+    return {"flagged": sum(r.rows_flagged for r in results), "flagged_by_feature": dict(sorted(by_feature.items()))}

@@ -9,6 +9,7 @@ For a date ``D`` (defaults from the settings' prefixes, in the data bucket)::
     {reports}/date=D/manifest.json|report.json|report.html
     {reports}/date=D/runs/{run_id}/plan.json        the plan (Distributed Map reads it)
     {reports}/date=D/runs/{run_id}/chunks/{chunk}.json   each chunk's result and drift sketch
+    {reports}/date=D/runs/{run_id}/duplicates/{chunk}.json   rows of the chunk whose id an earlier row holds
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ def plan_uri(report_dated: str, run_id: str) -> str:
 
 def chunk_result(report_dated: str, run_id: str, chunk: str) -> str:
     return f"{run_prefix(report_dated, run_id)}chunks/{chunk}.json"
+
+
+def duplicates(report_dated: str, run_id: str, chunk: str) -> str:
+    return f"{run_prefix(report_dated, run_id)}duplicates/{chunk}.json"
 
 
 def manifest(report_dated: str) -> str:

@@ -1,12 +1,19 @@
-"""Planning a run: list the day's input objects, quarantine the files that cannot be used,
-and cut the rest into chunks of at most ``chunk_rows`` rows.
+"""Planning a run: list the day's input objects, pin each one's version, quarantine the files
+that cannot be used, and cut the rest into chunks of at most ``chunk_rows`` logical rows.
 
 Parquet chunks follow row-group boundaries where they can (a scorer reads whole row
-groups); a row group larger than ``chunk_rows`` is split by row range. CSV files are
-cut by data-row ranges. A file with an unknown suffix, one that does not parse, or one
-without the model's feature columns is copied to the quarantine prefix with its reason,
-its rows (when they can be counted) counted as rejected, never silently dropped. The
-plan is written to S3 as a JSON array, which the Distributed Map reads when the plan is
+groups); a row group larger than ``chunk_rows`` is split by row range. A CSV is cut where
+its logical rows begin, in bytes (:mod:`batch.csv_rows`), so each chunk reads exactly its
+rows. A file with an unknown suffix, one that does not parse, or one without the model's
+feature columns (or the run's id column) is copied to the quarantine prefix with its
+reason, its rows (when they can be counted) counted as rejected, never silently dropped.
+
+Every object is pinned (:class:`batch.s3io.Pin`): its version id, or its ETag where the
+bucket keeps no versions, goes into the plan, and every read of the run asks for it.
+Under an id column the plan reads the day's ids once: each chunk gets the hash of its ids
+and the list of its rows whose id an earlier row holds (:mod:`batch.identity`).
+
+The plan is written to S3 as a JSON array, which the Distributed Map reads when the plan is
 large (more than ``distributed_map_threshold`` chunks); a small plan travels inline.
 """
 
@@ -15,12 +22,14 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from batch import layout
+from botocore.exceptions import ClientError
+
+from batch import identity, layout
 from batch.config import BatchConfig
 from batch.events import Chunk, InputObject, PlanResult, RunContext
 from batch.model import load_model
 from batch.read import FileInfo, Format, UnreadableFile, format_of, inspect
-from batch.s3io import copy, list_objects, put_json
+from batch.s3io import Pin, copy, list_objects, pin, put_json
 from batch.validate import missing_columns
 from lightship.bundle.schema import FeatureSchema
 from lightship.s3uri import S3Uri
@@ -31,10 +40,21 @@ def plan(run: RunContext, config: BatchConfig) -> PlanResult:
     schema = load_model(run.model.model_data_url).schema
     objects: list[InputObject] = []
     chunks: list[Chunk] = []
-    for info in list_objects(run.input_uri):
-        obj, file_chunks = plan_object(info.uri, info.size, schema, config.chunk_rows, run.rejects_uri)
+    ids: list[tuple[list[Chunk], FileInfo]] = []
+    for listed in list_objects(run.input_uri):
+        try:
+            version = pin(listed.uri)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                continue  # deleted between the listing and now: not part of this run
+            raise
+        obj, file_chunks, info = plan_object(version, schema, config.chunk_rows, run.rejects_uri, run.id_column)
         objects.append(obj)
         chunks.extend(file_chunks)
+        if info is not None and info.ids is not None:
+            ids.append((file_chunks, info))
+    if run.id_column is not None:
+        _mark_duplicates(run, ids)
     plan_uri = layout.plan_uri(run.report_uri, run.run_id)
     put_json(plan_uri, [c.model_dump() for c in chunks])
     put_json(objects_uri(run), [o.model_dump() for o in objects])
@@ -54,26 +74,36 @@ def objects_uri(run: RunContext) -> str:
     return f"{layout.run_prefix(run.report_uri, run.run_id)}objects.json"
 
 
-def plan_object(uri: str, size: int, schema: FeatureSchema, chunk_rows: int, rejects_uri: str) -> tuple[InputObject, list[Chunk]]:
-    fmt = format_of(uri)
+def plan_object(
+    version: Pin, schema: FeatureSchema, chunk_rows: int, rejects_uri: str, id_column: str | None = None
+) -> tuple[InputObject, list[Chunk], FileInfo | None]:
+    fmt = format_of(version.uri)
     if fmt is None:
-        return _quarantine(uri, size, None, "unsupported file type: use .csv or .parquet", rejects_uri), []
+        return _quarantine(version, None, "unsupported file type: use .csv or .parquet", rejects_uri), [], None
     try:
-        info = inspect(uri, size, fmt)
+        info = inspect(version, fmt, chunk_rows, id_column)
     except UnreadableFile as exc:
-        return _quarantine(uri, size, fmt, str(exc), rejects_uri), []
+        return _quarantine(version, fmt, str(exc), rejects_uri, rows=exc.rows), [], None
     missing = missing_columns(info.columns, schema)
     if missing:
         reason = f"wrong schema: missing feature columns {', '.join(missing)}"
-        return _quarantine(uri, size, fmt, reason, rejects_uri, rows=info.rows), []
-    return InputObject(uri=uri, size=size, format=fmt, rows=info.rows), cut_chunks(uri, info, chunk_rows)
+        return _quarantine(version, fmt, reason, rejects_uri, rows=info.rows), [], None
+    if id_column is not None and id_column not in info.columns:
+        reason = f"wrong schema: missing id column {id_column} (batch.id_column)"
+        return _quarantine(version, fmt, reason, rejects_uri, rows=info.rows), [], None
+    obj = InputObject(uri=version.uri, size=version.size, version_id=version.version_id, etag=version.etag,
+                      format=fmt, rows=info.rows)
+    return obj, cut_chunks(version, info, chunk_rows), info
 
 
-def cut_chunks(uri: str, info: FileInfo, chunk_rows: int) -> list[Chunk]:
+def cut_chunks(version: Pin, info: FileInfo, chunk_rows: int) -> list[Chunk]:
     """Ranges of at most ``chunk_rows`` rows covering the file exactly once, in order."""
-    ranges: list[tuple[int, int, int, int]] = []  # first_row, rows, first group, stop group
+    ranges: list[tuple[int, int, int, int]] = []  # first_row, rows, start, stop (bytes for csv, row groups for parquet)
+    header_stop = 0
     if info.format == "csv":
-        ranges = [(s, min(chunk_rows, info.rows - s), s, min(s + chunk_rows, info.rows)) for s in range(0, info.rows, chunk_rows)]
+        assert info.csv is not None, "a CSV's FileInfo carries its row layout"
+        ranges = info.csv.ranges()
+        header_stop = info.csv.data_start
     else:
         offset, current_start, current_rows, group_start = 0, 0, 0, 0
         for g, n in enumerate(info.row_groups):
@@ -92,16 +122,31 @@ def cut_chunks(uri: str, info: FileInfo, chunk_rows: int) -> list[Chunk]:
         if current_rows:
             ranges.append((current_start, current_rows, group_start, len(info.row_groups)))
     return [
-        Chunk(chunk_id=layout.chunk_id(uri, i), uri=uri, format=info.format, start=a, stop=b, first_row=first, rows=rows)
+        Chunk(chunk_id=layout.chunk_id(version.uri, i), uri=version.uri, format=info.format, start=a, stop=b,
+              first_row=first, rows=rows, size=version.size, version_id=version.version_id, etag=version.etag,
+              header_stop=header_stop,
+              id_hash=identity.id_hash(info.ids.iloc[first : first + rows]) if info.ids is not None else None)
         for i, (first, rows, a, b) in enumerate(ranges)
         if rows > 0
     ]
 
 
-def _quarantine(uri: str, size: int, fmt: Format | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
-    target = layout.quarantine(rejects_uri, uri)
-    copy(uri, target)
+def _mark_duplicates(run: RunContext, files: list[tuple[list[Chunk], FileInfo]]) -> None:
+    """Give each chunk the rows whose id an earlier row of the run holds (written to S3: the
+    list may be long, the state carries only its length)."""
+    later = identity.later_duplicates([info.ids for _, info in files if info.ids is not None])
+    for (file_chunks, _), rows in zip(files, later, strict=True):
+        for chunk in file_chunks:
+            mine = rows[(rows >= chunk.first_row) & (rows < chunk.first_row + chunk.rows)]
+            if len(mine):
+                chunk.duplicates = len(mine)
+                put_json(layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id), [int(r) for r in mine])
+
+
+def _quarantine(version: Pin, fmt: Format | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
+    target = layout.quarantine(rejects_uri, version.uri)
+    copy(version, target)
     return InputObject(
-        uri=uri, size=size, format=fmt, rows=rows, status="quarantined", reason=reason,
-        quarantine_uri=target, rejected_rows=rows or 0,
+        uri=version.uri, size=version.size, version_id=version.version_id, etag=version.etag, format=fmt, rows=rows,
+        status="quarantined", reason=reason, quarantine_uri=target, rejected_rows=rows or 0,
     )

@@ -30,7 +30,7 @@ def resolve(request: RunRequest, run_id: str, config: BatchConfig, dynamodb: Any
     if live is None:
         raise NoLiveModel(
             f"no model version is live in {config.deployment_table}: deploy an approved version first "
-            "(lightship deploy --version N)"
+            "(lightship deploy N)"
         )
     date = run_date(request).isoformat()
     data_root = f"s3://{config.data_bucket}"
@@ -44,4 +44,5 @@ def resolve(request: RunRequest, run_id: str, config: BatchConfig, dynamodb: Any
         report_uri=layout.dated(f"{data_root}/{config.report_prefix}", date),
         model=ModelRef(version=live.version, package_arn=live.package_arn, model_data_url=live.model_data_url),
         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        id_column=config.id_column,
     )

@@ -1,6 +1,12 @@
 """Small S3 helpers for the batch steps: list a prefix, JSON in and out, and a seekable
 read-only file over ranged GETs so pyarrow reads one Parquet row group at a time
-(bounded memory) through boto3, which honours ``AWS_ENDPOINT_URL`` like every client."""
+(bounded memory) through boto3, which honours ``AWS_ENDPOINT_URL`` like every client.
+
+Input objects are read *pinned* (:class:`Pin`): the plan records each object's version id
+(or its ETag where the bucket keeps no versions) and every later read asks for exactly
+that version (``VersionId``, else ``IfMatch``). A read whose version is gone raises
+:class:`batch.errors.InputChanged`, so a run never mixes two versions of a file.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from batch.errors import InputChanged
 from lightship.clients import cached_client
 from lightship.s3uri import S3Uri
 
@@ -34,6 +43,65 @@ def list_objects(prefix_uri: str) -> list[ObjectInfo]:
     return sorted(out, key=lambda o: o.uri)
 
 
+@dataclass(frozen=True)
+class Pin:
+    """One version of one object: its version id where the bucket is versioned, and its ETag."""
+
+    uri: str
+    size: int
+    version_id: str | None
+    etag: str | None
+
+    def args(self) -> dict[str, str]:
+        """GetObject / HeadObject arguments that select exactly this version."""
+        if self.version_id and self.version_id != "null":  # "null": written while versioning was off
+            return {"VersionId": self.version_id}
+        return {"IfMatch": self.etag} if self.etag else {}
+
+    def describe(self) -> str:
+        return f"version {self.version_id}" if self.version_id and self.version_id != "null" else f"ETag {self.etag}"
+
+
+def pin(uri: str) -> Pin:
+    """The current version of ``uri`` (one HEAD)."""
+    where = S3Uri.parse(uri)
+    head = s3().head_object(Bucket=where.bucket, Key=where.key)
+    return Pin(uri=uri, size=int(head["ContentLength"]), version_id=head.get("VersionId"), etag=str(head["ETag"]))
+
+
+def current(uri: str) -> Pin | None:
+    """The current version of ``uri``, or None when it no longer exists (deleted)."""
+    try:
+        return pin(uri)
+    except ClientError as exc:
+        if _status(exc) == 404:
+            return None
+        raise
+
+
+def get_pinned(version: Pin, byte_range: tuple[int, int] | None = None) -> Any:
+    """The body of exactly ``version`` (bytes ``[start, stop)`` when given), as a stream."""
+    where = S3Uri.parse(version.uri)
+    extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1] - 1}"} if byte_range else {}
+    try:
+        return s3().get_object(Bucket=where.bucket, Key=where.key, **version.args(), **extra)["Body"]
+    except ClientError as exc:
+        if _status(exc) in (404, 412) or _code(exc) in ("NoSuchKey", "NoSuchVersion", "PreconditionFailed"):
+            raise InputChanged(
+                f"{version.uri} changed during the run: the plan pinned {version.describe()}, which is gone "
+                f"({_code(exc)}); rerun the date to score the file as it is now"
+            ) from exc
+        raise
+
+
+def _status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
 def put_json(uri: str, data: Any) -> None:
     put_bytes(uri, json.dumps(data, indent=1, sort_keys=True, default=str).encode(), "application/json")
 
@@ -53,9 +121,21 @@ def get_bytes(uri: str) -> bytes:
     return body
 
 
-def copy(source_uri: str, target_uri: str) -> None:
-    src, dst = S3Uri.parse(source_uri), S3Uri.parse(target_uri)
-    s3().copy_object(Bucket=dst.bucket, Key=dst.key, CopySource={"Bucket": src.bucket, "Key": src.key})
+def copy(source: Pin, target_uri: str) -> None:
+    """Copy exactly the pinned version of ``source`` to ``target_uri``."""
+    src, dst = S3Uri.parse(source.uri), S3Uri.parse(target_uri)
+    copy_source = {"Bucket": src.bucket, "Key": src.key}
+    condition = {}
+    if "VersionId" in source.args():
+        copy_source["VersionId"] = str(source.version_id)
+    else:
+        condition = {"CopySourceIfMatch": source.etag}
+    try:
+        s3().copy_object(Bucket=dst.bucket, Key=dst.key, CopySource=copy_source, **condition)
+    except ClientError as exc:
+        if _status(exc) in (404, 412):
+            raise InputChanged(f"{source.uri} changed while it was being quarantined ({_code(exc)})") from exc
+        raise
 
 
 def delete(uris: list[str]) -> None:
@@ -70,18 +150,16 @@ def delete(uris: list[str]) -> None:
 
 
 class S3File(io.RawIOBase):
-    """A read-only, seekable view of one object; each read is a ranged GET.
+    """A read-only, seekable view of one pinned object version; each read is a ranged GET.
 
     The last 64 KiB are fetched once, so a Parquet footer costs one request.
     """
 
     TAIL = 64 * 1024
 
-    def __init__(self, uri: str, size: int | None = None) -> None:
-        self.where = S3Uri.parse(uri)
-        self.size = size if size is not None else int(
-            s3().head_object(Bucket=self.where.bucket, Key=self.where.key)["ContentLength"]
-        )
+    def __init__(self, version: Pin) -> None:
+        self.version = version
+        self.size = version.size
         self.position = 0
         self._tail_start = max(0, self.size - self.TAIL)
         self._tail: bytes | None = None
@@ -124,6 +202,5 @@ class S3File(io.RawIOBase):
         return data
 
     def _range(self, start: int, end: int) -> bytes:
-        response = s3().get_object(Bucket=self.where.bucket, Key=self.where.key, Range=f"bytes={start}-{end - 1}")
-        body: bytes = response["Body"].read()
+        body: bytes = get_pinned(self.version, (start, end)).read()
         return body

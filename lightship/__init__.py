@@ -1,6 +1,6 @@
 """Lightship: a scikit-learn model from training to production on serverless AWS.
 
-The data's way through the code follows DESIGN.md: ``training`` -> ``bundle`` ->
+The data's way through the code follows docs/architecture.md: ``training`` -> ``bundle`` ->
 ``registry`` -> ``deployment`` -> ``serving`` / ``batch`` -> ``alarms`` -> ``rollback``.
 """
 

@@ -22,6 +22,7 @@ ERRORS_4XX = "Errors4xx"
 ERRORS_5XX = "Errors5xx"
 LATENCY_MS = "LatencyMs"
 INSTANCES = "Instances"
+OUT_OF_RANGE_INSTANCES = "OutOfRangeInstances"  # scored instances with a feature outside the training range (rows.out_of_range=flag)
 PREDICTION_FAILURES = "PredictionFailures"  # the model failed at predict time
 MODEL_LOAD_FAILURES = "ModelLoadFailures"  # a new live bundle could not be loaded
 
@@ -36,6 +37,7 @@ SERVICE_RELEASE = "release"
 ROWS_IN = "RowsIn"
 ROWS_SCORED = "RowsScored"
 ROWS_REJECTED = "RowsRejected"
+ROWS_FLAGGED = "RowsFlagged"  # scored rows with a feature outside the training range
 MAX_PSI = "MaxPsi"
 DRIFTED_FEATURES = "DriftedFeatures"
 FEATURE_PSI = "FeaturePsi"  # with a Feature dimension

@@ -14,9 +14,9 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lightship.errors import LightshipError
@@ -24,6 +24,10 @@ from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_KEY = "lightship"
+
+# The estimators ``lightship train --model`` offers (built in lightship.training.models).
+ModelName = Literal["logistic", "random_forest", "hist_gradient_boosting"]
+MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 
 
 class TrainingSettings(BaseModel):
@@ -33,20 +37,43 @@ class TrainingSettings(BaseModel):
     max_runtime_seconds: int = Field(default=3600, ge=60)
     framework_version: str = SAGEMAKER_SKLEARN_FRAMEWORK_VERSION
     sklearn_version: str = SKLEARN_VERSION
-    default_model: Literal["logistic", "random_forest", "hist_gradient_boosting"] = "hist_gradient_boosting"
+    default_model: ModelName = "hist_gradient_boosting"
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
     seed: int = 42
     profile_bins: int = Field(default=20, ge=4, le=200)
 
 
+# Regression metrics where lower is better (errors, in the target's units); the gate flips its comparisons for them.
+LOWER_IS_BETTER: frozenset[str] = frozenset({"rmse", "mae"})
+
+
 class GateSettings(BaseModel):
-    """The quality gate: an absolute bar and a margin over the current champion."""
+    """The quality gate: an absolute bar and a margin over the current champion.
+
+    ``min_improvement`` is in the gate metric's own units: a new version must beat the
+    champion by at least that much (and strictly). The default, 0.01, is one point of ROC
+    AUC or R²: a retrain on the same data and parameters scores exactly the champion's
+    metric and is held, and so is a change too small to be worth a release (on a
+    1,000-row holdout ROC AUC moves by about that much between equally good models).
+    With ``rmse`` or ``mae``, set it in the target's units.
+    """
 
     classification_metric: Literal["roc_auc", "accuracy", "f1_macro"] = "roc_auc"
     classification_min: float = 0.75
-    regression_metric: Literal["r2"] = "r2"
-    regression_min: float = 0.5
-    min_improvement: float = Field(default=0.0, ge=0.0)
+    regression_metric: Literal["r2", "rmse", "mae"] = "r2"
+    regression_min: float = 0.5  # the bar for r2 (higher is better)
+    # The bar for rmse / mae (lower is better), in the target's units; required when one is the metric.
+    regression_max: float | None = Field(default=None, gt=0.0)
+    min_improvement: float = Field(default=0.01, ge=0.0)
+
+    @model_validator(mode="after")
+    def _error_metric_needs_a_bar(self) -> GateSettings:
+        if self.regression_metric in LOWER_IS_BETTER and self.regression_max is None:
+            raise ValueError(
+                f"gate.regression_metric is {self.regression_metric} (lower is better): set gate.regression_max, "
+                "the largest error a version may have, in the target's units"
+            )
+        return self
 
 
 class ServingSettings(BaseModel):
@@ -76,6 +103,21 @@ class BatchSettings(BaseModel):
     psi_threshold: float = Field(default=0.2, gt=0.0)
     ks_threshold: float = Field(default=0.1, gt=0.0)
     feature_thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # The input column that identifies a row (scores and rejects carry it; a missing or repeated
+    # id is rejected). None: a row is identified by its file and logical row number only.
+    id_column: str | None = Field(default=None, min_length=1)
+
+
+class RowSettings(BaseModel):
+    """The row contract's policy, shared by serving and batch: the fields of
+    :class:`lightship.bundle.row_contract.RowPolicy` (``RowPolicy(**settings.rows.model_dump())``)."""
+
+    # A number outside the range seen in training: accept (score silently), flag (score and count;
+    # serving lists the flagged features per instance, batch counts them in the manifest), reject
+    # (a 422 / a reject row with the reason).
+    out_of_range: Literal["accept", "flag", "reject"] = "flag"
+    # The range is the training minimum/maximum widened on both sides by this fraction of their span.
+    range_tolerance: float = Field(default=0.0, ge=0.0)
 
 
 class AlarmSettings(BaseModel):
@@ -131,6 +173,7 @@ class Settings(BaseSettings):
     gate: GateSettings = Field(default_factory=GateSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    rows: RowSettings = Field(default_factory=RowSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
 

@@ -23,8 +23,6 @@ from typing import Any
 # The launcher ships the ``lightship`` package beside this file in sourcedir.tar.gz.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-RESERVED = {"target", "model", "task", "seed", "holdout_fraction", "profile_bins"}
-
 
 def parse_hyperparameters(argv: list[str]) -> dict[str, Any]:
     """``--name value`` pairs (SageMaker's form) to a dict; values JSON-decoded where they parse."""
@@ -48,6 +46,7 @@ def main(argv: list[str]) -> int:
     output_dir = Path(os.environ.get("SM_OUTPUT_DIR", "/opt/ml/output"))
     try:
         from lightship.training.data import load_training_data
+        from lightship.training.models import RESERVED_HYPERPARAMETERS
         from lightship.training.run import train, write
 
         hps = parse_hyperparameters(argv)
@@ -59,7 +58,7 @@ def main(argv: list[str]) -> int:
         task = hps.get("task") if hps.get("task") in {"classification", "regression"} else None
 
         data = load_training_data(channel, str(hps["target"]), task)
-        params = {k: v for k, v in hps.items() if k not in RESERVED}
+        params = {k: v for k, v in hps.items() if k not in RESERVED_HYPERPARAMETERS}
         result = train(
             data,
             model=str(hps.get("model", "hist_gradient_boosting")),

@@ -104,13 +104,16 @@ class BatchStack(cdk.Stack):
         self._grant("plan", [
             ("ReadModel", ["s3:GetObject"], [s3_read(artifacts, prefix["models"])], "reads the live model bundle (key holds the training job name)"),
             ("ListInput", ["s3:ListBucket"], [data.bucket_arn], None, {"StringLike": {"s3:prefix": [f"{prefix['input']}/*"]}}),
-            ("ReadInput", ["s3:GetObject"], [s3_read(data, prefix["input"])], "reads any input file of the day (names chosen by whoever drops them)"),
+            # GetObjectVersion: reads (and quarantine copies) ask for the version the plan pins.
+            ("ReadInput", ["s3:GetObject", "s3:GetObjectVersion"], [s3_read(data, prefix["input"])],
+             "reads any input file of the day (names chosen by whoever drops them)"),
             ("QuarantineAndPlan", ["s3:PutObject"], [s3_read(data, prefix["rejects"]), s3_read(data, prefix["reports"])],
              "writes quarantined files and the run's plan under date- and run-specific keys"),
         ])
         self._grant("score_chunk", [
             ("ReadModel", ["s3:GetObject"], [s3_read(artifacts, prefix["models"])], "reads the live model bundle (key holds the training job name)"),
-            ("ReadInput", ["s3:GetObject"], [s3_read(data, prefix["input"])], "reads its chunk's input file (names chosen by whoever drops them)"),
+            ("ReadInput", ["s3:GetObject", "s3:GetObjectVersion"], [s3_read(data, prefix["input"])],
+             "reads the pinned version of its chunk's input file (names chosen by whoever drops them)"),
             ("WriteScores", ["s3:PutObject", "s3:AbortMultipartUpload"],
              [s3_read(data, prefix["output"]), s3_read(data, prefix["rejects"]), s3_read(data, prefix["reports"])],
              "writes its part of scores and rejects and its drift sketch under date- and chunk-specific keys"),
@@ -120,6 +123,8 @@ class BatchStack(cdk.Stack):
             ("ListRunOutputs", ["s3:ListBucket"], [data.bucket_arn], None,
              {"StringLike": {"s3:prefix": [f"{prefix['output']}/*", f"{prefix['rejects']}/*", f"{prefix['reports']}/*"]}}),
             ("ReadRun", ["s3:GetObject"], [s3_read(data, prefix["reports"])], "reads the run's plan and chunk results (run-specific keys)"),
+            ("CheckInputPinned", ["s3:GetObject"], [s3_read(data, prefix["input"])],
+             "checks (HEAD) that each input file of the run is still the version the plan pinned"),
             ("WriteReport", ["s3:PutObject", "s3:DeleteObject"],
              [s3_read(data, prefix["reports"]), s3_read(data, prefix["output"]), s3_read(data, prefix["rejects"])],
              "writes report and manifest and removes parts an earlier run of the same date left (date-specific keys)"),
@@ -146,7 +151,10 @@ class BatchStack(cdk.Stack):
     def _environment(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
         """The resolved settings a batch step reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
         batch = settings.batch
+        # Only when set: an empty variable would not mean "no id column".
+        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": batch.id_column} if batch.id_column is not None else {}
         return {
+            **id_column,
             "LIGHTSHIP_PROJECT": settings.project,
             "LIGHTSHIP_ACCOUNT": self.account,
             "LIGHTSHIP_DATA_BUCKET": data_bucket,
@@ -163,6 +171,8 @@ class BatchStack(cdk.Stack):
             "LIGHTSHIP_BATCH__KS_THRESHOLD": str(batch.ks_threshold),
             "LIGHTSHIP_BATCH__FEATURE_THRESHOLDS": json.dumps(batch.feature_thresholds, sort_keys=True),
             "LIGHTSHIP_TRAINING__PROFILE_BINS": str(settings.training.profile_bins),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
             "POWERTOOLS_SERVICE_NAME": SERVICE_BATCH,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "OMP_NUM_THREADS": "1",

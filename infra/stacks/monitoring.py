@@ -141,7 +141,8 @@ class MonitoringStack(cdk.Stack):
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_ROLLBACK,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
-            # Async retries (SNS invokes asynchronously) are safe: the handler is idempotent by incident.
+            # Async retries (SNS invokes asynchronously) are safe: the handler is idempotent by incident. A
+            # rollback whose rejection is still owed fails the invocation on purpose: the retry completes it.
             retry_attempts=2,
         )
         self._grant_rollback(role, log_group, settings, artifact_bucket_name)

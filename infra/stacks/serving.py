@@ -81,7 +81,7 @@ class ServingStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         serving = settings.serving
         if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
-            raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json's lightship context")
+            raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json (context.lightship.serving)")
 
         name = settings.serving_function_name
         self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
@@ -99,6 +99,8 @@ class ServingStack(cdk.Stack):
             "LIGHTSHIP_RELEASE__SHADOW_DEADLINE_MS": str(settings.release.shadow_deadline_ms),
             "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
             "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
             "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
             "LIGHTSHIP_SERVING__CAPTURE_SAMPLE_RATE": str(serving.capture_sample_rate),
             "POWERTOOLS_SERVICE_NAME": names.SERVICE_SERVING,

@@ -9,6 +9,9 @@ A malformed event is logged and rejected (returned, not raised: a retry could no
 make it readable) with no side effects. Idempotency needs no extra store: the
 deployment record's conditional write and the "version live at the alarm's time"
 rule make a redelivered alarm a no-op (see ``lightship/rollback/decision.py``).
+When the record was rolled back but the registry could not mark the failed version
+Rejected, the handler raises :class:`RollbackIncomplete` after logging and counting,
+so Lambda delivers the alarm again and that delivery completes the rejection.
 
 Configuration comes from ``LIGHTSHIP_*`` environment variables the monitoring stack
 sets (project, model package group, table, artifact bucket) and ``ALERTS_TOPIC_ARN``;
@@ -32,7 +35,7 @@ from lightship.registry.model_registry import ModelRegistry
 from lightship.resources import resources_for
 from lightship.rollback.decision import Verdict
 from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
-from lightship.rollback.rollback import Rollbacker
+from lightship.rollback.rollback import Rollbacker, RollbackIncomplete
 from lightship.settings import cached_settings
 
 # An alarm that changes nothing emits no metric; that is expected, not worth a warning per call.
@@ -82,5 +85,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             logger.error(outcome.why, extra=facts)
         else:
             logger.info(outcome.why, extra=facts)
+        if outcome.pending:
+            logger.error(outcome.pending, extra=facts)
         results.append(outcome.as_dict())
+    pending = [r["pending"] for r in results if r["pending"]]
+    if pending:  # fail the invocation: Lambda's retry of this event completes what is owed
+        raise RollbackIncomplete("; ".join(pending))
     return {"status": "processed", "results": results}

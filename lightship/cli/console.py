@@ -13,7 +13,8 @@ from lightship.clients import account_id, client
 from lightship.resources import Resources, resources_for
 from lightship.settings import Settings, load_settings
 
-console = Console(highlight=False)
+# log_path=False: a progress line keeps its time but not the source location of the call that logged it.
+console = Console(highlight=False, log_path=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # an error stays one line
 
 

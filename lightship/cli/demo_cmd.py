@@ -4,31 +4,41 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from lightship.cli.console import console
-from lightship.demo.batch_chapter import batch
-from lightship.demo.release_chapter import release
-from lightship.demo.rollback_chapter import rollback
-from lightship.demo.serving_chapter import serving
-from lightship.demo.story import Chapter, run_story
-from lightship.demo.training_chapter import training
 from lightship.settings import load_settings
 
-CHAPTERS: list[tuple[str, Chapter]] = [
-    ("1. Train, register with lineage, quality gate", training),
-    ("2. Deploy the approved version and serve predictions over HTTP", serving),
-    ("3. A broken version goes live: its alarm rolls it back", rollback),
-    ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
-    ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
-]
+if TYPE_CHECKING:
+    from lightship.demo.story import Chapter
+
+
+def chapters() -> list[tuple[str, Chapter]]:
+    """The story's chapters, imported here: they pull in pandas, scikit-learn and the batch code,
+    which every other command (and every usage error) would otherwise pay for at start-up."""
+    from lightship.demo.batch_chapter import batch
+    from lightship.demo.release_chapter import release
+    from lightship.demo.rollback_chapter import rollback
+    from lightship.demo.serving_chapter import serving
+    from lightship.demo.training_chapter import training
+
+    return [
+        ("1. Train, register with lineage, quality gate", training),
+        ("2. Deploy the approved version and serve predictions over HTTP", serving),
+        ("3. A broken version goes live: its alarm rolls it back", rollback),
+        ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
+        ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
+    ]
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(workspace: Path = typer.Option(None, help="Where the demo writes its data (default: a temporary folder)")) -> None:
         """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift."""
+        from lightship.demo.story import run_story
+
         settings = load_settings()
         where = workspace or Path(tempfile.mkdtemp(prefix="lightship-demo-"))
-        run_story(settings, where, console, CHAPTERS)
+        run_story(settings, where, console, chapters())

@@ -58,7 +58,7 @@ def status_json(status: DeploymentStatus) -> dict[str, object]:
 def register(app: typer.Typer) -> None:
     @app.command("deploy")
     def deploy_command(
-        version: int = typer.Argument(..., help="The Approved version to make live"),
+        version: int = typer.Argument(..., metavar="N", help="The Approved version to make live"),
         reason: str = typer.Option("deployed by hand", "--reason", help="Why; kept in the record's history"),
     ) -> None:
         """Make Approved version N live (writes the deployment record; serving follows within its TTL)."""

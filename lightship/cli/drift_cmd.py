@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from batch.compare import compare_data
-from batch.config import BatchConfig
-from batch.report import DriftReport
-from batch.report_html import render_html
 from lightship.cli.console import console
 from lightship.settings import load_settings
+
+if TYPE_CHECKING:
+    from batch.report import DriftReport
 
 DRIFT_EXIT_CODE = 3
 
@@ -32,6 +32,10 @@ def register(app: typer.Typer) -> None:
         fail_on_drift: bool = typer.Option(False, "--fail-on-drift", help=f"Exit {DRIFT_EXIT_CODE} when any feature drifts"),
     ) -> None:
         """PSI, KS and chi-squared per feature, verdicts on the configured thresholds, and a report."""
+        from batch.compare import compare_data  # pandas and scipy: imported only when drift runs
+        from batch.config import BatchConfig
+        from batch.report_html import render_html
+
         settings = load_settings()
         config = BatchConfig.from_settings(settings, account="-")
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
+from pathlib import Path
 
 import typer
 
@@ -17,7 +19,8 @@ local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0
 def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
     """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
     settings = load_settings()
-    emulator = LocalEmulator(settings, port=port)
+    function_log = Path(tempfile.mkdtemp(prefix="lightship-local-")) / "lambda-functions.log"
+    emulator = LocalEmulator(settings, port=port, function_log=function_log)
     resources = emulator.start()
     try:
         console.print(f"[bold green]AWS emulator listening on {emulator.endpoint_url}[/]")
@@ -26,13 +29,14 @@ def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free on
             f"alarms are watched: a state change (e.g. aws cloudwatch set-alarm-state) is delivered to its SNS actions; "
             f"{settings.rollback_topic_name} runs the rollback handler ({settings.rollback_function_name})"
         )
+        console.print(f"the Lambda handlers' logs (rollback, batch) go to their log groups and to {function_log}")
         console.print("In another shell, run:\n")
         for key, value in emulator.environment().items():
             typer.echo(f"export {key}={value}")
-        console.print("\nthen any lightship command (or the aws CLI) talks to it. Ctrl-C stops it.")
+        console.print("\nthen `lightship train`, `lightship models list` and the other commands (or the aws CLI) talk to it. Ctrl-C stops it.")
         threading.Event().wait()
     except KeyboardInterrupt:
-        console.print("stopping")
+        console.print(f"stopping; the Lambda handlers' logs are in {function_log}")
     finally:
         emulator.stop()
 

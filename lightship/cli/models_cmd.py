@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(models_app, name="models")
 
     @app.command("approve")
-    def approve(version: int = typer.Argument(..., help="Version number"), reason: str = typer.Option("approved by hand", "--reason")) -> None:
+    def approve(version: int = typer.Argument(..., metavar="N", help="Version number"), reason: str = typer.Option("approved by hand", "--reason")) -> None:
         """Approve version N (records who and why)."""
         registry, _ = _registry()
         updated = registry.approve(version, reason, who_am_i(registry_sts()))
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         console.print(updated.approval_description)
 
     @app.command("reject")
-    def reject(version: int = typer.Argument(..., help="Version number"), reason: str = typer.Option(..., "--reason", help="Why")) -> None:
+    def reject(version: int = typer.Argument(..., metavar="N", help="Version number"), reason: str = typer.Option(..., "--reason", help="Why")) -> None:
         """Reject version N with a recorded reason."""
         registry, _ = _registry()
         updated = registry.reject(version, reason, who_am_i(registry_sts()))

@@ -1,22 +1,24 @@
-"""``lightship train``: validate, upload, run the SageMaker training job, register, gate."""
+"""``lightship train``: validate, upload, run the SageMaker training job, register, gate.
+
+pandas and scikit-learn are imported inside the command, so that every other command
+(and a usage mistake) starts without them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, cast
+from typing import TYPE_CHECKING, Optional, cast
 
 import typer
 
-from lightship.bundle.schema import Task
 from lightship.cli.console import aws_context, console, progress_line
-from lightship.cli.render import version_summary
-from lightship.clients import client
 from lightship.errors import LightshipError
 from lightship.s3uri import is_s3
-from lightship.settings import load_settings
-from lightship.training.data import load_training_data
-from lightship.training.models import MODEL_NAMES, parse_params
-from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
+from lightship.settings import MODEL_NAMES, load_settings
+
+if TYPE_CHECKING:
+    from lightship.bundle.schema import Task
+
 
 
 def register(app: typer.Typer) -> None:
@@ -30,17 +32,28 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(None, "--seed", help="Random seed (default from config)"),
     ) -> None:
         """Train a model on SageMaker (or the local emulator), register it, and run the quality gate."""
+        from lightship.cli.render import version_summary
+        from lightship.clients import client
+        from lightship.training.data import load_training_data
+        from lightship.training.models import check_params, parse_params
+        from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
+
         settings = load_settings()
         chosen = model or settings.training.default_model
         if chosen not in MODEL_NAMES:
             raise LightshipError(f"--model {chosen}: choose one of {', '.join(MODEL_NAMES)}")
         if task not in (None, "classification", "regression"):
             raise LightshipError(f"--task {task}: choose classification or regression")
-        chosen_task = cast(Task | None, task)
-        if not is_s3(data):  # a bad local file fails here, before any AWS call
-            load_training_data(Path(data), target, chosen_task)
+        chosen_task = cast("Task | None", task)
+        params = parse_params(param or [])
+        # Everything that can be checked here fails before any AWS call: the parameters, a local file.
+        if is_s3(data):
+            check_params(chosen, params, chosen_task)
+        else:
+            checked = load_training_data(Path(data), target, chosen_task)
+            check_params(chosen, params, checked.task)
         ctx = aws_context(settings)
-        request = TrainRequest(data=data, target=target, model=chosen, params=parse_params(param or []), task=chosen_task, seed=seed)
+        request = TrainRequest(data=data, target=target, model=chosen, params=params, task=chosen_task, seed=seed)
         clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
         with progress_line(f"training {chosen} on {data}") as update:
             outcome = train_and_register(request, ctx.settings, ctx.resources, clients, progress=update)

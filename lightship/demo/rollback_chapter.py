@@ -14,7 +14,6 @@ record's history, the alerts people received, and a redelivered alarm changing n
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -56,10 +55,9 @@ def rollback(story: Story) -> None:
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
     record = DeploymentRecord(client("dynamodb"), resources.deployment_table)
     inbox = AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "demo-alerts-inbox")
-    # The rollback handler runs in this process (as the Lambda would in AWS) and logs JSON lines
-    # for CloudWatch; the chapter prints what it did instead.
-    for name in ("rollback", "lightship.rollback"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    # The rollback handler runs in this process (as the Lambda would in AWS); its JSON log lines and
+    # metrics go to its log group and the demo's log file (lightship.local.function_logs), and the
+    # chapter tells what it did instead.
 
     broken = _register_faulty_version(story, registry)
     story.fact(f"register version {broken.version}", f"{broken.status}: offline metrics fine, fails on {FAILURE_SHARE:.0%} of live inputs")

@@ -16,6 +16,9 @@ from lightship.local.emulator import LocalEmulator
 from lightship.resources import Resources
 from lightship.settings import Settings
 
+# In the workspace: what the in-process Lambda handlers printed (JSON logs, EMF), kept off the narrative.
+FUNCTION_LOG = "lambda-functions.log"
+
 
 @dataclass
 class Story:
@@ -46,7 +49,8 @@ def run_story(settings: Settings, workspace: Path, console: Console, chapters: l
     workspace.mkdir(parents=True, exist_ok=True)
     story = Story(settings=settings, workspace=workspace, console=console)
     started = time.perf_counter()
-    with LocalEmulator(settings) as emulator, story.cleanup:
+    function_log = workspace / FUNCTION_LOG
+    with LocalEmulator(settings, function_log=function_log) as emulator, story.cleanup:
         story.emulator = emulator
         story.fact("AWS emulator", f"moto server at {emulator.endpoint_url} with the stacks' buckets, registry and record")
         for title, chapter in chapters:
@@ -59,4 +63,5 @@ def run_story(settings: Settings, workspace: Path, console: Console, chapters: l
     for what, result in story.facts:
         table.add_row(what, result)
     console.print(table)
+    console.print(f"Logs of the Lambda handlers the emulator ran (rollback, batch), as CloudWatch Logs keeps them: {function_log}", soft_wrap=True)
     return story

@@ -1,4 +1,4 @@
 """The deployment record: which approved version is live, and the history of every change.
 
-Promotion and rollback only rewrite this record (DESIGN.md, decision 4); serving reads it.
+Promotion and rollback only rewrite this record (docs/architecture.md, decision 4); serving reads it.
 """

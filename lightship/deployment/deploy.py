@@ -1,11 +1,12 @@
 """Promotion: make an Approved registry version live by writing the deployment record.
 
 ``lightship deploy N`` and the demo call :func:`deploy`. It refuses a version that is
-not Approved (the registry is the source of truth for approval, DESIGN.md decision 3),
-writes who, when and why, and retries once on a race with another writer (an alarm's
-rollback, a colleague's deploy) by re-reading the record, so the history stays a
-single line of revisions. During a release it refuses (finish the release first): the
-record's one writer, :func:`~lightship.deployment.transition.transition`, says so.
+not Approved (the registry is the source of truth for approval, docs/architecture.md decision 3),
+writes who, when and why, and on a race with another writer (an alarm's rollback, a
+colleague's deploy) re-reads the record and the version's approval and tries again, so
+the history stays a single line of revisions and a version rejected meanwhile never goes live.
+During a release it refuses (finish the release first): the record's one writer,
+:func:`~lightship.deployment.transition.transition`, says so.
 """
 
 from __future__ import annotations
@@ -45,16 +46,10 @@ def deploy(
     attempts: int = 3,
 ) -> DeployOutcome:
     """Make ``version`` live; refuse it unless it is Approved. Idempotent when it is already live."""
-    candidate = registry.version(version)
-    if candidate.status != APPROVED:
-        why = f" ({candidate.approval_description})" if candidate.approval_description else ""
-        raise DeploymentRefused(
-            f"version {version} is {candidate.status}{why}; only Approved versions can be deployed "
-            f"(lightship approve {version} --reason ... first)"
-        )
-    if not candidate.model_data_url:
-        raise DeploymentRefused(f"version {version} has no model data URL in the registry")
     for _ in range(attempts):
+        # Checked again after a lost race: the writer that won may have been an alarm's
+        # rollback that just marked this very version Rejected.
+        candidate = _deployable(registry, version)
         live = record.live()
         if live is not None and live.version == version and live.model_data_url == candidate.model_data_url:
             return DeployOutcome(deployment=live, changed=False, version=candidate)
@@ -70,6 +65,19 @@ def deploy(
             continue
         return DeployOutcome(deployment=written, changed=True, version=candidate)
     raise RecordConflict(f"the deployment record kept changing while deploying version {version}; try again")
+
+
+def _deployable(registry: ModelRegistry, version: int) -> ModelVersion:
+    candidate = registry.version(version)
+    if candidate.status != APPROVED:
+        why = f" ({candidate.approval_description})" if candidate.approval_description else ""
+        raise DeploymentRefused(
+            f"version {version} is {candidate.status}{why}; only Approved versions can be deployed "
+            f"(lightship approve {version} --reason ... first)"
+        )
+    if not candidate.model_data_url:
+        raise DeploymentRefused(f"version {version} has no model data URL in the registry")
+    return candidate
 
 
 def _details(version: ModelVersion) -> dict[str, Any]:

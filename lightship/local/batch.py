@@ -7,27 +7,24 @@ resolves the CloudFormation references in its ``DefinitionString`` to the emulat
 and creates the state machine and the functions by the template's names. moto's Lambda
 cannot run code without Docker, so each function is routed to the handler its image's
 ``CMD`` names (:mod:`lightship.local.lambda_router`); what a handler prints goes to the
-function's CloudWatch log group on the emulator, as Lambda would send it. No second
+function's CloudWatch log group on the emulator, as Lambda would send it
+(:mod:`lightship.local.function_logs`). No second
 orchestrator: the emulator executes the synthesized definition itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import io
 import json
 import subprocess
 import sys
-import threading
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
 from lightship.clients import client
 from lightship.errors import LightshipError
 from lightship.local import lambda_router
-from lightship.local.emf import publish_emf
 from lightship.resources import Resources
 from lightship.settings import REPO_ROOT, Settings
 
@@ -120,7 +117,7 @@ def provision_batch(settings: Settings, resources: Resources) -> None:
     existing = {f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]}
     for function in functions.values():
         module, _, attribute = function["handler"].rpartition(".")
-        lambda_router.register(function["name"], _logged(function["name"], f"{module}:{attribute}"))
+        lambda_router.register(function["name"], f"{module}:{attribute}")
         if function["name"] not in existing:
             lam.create_function(
                 FunctionName=function["name"], Runtime="python3.12", Role=role_arn, Handler=function["handler"],
@@ -147,89 +144,3 @@ def _placeholder_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README.txt", "The emulator runs this function's handler in process (lightship.local.lambda_router).")
     return buffer.getvalue()
-
-
-# -- what a handler prints goes to its log group, as on Lambda ---------------------------------
-
-class _ThreadStdout(io.TextIOBase):
-    """sys.stdout for the process: a thread running a routed handler writes to its own buffer."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-        self.local = threading.local()
-
-    def write(self, text: str) -> int:
-        buffer = getattr(self.local, "buffer", None)
-        return buffer.write(text) if buffer is not None else self.real.write(text)
-
-    def flush(self) -> None:
-        if getattr(self.local, "buffer", None) is None:
-            self.real.flush()
-
-    def isatty(self) -> bool:
-        return bool(getattr(self.real, "isatty", lambda: False)())
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return str(getattr(self.real, "encoding", "utf-8"))
-
-    def fileno(self) -> int:
-        return int(self.real.fileno())
-
-
-_stdout_lock = threading.Lock()
-
-
-def _thread_stdout() -> _ThreadStdout:
-    with _stdout_lock:
-        if not isinstance(sys.stdout, _ThreadStdout):
-            sys.stdout = _ThreadStdout(sys.stdout)
-        return sys.stdout
-
-
-def _logged(function_name: str, target: str) -> Callable[[Any, Any], Any]:
-    def run(event: Any, context: Any) -> Any:
-        out = _thread_stdout()
-        out.local.buffer = io.StringIO()
-        try:
-            return _handler(target)(event, context)
-        finally:
-            text, out.local.buffer = out.local.buffer.getvalue(), None
-            _ship_logs(function_name, context.aws_request_id, text)
-
-    return run
-
-
-def _handler(target: str) -> Callable[[Any, Any], Any]:
-    module_name, _, attribute = target.partition(":")
-    handler: Callable[[Any, Any], Any] = getattr(importlib.import_module(module_name), attribute)
-    return handler
-
-
-def _ship_logs(function_name: str, request_id: str, text: str) -> None:
-    import time
-
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return
-    logs = client("logs")
-    group = f"/aws/lambda/{function_name}"
-    try:
-        logs.create_log_group(logGroupName=group)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
-    stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}"
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    now = int(time.time() * 1000)
-    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": now, "message": m} for m in lines])
-    # CloudWatch Logs turns EMF documents in a function's log into metrics; moto does not.
-    documents = [d for d in (_json(line) for line in lines) if isinstance(d, dict) and "_aws" in d]
-    if documents:
-        publish_emf(client("cloudwatch"), documents)
-
-
-def _json(line: str) -> Any:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError:
-        return None

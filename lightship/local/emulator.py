@@ -4,6 +4,8 @@
 given), points this process's AWS configuration at it (``AWS_ENDPOINT_URL``, test
 credentials), installs the compute moto lacks, and provisions the resources. The
 CLI's ``local up`` and ``demo``, and the integration tests, all start it this way.
+``function_log`` names a file that also receives what the in-process Lambda handlers
+print (their JSON logs and EMF lines), which otherwise go only to their log groups.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import json
 import logging
 import os
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from lightship.local import lambda_router, sns_lambda, training_compute
+from lightship.local import dynamodb_isolation, function_logs, lambda_router, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
@@ -25,10 +28,12 @@ TEST_ACCOUNT = "123456789012"
 
 
 class LocalEmulator:
-    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 0, function_log: Path | None = None) -> None:
         self.settings = settings
         self.host = host
         self.port = port
+        # Where the in-process Lambda handlers' lines go besides their log groups (None: log groups only).
+        self.function_log = function_log
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
@@ -64,7 +69,9 @@ class LocalEmulator:
         self._saved_env.setdefault("AWS_PROFILE", os.environ.pop("AWS_PROFILE", None))
         self._post("/moto-api/config", MOTO_CONFIG)
         training_compute.install(self.endpoint_url, self.settings.region)
+        function_logs.write_to(self.function_log)
         lambda_router.install()
+        dynamodb_isolation.install()  # conditional writes are atomic, as on DynamoDB
         sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
@@ -85,6 +92,8 @@ class LocalEmulator:
         provision(self.settings, self.resources)
 
     def stop(self) -> None:
+        if self.function_log is not None and function_logs.log_file() == self.function_log:
+            function_logs.write_to(None)
         if self.alarm_watcher is not None:
             self.alarm_watcher.stop()
             self.alarm_watcher = None

@@ -6,7 +6,8 @@ Step Functions task (or anything else) that invokes a function on the emulator r
 real handler. An exception in the handler comes back as AWS returns it (an
 ``x-amz-function-error`` header and an ``errorType`` / ``errorMessage`` payload) so
 Step Functions' Retry and Catch see it. Handlers are registered by function name:
-``register("lightship-batch-score", "lambdas.batch_score.handler:handler")``.
+``register("lightship-batch-score", "lambdas.batch_score.handler:handler")``. What a
+handler prints goes to its CloudWatch log group, as on Lambda (:mod:`.function_logs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from lightship.local import function_logs
 
 _lock = threading.Lock()
 _routes: dict[str, str | Callable[[Any, Any], Any]] = {}
@@ -73,12 +76,15 @@ def install() -> None:
 
 
 def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], body: Any, response_headers: dict[str, str]) -> bytes:
+    function_logs.thread_stdout()  # before the handler's module is imported: its Logger binds sys.stdout
     handler = _resolve(target)
     raw = body.decode() if isinstance(body, bytes) else (body or "")
     event = json.loads(raw) if raw else {}
     context = LambdaContext(function_name=_name(function_name), aws_request_id=str(uuid.uuid4()))
     try:
-        result = handler(event, context)
+        # What the handler prints goes to its log group (and the local log file), not the console.
+        with function_logs.captured(context.function_name, context.aws_request_id):
+            result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports a function error
         response_headers["x-amz-function-error"] = "Unhandled"
         error = {

@@ -20,7 +20,7 @@ from typing import Any
 from lightship.clients import client
 from lightship.errors import LightshipError
 from lightship.local import lambda_router
-from lightship.local.batch import _logged, _placeholder_zip, _role, resolve_references
+from lightship.local.batch import _placeholder_zip, _role, resolve_references
 from lightship.resources import Resources
 from lightship.settings import REPO_ROOT, Settings
 
@@ -72,7 +72,7 @@ def provision_release(settings: Settings, resources: Resources) -> None:
     existing = {f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]}
     for function in functions.values():
         module, _, attribute = function["handler"].rpartition(".")
-        lambda_router.register(function["name"], _logged(function["name"], f"{module}:{attribute}"))
+        lambda_router.register(function["name"], f"{module}:{attribute}")
         if function["name"] not in existing:
             lam.create_function(FunctionName=function["name"], Runtime="python3.12", Role=role_arn, Handler=function["handler"],
                                 Code={"ZipFile": _placeholder_zip()}, Timeout=60, MemorySize=settings.release.memory_mb)

@@ -7,13 +7,11 @@ returned reason as the version's approval description either way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from lightship.settings import GateSettings
-
-# Metrics where lower is better; the gate flips its comparisons for these.
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss"})
+from lightship.settings import LOWER_IS_BETTER, GateSettings
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,27 @@ class Champion:
 
 
 def metric_for(task: str, gate: GateSettings) -> tuple[str, float]:
+    """The gate metric for ``task`` and its bar (a minimum, or a maximum for an error metric)."""
     if task == "classification":
         return gate.classification_metric, gate.classification_min
+    if gate.regression_metric in LOWER_IS_BETTER:
+        assert gate.regression_max is not None  # GateSettings requires it with an error metric
+        return gate.regression_metric, gate.regression_max
     return gate.regression_metric, gate.regression_min
+
+
+def improvement(name: str, value: float, champion_value: float) -> float:
+    """How much better ``value`` is than the champion's, positive when better, whichever way the metric runs."""
+    return champion_value - value if name in LOWER_IS_BETTER else value - champion_value
+
+
+def beats(name: str, value: float, champion_value: float, margin: float) -> bool:
+    """Strictly better, by at least ``margin``: a twin of the champion (same metric) never beats it.
+
+    The tolerance only absorbs float rounding (0.7863 - 0.7763 is 0.00999...).
+    """
+    gain = improvement(name, value, champion_value)
+    return gain > 0 and (gain >= margin or math.isclose(gain, margin, rel_tol=1e-9, abs_tol=1e-12))
 
 
 def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings) -> GateDecision:
@@ -57,8 +73,7 @@ def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: 
     if champion_value is None:
         return GateDecision(True, name, value, f"gate: {name} {value:.4f} clears {bar:.4f}; champion v{champion.version} has no {name}")
     margin = gate.min_improvement
-    beats = value <= float(champion_value) - margin if lower else value >= float(champion_value) + margin
-    comparison = f"champion v{champion.version} has {float(champion_value):.4f}, margin {margin:.4f}"
-    if beats:
+    comparison = f"champion v{champion.version} ({float(champion_value):.4f}) by at least {margin:.4f}"
+    if beats(name, value, float(champion_value), margin):
         return GateDecision(True, name, value, f"gate: {name} {value:.4f} clears {bar:.4f} and beats {comparison}")
     return GateDecision(False, name, value, f"gate: {name} {value:.4f} does not beat {comparison}; waiting for a person")

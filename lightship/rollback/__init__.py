@@ -1,4 +1,4 @@
-"""Automatic and manual rollback of the live model (DESIGN.md, decision 5).
+"""Automatic and manual rollback of the live model (docs/architecture.md, decision 5).
 
 ``events`` parses what an alarm delivers (SNS-wrapped CloudWatch alarm notifications,
 EventBridge "CloudWatch Alarm State Change" events); ``decision`` decides, without

@@ -7,6 +7,18 @@ and the tests share one code path. ``on_alarm`` follows :func:`~lightship.rollba
 service: serving picks it up within its cache TTL, no redeploy), conditional on the
 revision read, so two alarms racing cannot both roll back; then the failed version is
 marked Rejected with the reason; then the alerts topic hears what happened.
+
+What can fail after the record is written, and what then happens:
+
+* the registry's reject call fails (throttled, denied, unreachable): the rollback stands and
+  is announced with the rejection still owed (``Outcome.pending``); the handler then fails
+  the invocation, so Lambda delivers the alarm again, and that delivery (ignored, since the
+  record moved on) completes the rejection and announces it;
+* the process dies between the two (a timeout): the same next delivery completes it;
+* the alerts topic cannot be published to: the failure is logged with the full message and
+  ``Outcome.notified`` is False; nothing is undone or retried, so nothing is done twice.
+
+A completed rejection is never repeated: it happens only while the version is still Approved.
 """
 
 from __future__ import annotations
@@ -38,6 +50,14 @@ class RollbackError(LightshipError):
     """A rollback asked for by hand that cannot be done; nothing was changed."""
 
 
+class RollbackIncomplete(LightshipError):
+    """The record was rolled back but the failed version could not be marked Rejected yet.
+
+    The rollback handler raises it after logging, so the invocation fails and the alarm
+    is delivered again; that delivery completes the rejection.
+    """
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a rollback attempt did; the handler logs it and turns it into metrics."""
@@ -51,6 +71,7 @@ class Outcome:
     rejected: bool = False
     notified: bool = False
     notes: list[str] = field(default_factory=list)
+    pending: str | None = None  # what is still owed (the rejection) after a failed registry call
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,8 +119,11 @@ class Rollbacker:
                                  details={"alarm": _alarm_facts(alarm)})
                 continue
             if decision.verdict is Verdict.IGNORE:
-                notes = self._finish_interrupted_rejection(alarm, history)
-                return Outcome(Verdict.IGNORE, decision.why, alarm=alarm.alarm_name, from_version=decision.failed_version, notes=notes)
+                finished = self._finish_interrupted_rejection(alarm, history)
+                return Outcome(
+                    Verdict.IGNORE, decision.why, alarm=alarm.alarm_name, from_version=decision.failed_version,
+                    rejected=finished.rejected, notified=finished.notified, notes=finished.notes, pending=finished.pending,
+                )
             if decision.verdict is Verdict.IMPOSSIBLE:
                 notified = self._notify("rollback impossible", decision.why, {"alarm": _alarm_facts(alarm), "live_version": decision.failed_version})
                 return Outcome(Verdict.IMPOSSIBLE, decision.why, from_version=decision.failed_version, alarm=alarm.alarm_name, notified=notified)
@@ -200,16 +224,18 @@ class Rollbacker:
             raise RecordConflict(str(exc)) from exc
         log.warning("rolled back from version %s to version %s: %s", failed, target.version, reason)
         notes: list[str] = []
-        rejected = False
+        rejected, pending = False, None
         if reject:
-            rejected, note = self._reject(failed, reason, by)
+            rejected, note, pending = self._reject(failed, reason, by)
             if note:
                 notes.append(note)
         why = f"rolled back from version {failed} to version {target.version}: {reason}"
+        summary = why + (f"; version {failed} marked Rejected" if rejected else "") + (f"; {pending}" if pending else "")
         notified = self._notify(
             f"rolled back to version {target.version}",
-            why + (f"; version {failed} marked Rejected" if rejected else ""),
-            {"from_version": failed, "to_version": target.version, "revision": new.revision, "reason": reason, "by": by, **details},
+            summary,
+            {"from_version": failed, "to_version": target.version, "revision": new.revision, "reason": reason, "by": by,
+             **details, **({"pending": pending} if pending else {})},
         )
         return Outcome(
             Verdict.ROLL_BACK,
@@ -220,39 +246,60 @@ class Rollbacker:
             alarm=alarm,
             rejected=rejected,
             notified=notified,
-            notes=notes,
+            notes=notes + ([pending] if pending else []),
+            pending=pending,
         )
 
-    def _reject(self, version: int, reason: str, by: str) -> tuple[bool, str | None]:
+    def _reject(self, version: int, reason: str, by: str) -> tuple[bool, str | None, str | None]:
+        """(rejected, note, pending): ``pending`` says what is still owed when the registry call failed."""
         try:
             self.registry.reject(version, reason, by)
         except RegistryError as exc:  # already Rejected (a person was quicker): nothing to do
-            return False, str(exc)
-        return True, None
+            return False, str(exc), None
+        except Exception as exc:  # noqa: BLE001 - throttled, denied, unreachable: the rollback stands, the rejection is owed
+            log.exception("rolled back, but could not mark version %s Rejected", version)
+            return False, None, (
+                f"version {version} is still Approved: marking it Rejected failed ({_one_line(exc)}); "
+                f"the next delivery of the alarm retries it (by hand: lightship reject {version} --reason ...)"
+            )
+        return True, None, None
 
-    def _finish_interrupted_rejection(self, alarm: AlarmStateChange, history: list[Deployment]) -> list[str]:
-        """If an earlier delivery rolled back but died before rejecting the failed version, reject it now.
+    def _finish_interrupted_rejection(self, alarm: AlarmStateChange, history: list[Deployment]) -> Outcome:
+        """If an earlier delivery rolled back but did not reject the failed version, reject it now and say so.
 
-        The record write comes first, so a crash between the two leaves the failed version
-        Approved; a redelivered alarm (ignored, since the record moved on) completes it.
+        The record write comes first, so a crash or a failed registry call between the two
+        leaves the failed version Approved; a redelivered alarm (ignored, since the record
+        moved on) completes it. Done once: only while the version is still Approved.
         """
+        nothing = Outcome(Verdict.IGNORE, "")
         concerned = version_live_at(history, alarm.changed_at)
         if concerned is None:
-            return []
+            return nothing
         later = sorted((e for e in history if e.revision > concerned.revision and e.action in CHANGES_LIVE), key=lambda e: e.revision)
         if not later or later[0].action != ACTION or later[0].previous_version != concerned.version:
-            return []
+            return nothing
         step = later[0]
         if step.details_dict.get("alarm", {}).get("incident") != alarm.incident:
-            return []
+            return nothing
         try:
             status = self.registry.version(concerned.version).status
         except RegistryError:
-            return []
+            return nothing
         if status == REJECTED:
-            return []
-        rejected, note = self._reject(concerned.version, step.reason, step.by)
-        return [f"completed an interrupted rollback: version {concerned.version} marked Rejected"] if rejected else [note or ""]
+            return nothing
+        rejected, note, pending = self._reject(concerned.version, step.reason, step.by)
+        if not rejected:
+            return Outcome(Verdict.IGNORE, "", notes=[n for n in (note, pending) if n], pending=pending)
+        done = f"completed an interrupted rollback: version {concerned.version} marked Rejected"
+        # The delivery that rolled back may have died before announcing it: this message says all of it.
+        notified = self._notify(
+            f"version {concerned.version} marked Rejected",
+            f"{done} (the record was rolled back from version {concerned.version} to version {step.version} "
+            f"at {step.at}, revision {step.revision}): {step.reason}",
+            {"from_version": concerned.version, "to_version": step.version, "revision": step.revision, "reason": step.reason,
+             "by": step.by, "completed_by": alarm.route, "alarm": _alarm_facts(alarm)},
+        )
+        return Outcome(Verdict.IGNORE, "", rejected=True, notified=notified, notes=[done])
 
     def _approved_versions(self) -> list[int]:
         return [int(arn.rsplit("/", 1)[-1]) for arn in self.registry.arns(APPROVED)]
@@ -277,6 +324,10 @@ class Rollbacker:
 
 
 _NO_ENTRY = Deployment(version=0, package_arn="", model_data_url="", revision=0, action="", reason="", by="", at="")
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _alarm_facts(alarm: AlarmStateChange) -> dict[str, Any]:

@@ -23,8 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -43,9 +46,10 @@ from lightship.serving.schema_models import (
     request_json_schema,
 )
 from lightship.serving.shadow import ShadowScorer
-from lightship.serving.validation import FieldError, InvalidRequest
+from lightship.serving.validation import MAX_REPORTED_ERRORS, FieldError, InvalidRequest, flagged_list
 
 JSON = "application/json"
+ACCEPTED_CONTENT_TYPES = "application/json, or any application/*+json type (a charset parameter is ignored)"
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
@@ -72,6 +76,7 @@ class ServingApp(FastAPI):
     """
 
     predict_endpoint: Callable[[Request], Awaitable[Response]] | None = None
+    max_body_bytes: int | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.predict_endpoint
@@ -79,7 +84,25 @@ class ServingApp(FastAPI):
             response = await endpoint(Request(scope, receive))
             await response(scope, receive, send)
             return
+        limit = self.max_body_bytes
+        if limit is not None and scope["type"] == "http":
+            # Other routes read no body; one declared over the limit is refused like predict's.
+            declared = _declared_length(scope)
+            if declared is not None and declared > limit:
+                request_id = _scope_request_id(scope)
+                content = _body_too_large(declared, limit, request_id, None)
+                await Response(content, status_code=413, media_type=JSON, headers={"x-request-id": request_id})(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+
+async def _current(holder: ModelHolder) -> LiveModel | None:
+    """The model for this request. When the TTL has run out, the record read (and any bundle load)
+    runs in a worker thread: under uvicorn the event loop keeps answering other requests with the
+    model it has while DynamoDB or S3 is slow or down (tests/integration/test_serving_under_faults.py)."""
+    if not holder.due():
+        return holder.live
+    return await run_in_threadpool(holder.current)
 
 
 def _route_path(scope: Scope) -> str:
@@ -98,6 +121,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    app.max_body_bytes = runtime.max_body_bytes
     holder = runtime.holder
     metrics = runtime.metrics
     capture = runtime.capture
@@ -106,7 +130,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
     async def predict(request: Request) -> Response:
         started = time.perf_counter()
         request_id = _request_id(request)
-        live = holder.current()
+        live = await _current(holder)
         candidate = holder.candidate
         # During a canary the routing key's hash picks the version that answers (lightship.serving.routing).
         if candidate is None:  # no release under way: nothing to decide
@@ -117,10 +141,12 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
         shadow = runtime.shadow
         answered: list[Any] = []
         on_answer = answered.append if shadow is not None and model is not None and shadow.sampled(candidate) else None
-        status, content, instances = await _predict(request, model, request_id, max_body, capture, metrics, role, on_answer)
+        status, content, instances, flagged = await _predict(
+            request, model, request_id, max_body, capture, metrics, role, on_answer
+        )
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         # One EMF line per request: the metrics by role and version and, as its properties, the request log.
-        metrics.request(version, status, elapsed_ms, instances, request_id, role=role)
+        metrics.request(version, status, elapsed_ms, instances, request_id, flagged, role=role)
         if answered and shadow is not None and candidate is not None and model is not None:
             # The response's bytes are final: the shadow may add time, never change or fail the answer.
             payload, predicted, proba = answered[0]
@@ -137,9 +163,31 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
     app.router.routes.append(Route(PREDICT_PATH, predict, methods=["POST"], name="predict"))
     app.predict_endpoint = predict
 
+    # One error shape everywhere: FastAPI's own answers (404, 405, a query it cannot parse, an
+    # unexpected exception) in the shape predict's errors have, with a request id.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        request_id = _request_id(request)
+        live = holder.live
+        headers = {**(exc.headers or {}), "x-request-id": request_id}
+        content = _error_bytes(_message(exc.status_code, str(exc.detail)), [], request_id, live.version if live else None)
+        return Response(content, status_code=exc.status_code, media_type=JSON, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(request: Request, exc: RequestValidationError) -> Response:
+        request_id = _request_id(request)
+        errors = [FieldError(None, ".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors()]
+        return _error(422, "invalid request", errors, request_id, None)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        request_id = _request_id(request)
+        logger.exception("request failed", extra={"request_id": request_id, "path": request.url.path})
+        return _error(500, "internal error; see the logs for this request id", [], request_id, None)
+
     @app.get("/v1/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
     async def health() -> Response:
-        live = holder.current()
+        live = await _current(holder)
         state = holder.state
         failure = state.last_failure
         body = HealthResponse(
@@ -154,7 +202,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
 
     @app.get("/v1/model", response_model=ModelResponse, responses={503: {"model": ErrorResponse}})
     async def model(request: Request) -> Response:
-        live = holder.current()
+        live = await _current(holder)
         if live is None:
             return _error(503, "no model is live yet: lightship deploy N", [], _request_id(request), None)
         details = live.deployment.details_dict
@@ -182,7 +230,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             document["paths"] = {"/v1/predict": _predict_path(schemas), **document.get("paths", {})}
             if live is not None:
-                body, definitions = request_json_schema(live.bundle.schema, runtime.max_instances, REF_TEMPLATE)
+                body, definitions = request_json_schema(live.bundle.schema, runtime.max_instances, REF_TEMPLATE, holder.policy)
                 schemas.update(definitions)
                 schemas["PredictRequest"] = body
                 document["info"]["description"] += f" Live: version {live.version} ({live.bundle.evaluation.get('model')})."
@@ -213,8 +261,10 @@ def _predict_path(schemas: dict[str, Any]) -> dict[str, Any]:
             "operationId": "predict",
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="PredictRequest")}}}},
             "responses": {
-                "200": response("Predictions in request order", "PredictResponse"),
+                "200": response("Predictions in request order (and the features flagged out of range)", "PredictResponse"),
+                "400": response("The body cannot be parsed as JSON", "ErrorResponse"),
                 "413": response("Body or instance count over the limit", "ErrorResponse"),
+                "415": response(f"Content type not accepted: send {ACCEPTED_CONTENT_TYPES}", "ErrorResponse"),
                 "422": response("Invalid instances: every (index, field, reason)", "ErrorResponse"),
                 "503": response("No model is live yet", "ErrorResponse"),
             },
@@ -231,45 +281,102 @@ async def _predict(
     metrics: ServingMetrics,
     role: str = names.ROLE_LIVE,
     on_answer: Callable[[tuple[Any, list[Any], list[list[float]] | None]], None] | None = None,
-) -> tuple[int, bytes, int]:
-    """(status, body, instances scored) for one predict call; never raises for bad input.
+) -> tuple[int, bytes, int, int]:
+    """(status, body, instances scored, instances flagged) for one predict call; never raises for bad input.
     ``on_answer`` receives (payload, predictions, probabilities) of a 200 (the shadow's input)."""
     version = live.version if live is not None else None
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
-        return 413, _body_too_large(int(declared), max_body, request_id, version), 0
-    body = await request.body()
-    if len(body) > max_body:
-        return 413, _body_too_large(len(body), max_body, request_id, version), 0
+        return 413, _body_too_large(int(declared), max_body, request_id, version), 0, 0
+    body = await _read_body(request, max_body)
+    if body is None:  # no (or a false) Content-Length, and the stream ran over the limit
+        return 413, _body_too_large(max_body + 1, max_body, request_id, version, at_least=True), 0, 0
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json(content_type):
+        refused = FieldError(None, "content-type", f"{content_type!r} is not accepted; send {ACCEPTED_CONTENT_TYPES}")
+        return 415, _error_bytes("unsupported media type", [refused], request_id, version), 0, 0
     if live is None:
-        return 503, _error_bytes("no model is live yet: lightship deploy N", [], request_id, None), 0
+        return 503, _error_bytes("no model is live yet: lightship deploy N", [], request_id, None), 0, 0
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        deep = FieldError(None, "body", "not valid JSON: nested too deeply")
+        return 400, _error_bytes("invalid JSON", [deep], request_id, version), 0, 0
     except (ValueError, UnicodeDecodeError) as exc:
-        return 422, _error_bytes("invalid request", [FieldError(None, "body", f"not valid JSON: {exc}")], request_id, version), 0
+        return 400, _error_bytes("invalid JSON", [FieldError(None, "body", f"not valid JSON: {exc}")], request_id, version), 0, 0
     try:
-        rows = live.encoder.encode(payload)
+        instances = live.encoder.instances(payload)
+        check = live.encoder.check(instances)
+        if check.errors:
+            raise InvalidRequest(check.errors[:MAX_REPORTED_ERRORS])
     except InvalidRequest as exc:
-        return exc.status, _error_bytes("invalid request", exc.errors, request_id, version), 0
+        return exc.status, _error_bytes("invalid request", exc.errors, request_id, version), 0, 0
     try:
-        predictions, probabilities = live.bundle.predict_rows(rows)
+        predictions, probabilities = live.bundle.predict_rows(check.rows)
         predicted = predictions.tolist()
         proba = probabilities.tolist() if probabilities is not None else None
+        flagged = flagged_list(check.flagged, len(predicted))
         content = json.dumps(
             {"model_version": version, "predictions": predicted, "probabilities": proba,
-             "classes": live.classes, "request_id": request_id},
+             "classes": live.classes, "flagged": flagged, "request_id": request_id},
             separators=(",", ":"),
             allow_nan=False,
         ).encode()
     except Exception:  # noqa: BLE001 - the model failed on valid input: a 500 with an id, logged with its traceback
         logger.exception("prediction failed", extra={"request_id": request_id, "model_version": version})
         metrics.count(names.PREDICTION_FAILURES, version, role=role)
-        return 500, _error_bytes("the model failed to predict; see the logs for this request id", [], request_id, version), 0
+        return 500, _error_bytes("the model failed to predict; see the logs for this request id", [], request_id, version), 0, 0
     if capture is not None and capture.sampled():
-        capture.add(request_id, live.version, payload["instances"], predicted, proba)
+        capture.add(request_id, live.version, instances, predicted, proba)
     if on_answer is not None:
         on_answer((payload, predicted, proba))
-    return 200, content, len(predicted)
+    return 200, content, len(predicted), len(check.flagged)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None once more than ``limit`` bytes arrive (whatever Content-Length said, or without one).
+
+    The rest of an oversized body is not read: the server discards it after the answer.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _message(status: int, detail: str) -> str:
+    return {404: "not found", 405: "method not allowed"}.get(status, detail.lower() or "error")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _scope_request_id(scope: Scope) -> str:
+    """:func:`_request_id` before a Request exists."""
+    context = scope.get("aws.context")
+    if context is not None and getattr(context, "aws_request_id", None):
+        return str(context.aws_request_id)
+    for key, value in scope.get("headers", ()):
+        if key == b"x-request-id" and 0 < len(value) <= 128:
+            return str(value.decode("latin-1"))
+    return uuid.uuid4().hex
 
 
 def _request_id(request: Request) -> str:
@@ -282,10 +389,9 @@ def _request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
-def _body_too_large(size: int, limit: int, request_id: str, version: int | None) -> bytes:
-    return _error_bytes(
-        "request too large", [FieldError(None, "body", f"{size} bytes; at most {limit} per request")], request_id, version
-    )
+def _body_too_large(size: int, limit: int, request_id: str, version: int | None, at_least: bool = False) -> bytes:
+    said = f"more than {limit} bytes" if at_least else f"{size} bytes"
+    return _error_bytes("request too large", [FieldError(None, "body", f"{said}; at most {limit} per request")], request_id, version)
 
 
 def _error_bytes(message: str, errors: list[FieldError], request_id: str, version: int | None) -> bytes:

@@ -2,8 +2,9 @@
 
 Each answered predict call writes one CloudWatch Embedded Metric Format document, laid out
 and validated by Powertools' EMF provider (once per version; each request fills in a copy): ``Requests`` (1), ``Errors4xx`` and
-``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs`` and
-``Instances``, under two dimension sets, ``{service=serving, Role, ModelVersion=N}`` (dashboards)
+``Errors5xx`` (0 or 1, so their Average is the error rate), ``LatencyMs``,
+``Instances`` and ``OutOfRangeInstances`` (instances scored with a feature outside the training
+range, :mod:`lightship.bundle.row_contract`), under two dimension sets, ``{service=serving, Role, ModelVersion=N}`` (dashboards)
 and ``{service=serving, Role}`` (what the alarms in :mod:`lightship.monitoring.alarms` watch),
 ``Role`` being ``live`` or ``candidate`` (a release's canary answers, or its shadow calls),
 with the request's id, status and path as properties. CloudWatch Logs turns the line into
@@ -38,6 +39,7 @@ _REQUEST_METRICS = (
     (names.ERRORS_5XX, "Count"),
     (names.LATENCY_MS, "Milliseconds"),
     (names.INSTANCES, "Count"),
+    (names.OUT_OF_RANGE_INSTANCES, "Count"),
 )
 
 
@@ -59,8 +61,9 @@ class ServingMetrics:
         self.sinks.append(sink)
 
     def request(self, version: int | None, status: int, latency_ms: float, instances: int, request_id: str = "",
-                role: str = names.ROLE_LIVE) -> None:
-        """Write this request's EMF line (``role``: which part the answering version plays)."""
+                flagged: int = 0, role: str = names.ROLE_LIVE) -> None:
+        """Write this request's EMF line (``flagged``: instances scored out of range; ``role``: which part
+        the answering version plays)."""
         key = f"{role}/{NO_VERSION if version is None else version}"
         template = self._templates.get(key)
         if template is None:
@@ -72,6 +75,7 @@ class ServingMetrics:
         document[names.ERRORS_5XX] = [1.0 if status >= 500 else 0.0]
         document[names.LATENCY_MS] = [latency_ms]
         document[names.INSTANCES] = [float(instances)]
+        document[names.OUT_OF_RANGE_INSTANCES] = [float(flagged)]
         document["request_id"] = request_id
         document["status"] = status
         self._emit(document)

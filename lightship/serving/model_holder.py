@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from lightship import observability as names
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
+from lightship.bundle.row_contract import RowPolicy
 from lightship.deployment.record import Deployment
 from lightship.release.state import Release, release_of
 from lightship.s3uri import S3Uri
@@ -105,6 +106,7 @@ class ModelHolder:
         *,
         ttl_seconds: float,
         max_instances: int,
+        policy: RowPolicy | None = None,
         on_load_failure: Callable[[LoadFailure], None] | None = None,
         on_loaded: Callable[[LiveModel, LiveModel | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -113,6 +115,7 @@ class ModelHolder:
         self.loader = loader
         self.ttl_seconds = ttl_seconds
         self.max_instances = max_instances
+        self.policy = policy or RowPolicy()
         self.on_load_failure = on_load_failure
         self.on_loaded = on_loaded
         self.clock = clock
@@ -131,6 +134,10 @@ class ModelHolder:
     def candidate(self) -> Candidate | None:
         """A release's candidate as of the last record read (None: no release, or its bundle failed to load)."""
         return self._candidate
+
+    def due(self) -> bool:
+        """Whether the next :meth:`current` re-reads the record (the TTL has run out)."""
+        return self.clock() >= self._next_check
 
     def current(self) -> LiveModel | None:
         """The model to serve this request with: re-reads the record once the TTL has passed."""
@@ -194,7 +201,6 @@ class ModelHolder:
         if self.on_loaded is not None:
             self.on_loaded(model, current)
 
-
     def _refresh_candidate(self, deployment: Deployment) -> None:
         release = release_of(deployment.release)
         if release is None:
@@ -221,7 +227,7 @@ class ModelHolder:
             return LiveModel(
                 deployment=deployment,
                 bundle=bundle,
-                encoder=RowEncoder(bundle.schema, self.max_instances),
+                encoder=RowEncoder(bundle.schema, self.max_instances, self.policy),
                 classes=_classes(bundle),
                 loaded_at=time.time(),
                 load_seconds=time.perf_counter() - started,

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from lightship import observability as names
+from lightship.bundle.row_contract import RowPolicy
 from lightship.clients import account_id, client
 from lightship.deployment.record import DeploymentRecord
 from lightship.serving.app import ServingRuntime, create_app
@@ -101,6 +102,7 @@ def build_serving(
         S3BundleLoader(s3),
         ttl_seconds=serving.record_ttl_seconds,
         max_instances=serving.max_instances,
+        policy=RowPolicy(**settings.rows.model_dump()),
         on_load_failure=on_failure,
         on_loaded=on_loaded,
     )

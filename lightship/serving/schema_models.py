@@ -1,11 +1,12 @@
 """Pydantic models of the API: fixed responses, and the request body built from the live bundle's schema.
 
-The request model is generated per loaded version (:func:`instance_model`), so
-``/docs`` lists the live model's features with their types, allowed categories and
-observed ranges. It documents the contract; the request path validates with
-:class:`lightship.serving.validation.RowEncoder` instead, which checks the same rules
-while it builds the model's numpy rows in the same pass, in about the time pydantic takes
-to validate alone (bench/README.md), with a reason per field written for the caller.
+The request's JSON schema is generated per loaded version from the row contract
+(:func:`request_json_schema`), so ``/docs`` lists the live model's features with the values
+each accepts, allowed categories and observed ranges. It documents the contract; the request
+path validates with :class:`lightship.serving.validation.RowEncoder`, which follows the same
+rules while it builds the model's numpy rows in the same pass, with a reason per field written
+for the caller. :func:`instance_model` is a pydantic model of the plain types (the benchmark's
+yardstick for validation speed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from lightship.bundle.row_contract import ColumnRule, RowPolicy, compile_rules
 from lightship.bundle.schema import Feature, FeatureSchema
 
 
@@ -37,6 +39,11 @@ class PredictResponse(BaseModel):
         default=None, description="Classifiers: one probability per class (in `classes` order) per instance"
     )
     classes: list[Any] | None = None
+    flagged: list[list[str]] | None = Field(
+        default=None,
+        description="With rows.out_of_range=flag: per instance, the features outside the range seen in training "
+        "(scored all the same); null when no instance has one",
+    )
     request_id: str
 
 
@@ -71,18 +78,70 @@ def instance_model(schema: FeatureSchema, name: str = "Instance") -> type[BaseMo
     return model
 
 
-def request_json_schema(schema: FeatureSchema, max_instances: int, ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(PredictRequest JSON schema, its definitions), refs pointing at ``ref_template``."""
-    instance = instance_model(schema)
-    request = create_model(  # type: ignore[call-overload]
-        "PredictRequest",
-        __config__=ConfigDict(extra="forbid"),
-        instances=(list[instance], Field(min_length=1, max_length=max_instances)),  # type: ignore[valid-type]
-    )
-    body = request.model_json_schema(by_alias=True, ref_template=ref_template)
-    definitions = body.pop("$defs", {})
-    body["example"] = {"instances": [example_instance(schema)]}
-    return body, definitions
+def request_json_schema(
+    schema: FeatureSchema, max_instances: int, ref_template: str, policy: RowPolicy | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(PredictRequest JSON schema, its definitions), refs pointing at ``ref_template``.
+
+    Written from the row contract (:mod:`lightship.bundle.row_contract`), so what the document
+    says an instance may hold is what the encoder accepts: numbers or their decimal text for
+    numeric features, strings (and booleans where training saw booleans) for categorical ones,
+    null or a blank string where training saw missing values, other keys left alone.
+    """
+    properties: dict[str, Any] = {}
+    for rule in compile_rules(schema, policy):
+        properties[rule.name] = {"anyOf": _value_schemas(rule), "description": _describe(rule.feature)}
+    instance = {
+        "title": "Instance",
+        "type": "object",
+        "description": "Every feature of the live model, by name; other keys (an id) are allowed and not scored.",
+        "properties": properties,
+        "required": [f.name for f in schema.features],
+        "additionalProperties": True,
+    }
+    body = {
+        "title": "PredictRequest",
+        "type": "object",
+        "properties": {
+            "instances": {
+                "type": "array",
+                "items": {"$ref": ref_template.format(model="Instance")},
+                "minItems": 1,
+                "maxItems": max_instances,
+            }
+        },
+        "required": ["instances"],
+        "additionalProperties": False,
+        "example": {"instances": [example_instance(schema)]},
+    }
+    return body, {"Instance": instance}
+
+
+# Decimal text the contract reads as a number; the document promises a finite subset (at most
+# 15 digits and a two-digit exponent), since "9e999" is decimal text too but no finite number.
+NUMBER_TEXT = r"^\s*[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,2})?\s*$"
+BLANK_TEXT = r"^\s*$"
+NOT_BLANK_TEXT = r"\S"
+
+
+def _value_schemas(rule: ColumnRule) -> list[dict[str, Any]]:
+    values: list[dict[str, Any]] = []
+    if rule.numeric:
+        number: dict[str, Any] = {"type": "number"}
+        if rule.policy.out_of_range == "reject" and rule.checks_range:
+            number.update(minimum=rule.low, maximum=rule.high)
+        values += [number, {"type": "string", "pattern": NUMBER_TEXT}]
+    elif rule.closed is not None:
+        values.append({"type": "string", "enum": sorted(rule.closed)})
+        if rule.booleans:
+            values.append({"type": "boolean", "enum": [v for v in (False, True) if str(v) in rule.closed]})
+    else:
+        values.append({"type": "string", "pattern": NOT_BLANK_TEXT})
+        if rule.booleans:
+            values.append({"type": "boolean"})
+    if rule.nullable:
+        values += [{"type": "null"}, {"type": "string", "pattern": BLANK_TEXT}]
+    return values
 
 
 def example_instance(schema: FeatureSchema) -> dict[str, Any]:
@@ -110,9 +169,9 @@ def _annotation(feature: Feature) -> Any:
 def _describe(feature: Feature) -> str:
     parts = [f"{feature.kind} ({feature.dtype})"]
     if feature.kind == "numeric" and feature.minimum is not None:
-        parts.append(f"seen in training: {feature.minimum:g} to {feature.maximum:g}")
+        parts.append(f"seen in training: {feature.minimum:g} to {feature.maximum:g} (outside: see rows.out_of_range)")
     if feature.categories:
         closed = "only" if feature.closed_categories else "seen in training; others are scored as unknown"
         parts.append(f"categories ({closed}): {', '.join(feature.categories)}")
-    parts.append("null allowed" if feature.nullable else "required, not null")
+    parts.append("null or blank allowed" if feature.nullable else "required, not null or blank")
     return "; ".join(parts)

@@ -2,8 +2,9 @@
 
 The pipeline takes an object array whose columns are in schema order (numbers as
 floats, categories as strings, missing as NaN); :func:`frame_to_rows` is how training
-and batch scoring build it from a DataFrame, and serving builds the same rows from
-JSON without pandas.
+builds it from a DataFrame. Missing means what the row contract
+(:mod:`lightship.bundle.row_contract`) says it means for serving and batch: null, NaN or
+a blank string, so a blank category is never a category of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lightship.bundle.row_contract import is_blank
 from lightship.bundle.schema import Feature, FeatureSchema, Task, finite_or_none
 
 
@@ -20,9 +22,10 @@ def infer_schema(frame: pd.DataFrame, target: str, task: Task) -> FeatureSchema:
         if name == target:
             continue
         column = frame[name]
-        nullable = bool(column.isna().any())
+        blank = _blank(column)
+        nullable = bool(column.isna().any() or blank.any())
         if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-            values = column.dropna().astype(str)
+            values = column[~blank].dropna().astype(str)
             features.append(
                 Feature(
                     name=str(name),
@@ -58,9 +61,16 @@ def frame_to_rows(frame: pd.DataFrame, schema: FeatureSchema) -> np.ndarray:
         if feature.kind == "numeric":
             rows[:, i] = pd.to_numeric(column, errors="coerce").astype(float).to_numpy()
         else:
-            missing = pd.isna(column).to_numpy()
+            missing = pd.isna(column).to_numpy() | _blank(column)
             rows[:, i] = np.where(missing, np.nan, column.astype(str).to_numpy())
     return rows
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    """Empty or whitespace-only strings (:func:`lightship.bundle.row_contract.is_blank`), per row."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column):
+        return np.zeros(len(column), dtype=bool)
+    return np.fromiter((is_blank(v) for v in column.tolist()), dtype=bool, count=len(column))
 
 
 def _plain(value: object) -> object:

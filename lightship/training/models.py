@@ -2,14 +2,16 @@
 
 Preprocessing selects columns by position (the schema order), imputes missing values,
 scales numbers and one-hot encodes categories, ignoring categories unseen in training.
-``--param key=value`` values reach the estimator through ``set_params``; an unknown
-name is refused with the list of valid ones.
+``--param key=value`` values reach the estimator through ``set_params``. Which names are
+accepted is decided here once (:func:`accepted_params`): ``lightship train`` checks them
+before it uploads or launches anything, and ``training_jobs/train.py`` checks them again
+inside the job through :func:`build_pipeline`; an unknown name is refused with the list.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
@@ -26,9 +28,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from lightship.bundle.schema import FeatureSchema, Task
 from lightship.errors import DataError
+from lightship.settings import MODEL_NAMES
 
-ModelName = Literal["logistic", "random_forest", "hist_gradient_boosting"]
-MODEL_NAMES: tuple[str, ...] = ("logistic", "random_forest", "hist_gradient_boosting")
+TASKS: tuple[Task, ...] = ("classification", "regression")
+# Hyperparameters the launcher sets from ``lightship train``'s own options; train.py reads these
+# and hands the rest to the estimator. A ``--param`` with one of these names would overwrite them.
+RESERVED_HYPERPARAMETERS = frozenset({"target", "model", "task", "seed", "holdout_fraction", "profile_bins"})
 
 
 def make_estimator(model: str, task: Task, seed: int) -> BaseEstimator:
@@ -46,14 +51,29 @@ def make_estimator(model: str, task: Task, seed: int) -> BaseEstimator:
     raise DataError(f"unknown model '{model}'; choose one of {', '.join(MODEL_NAMES)}")
 
 
-def build_pipeline(schema: FeatureSchema, model: str, params: dict[str, Any], seed: int) -> Pipeline:
-    estimator = make_estimator(model, schema.task, seed)
-    valid = estimator.get_params(deep=False)
-    unknown = sorted(set(params) - set(valid))
+def accepted_params(model: str, task: Task | None) -> list[str]:
+    """The names ``--param`` may set for ``model``: its estimator's parameters for ``task``
+    (for either task while the task is not known yet, e.g. data on S3 without ``--task``)."""
+    names: set[str] = set()
+    for each in (task,) if task else TASKS:
+        names |= set(make_estimator(model, each, seed=0).get_params(deep=False))
+    return sorted(names - RESERVED_HYPERPARAMETERS)
+
+
+def check_params(model: str, params: dict[str, Any], task: Task | None) -> None:
+    """Refuse, in one line, any parameter name the training job would refuse."""
+    accepted = accepted_params(model, task)
+    unknown = sorted(set(params) - set(accepted))
     if unknown:
+        for_task = f" ({task})" if task else ""
         raise DataError(
-            f"unknown parameter(s) {', '.join(unknown)} for model '{model}'; valid: {', '.join(sorted(valid))}"
+            f"unknown parameter(s) {', '.join(unknown)} for model '{model}'{for_task}; valid: {', '.join(accepted)}"
         )
+
+
+def build_pipeline(schema: FeatureSchema, model: str, params: dict[str, Any], seed: int) -> Pipeline:
+    check_params(model, params, schema.task)
+    estimator = make_estimator(model, schema.task, seed)
     try:
         estimator.set_params(**params)
     except (TypeError, ValueError) as exc:

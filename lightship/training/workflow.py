@@ -1,7 +1,7 @@
 """``lightship train``: check the data, stage it, run the training job, register the result.
 
-The steps, each reported to ``progress``: validate a local file (fail fast, nothing
-uploaded), upload it to the data bucket under a content-addressed key, ship the code,
+The steps, each reported to ``progress``: check the model's parameters and a local
+file (fail fast, nothing uploaded), upload it to the data bucket under a content-addressed key, ship the code,
 start the job, wait, read the bundle's evaluation, collect lineage, register the
 version and let the quality gate decide. A failed job raises with its reason and
 registers nothing.
@@ -28,6 +28,7 @@ from lightship.s3uri import S3Uri, is_s3
 from lightship.settings import REPO_ROOT, Settings
 from lightship.training.data import content_hash, data_files, load_training_data
 from lightship.training.launcher import JobOutcome, TrainingLauncher, hyperparameters, training_image
+from lightship.training.models import MODEL_NAMES, check_params
 
 Progress = Callable[[str], None]
 
@@ -74,6 +75,7 @@ def stage_data(request: TrainRequest, settings: Settings, resources: Resources, 
     path = Path(request.data)
     progress(f"checking {path}")
     checked = load_training_data(path, request.target, request.task)  # raises DataError naming the file
+    check_params(request.model, request.params, checked.task)  # now that the task is known
     files = data_files(path)
     digest = content_hash(files)[:16]
     prefix = S3Uri(resources.data_bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{digest}")
@@ -92,6 +94,11 @@ def train_and_register(
     progress: Progress = lambda _: None,
     poll_seconds: float = 0.5,
 ) -> TrainOutcome:
+    # Parameters the job would refuse fail here, before an upload and a paid job start.
+    if request.model not in MODEL_NAMES:
+        raise DataError(f"unknown model '{request.model}'; choose one of {', '.join(MODEL_NAMES)}")
+    if is_s3(request.data):  # a local file is read first, and its task decides (stage_data)
+        check_params(request.model, request.params, request.task)
     data = stage_data(request, settings, resources, clients.s3, progress)
     objects = s3_objects(clients.s3, data)
     if not objects:

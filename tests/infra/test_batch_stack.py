@@ -167,6 +167,7 @@ def test_four_image_functions_one_per_step_traced_with_their_own_log_groups(batc
         assert props["TracingConfig"] == {"Mode": "Active"}
         env = props["Environment"]["Variables"]
         assert env["LIGHTSHIP_BATCH__CHUNK_ROWS"] == "200000"
+        assert (env["LIGHTSHIP_ROWS__OUT_OF_RANGE"], env["LIGHTSHIP_ROWS__RANGE_TOLERANCE"]) == ("flag", "0.0")  # as serving
         assert flatten_cfn_reference(env["LIGHTSHIP_DATA_BUCKET"]) == "lightship-data-<AWS::AccountId>-<AWS::Region>"
     for name in by_name:
         batch.has_resource_properties("AWS::Logs::LogGroup", {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": 365})
@@ -178,11 +179,13 @@ def test_each_step_may_touch_only_its_own_prefixes(batch: Template) -> None:
     allowed: dict[str, set[tuple[str, str]]] = {
         "resolve": {("dynamodb:GetItem", "arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/lightship-deployments")},
         "plan": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:ListBucket", DATA), ("s3:GetObject", f"{DATA}/batch/input/*"),
-                 ("s3:PutObject", f"{DATA}/batch/rejects/*"), ("s3:PutObject", f"{DATA}/batch/reports/*")},
+                 ("s3:GetObjectVersion", f"{DATA}/batch/input/*"), ("s3:PutObject", f"{DATA}/batch/rejects/*"), ("s3:PutObject", f"{DATA}/batch/reports/*")},
         "score_chunk": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:GetObject", f"{DATA}/batch/input/*"),
+                        ("s3:GetObjectVersion", f"{DATA}/batch/input/*"),
                         *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:AbortMultipartUpload")
                           for p in ("output", "rejects", "reports"))},
         "finalize": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:ListBucket", DATA), ("s3:GetObject", f"{DATA}/batch/reports/*"),
+                     ("s3:GetObject", f"{DATA}/batch/input/*"),
                      *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:DeleteObject") for p in ("output", "rejects", "reports"))},
     }
     for step, statements in policies.items():

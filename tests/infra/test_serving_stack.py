@@ -55,6 +55,8 @@ def test_function_environment_carries_the_resolved_names(serving: Template, synt
     assert _flat(env["LIGHTSHIP_ARTIFACT_BUCKET"]) == f"{settings.project}-artifacts-<AWS::AccountId>-<AWS::Region>"
     assert env["LIGHTSHIP_CAPTURE_PREFIX"] == settings.capture_prefix
     assert float(env["LIGHTSHIP_SERVING__RECORD_TTL_SECONDS"]) == settings.serving.record_ttl_seconds
+    assert env["LIGHTSHIP_ROWS__OUT_OF_RANGE"] == settings.rows.out_of_range  # the row policy batch gets too
+    assert float(env["LIGHTSHIP_ROWS__RANGE_TOLERANCE"]) == settings.rows.range_tolerance
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Lightship" and env["OMP_NUM_THREADS"] == "1"
 
 

@@ -18,6 +18,7 @@ import pytest
 from batch import execution
 from batch.events import RunRequest
 from batch.execution import RunFailed
+from batch.model import load_model
 from batch.s3io import get_json
 from lightship.cli.main import main
 from lightship.clients import client
@@ -102,6 +103,7 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     bad = customers(rows=40, seed=4).drop(columns=["churned"]).astype(object)
     bad.loc[:4, "tenure_months"] = None
     bad.loc[5:7, "monthly_spend"] = "twelve"
+    bad.loc[10:11, "age"] = 1e6  # far outside the training range: scored, flagged, counted (rows.out_of_range=flag)
     put(bucket, "a.csv", csv_bytes(good.iloc[:1200]))
     put(bucket, "b.parquet", parquet_bytes(good.iloc[1200:]))
     put(bucket, "bad.csv", csv_bytes(bad))
@@ -111,7 +113,15 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     manifest = get_json(done.output["result"]["manifest_uri"])
     rows = manifest["rows"]
     assert rows["in"] == 2540 == rows["scored"] + rows["rejected"]
-    assert rows["rejected_by_reason"] == {"tenure_months: missing (required)": 5, "monthly_spend: not a number": 3}
+    assert rows["rejected_by_reason"] == {
+        "tenure_months: missing, but training saw no missing values for this feature": 5,
+        "monthly_spend: expected a number, got a string": 3,
+    }
+    age = load_model(manifest["model"]["model_data_url"]).schema.feature("age")
+    ages = pd.concat([good["age"], bad["age"].iloc[8:]]).astype(float)  # the scored rows' ages
+    outside = int(((ages < age.minimum) | (ages > age.maximum)).sum())
+    assert outside >= 2 and rows["flagged_by_feature"].get("age") == outside
+    assert outside <= rows["flagged"] <= sum(rows["flagged_by_feature"].values())  # a row may be out on several features
     assert manifest["status"] == "complete" and manifest["model"]["version"] == live
     scored = read_parts(manifest["outputs"])
     assert len(scored) == rows["scored"]
@@ -248,7 +258,8 @@ def test_an_empty_day_is_reported_not_silently_skipped(
 ) -> None:
     result = run(settings, emulator, date="2026-11-21").output["result"]
     manifest = get_json(result["manifest_uri"])
-    assert manifest["status"] == "empty" and manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}}
+    assert manifest["status"] == "empty" and manifest["rows"] == {
+        "in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}, "flagged": 0, "flagged_by_feature": {}}
     assert "no input files" in manifest["problems"][0]
     assert [m["Subject"] for m in alerts()] == ["Lightship batch 2026-11-21: no input"]
 
@@ -312,3 +323,74 @@ def test_cli_drift_reads_s3_prefixes_and_flags_the_shifted_one(
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["current_rows"] == 6000 and {"monthly_spend", "plan"} <= set(report["drifted_features"])
     assert "drift" in capsys.readouterr().out
+
+
+@pytest.fixture
+def small_chunks_with_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The functions' settings with 7-row chunks and ``id`` as the id column."""
+    monkeypatch.setenv("LIGHTSHIP_BATCH__CHUNK_ROWS", "7")
+    monkeypatch.setenv("LIGHTSHIP_BATCH__ID_COLUMN", "id")
+    cached_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    cached_settings.cache_clear()
+
+
+def test_every_input_row_is_written_once_by_identity_whatever_the_csv_shape(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, small_chunks_with_ids: None
+) -> None:
+    frame = customers(rows=40, seed=12).drop(columns=["churned"])
+    frame.insert(0, "id", [f"{i:03d}" for i in range(40)])
+    frame["mean radius"] = np.arange(40) / 4
+    frame["note"] = ["two\r\nlines" if i % 5 == 0 else "" for i in range(40)]
+    frame.loc[[3, 17], "monthly_spend"] = np.nan
+    frame.loc[[3, 17], "tenure_months"] = np.nan  # required: rejected, and the reject carries its identity
+    lines = frame.to_csv(index=False, lineterminator="\r\n").split("\r\n")
+    text = "\r\n\r\n".join(lines[:10]) + "\r\n" + "\r\n".join(lines[10:-1])  # blank lines, no final newline
+    uri = put(bucket, "shapes.csv", b"\xef\xbb\xbf" + text.encode())
+    more = customers(rows=20, seed=13).drop(columns=["churned"])
+    more.insert(0, "id", [f"p{i:02d}" for i in range(20)])
+    more.to_parquet(parquet := io.BytesIO(), index=False, row_group_size=3)
+    second = put(bucket, "more.parquet", parquet.getvalue())
+
+    manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+
+    written = pd.concat([read_parts(manifest["outputs"]).assign(rejected=False),
+                         read_parts(manifest["rejects"]).assign(rejected=True)], ignore_index=True)
+    got = sorted(zip(written["source_uri"], written["source_row"], written["id"].astype(str), strict=True))
+    expected = sorted([(uri, i, f"{i:03d}") for i in range(40)] + [(second, i, f"p{i:02d}") for i in range(20)])
+    assert got == expected  # every input identity once: scored or rejected, no duplicate, no gap
+    rejected = written[written["rejected"]]
+    assert sorted(zip(rejected["id"], rejected["reject_reason"], strict=True)) == [
+        ("003", "tenure_months: missing (required)"), ("017", "tenure_months: missing (required)")]
+    scored = written[~written["rejected"]]
+    assert "mean radius" in scored.columns and "mean_radius" not in scored.columns
+    assert scored.set_index("id").loc["011", "mean radius"] == 11 / 4
+    ids = dict(zip(written["id"], written["source_row"], strict=False))
+    assert ids["039"] == 39  # the CSV's rows keep their logical numbers past the blank lines
+    assert manifest["identity"]["id_column"] == "id" and manifest["chunks"] == 6 + 4  # 40 rows by 7; groups of 3 by 6
+    assert {o["version_id"] for o in manifest["input"]["objects"]} != {None}
+
+
+def test_a_file_replaced_during_a_run_fails_it_loudly_and_writes_no_manifest(
+    settings: Settings, emulator: LocalEmulator, live: int, bucket: str, alerts: Callable[[], list[dict[str, Any]]]
+) -> None:
+    uri = put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
+    name = f"{settings.project}-batch-plan"
+    real = lambda_router.routes()[name]
+
+    def plan_then_replace(event: dict[str, Any], context: Any) -> Any:
+        planned = real(event, context)  # type: ignore[operator]
+        put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=60).drop(columns=["churned"])))  # a new version lands
+        return planned
+
+    lambda_router.register(name, plan_then_replace)
+    try:
+        with pytest.raises(RunFailed, match=f"InputChanged: input changed during the run: {uri} was replaced"):
+            run(settings, emulator)
+    finally:
+        lambda_router.register(name, real)
+    listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"batch/reports/date={DATE}/manifest.json")
+    assert listed.get("KeyCount", 0) == 0
+    (message,) = alerts()
+    assert "failed" in message["Subject"] and "was replaced" in message["Message"]

@@ -26,3 +26,13 @@ def test_demo_runs_the_whole_story_without_an_aws_account(tmp_path: Path) -> Non
     assert "no duplicates" in output and "drift in" in output and "quarantined" in output  # batch
     assert "no AWS account used" in output
     assert (tmp_path / "customers.csv").is_file()
+    # The gate: v2 beats v1 by more than the margin, v3 does not beat v2.
+    assert "version 2 Approved" in output and "beats champion v1" in output
+    # The narrative has no raw log lines: the in-process handlers' JSON lines went to the log file it names.
+    raw = [line for line in output.splitlines() if line.lstrip().startswith("{")]
+    assert raw == [], raw[:3]
+    log = tmp_path / "lambda-functions.log"
+    assert str(log) in output.replace("\n", "")
+    logged = log.read_text()
+    assert "lightship-rollback {" in logged and '"Rollbacks":[1.0]' in logged
+    assert ".py:" not in output  # no source locations at the end of progress lines

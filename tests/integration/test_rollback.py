@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import Settings
 from tests.integration.rollback_support import (
@@ -108,7 +109,10 @@ def test_no_earlier_approved_version_changes_nothing_and_says_so_loudly(
     [alert] = inbox.messages()
     assert "rollback impossible" in alert["Subject"] and "no Approved version older than it" in alert["Message"]
     assert any(r.levelname == "ERROR" and "no Approved version older" in r.getMessage() for r in caplog.records)
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    # What the handler prints (EMF included) goes to its log group, as on Lambda, not to this process's stdout.
+    assert '{"_aws"' not in capsys.readouterr().out
+    events = client("logs").filter_log_events(logGroupName=f"/aws/lambda/{settings.rollback_function_name}")["events"]
+    emf = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
     assert [doc["RollbackImpossible"] for doc in emf if "RollbackImpossible" in doc] == [[1.0]], emf
 
 
@@ -156,8 +160,16 @@ def test_same_incident_by_eventbridge_and_sns_rolls_back_once(emulator: LocalEmu
     assert live is not None and live.version == 1 and live.details_dict["alarm"]["route"] == "eventbridge"
 
 
-def test_two_alarms_racing_roll_back_one_version_only(emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame) -> None:
+def test_three_alarms_that_all_read_before_any_writes_roll_back_one_version_only(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
+) -> None:
+    """Three deliveries run at once in the emulator's threads, and a barrier holds each at its
+    conditional write until all three have read revision 3: the race happens every run, and only
+    the record's condition lets one win (without it, all three roll back)."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
+
+    from lightship.clients import cached_client
 
     resources = emulator.resources
     assert resources is not None
@@ -165,11 +177,26 @@ def test_two_alarms_racing_roll_back_one_version_only(emulator: LocalEmulator, s
         version = register_trained(settings, resources, customers_frame, "churned", params={"C": c}, name=f"job-{n}", approve=True)
         put_live(resources, version, ago(40 - 10 * n))
     events = [sns_alarm_event(settings, resources, name, ago(1)) for name in (ERRORS, "lightship-serving-p99-latency", "lightship-serving-model-failures")]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda e: invoke_rollback(settings, e), events))
+    # Warm the function first (imports, clients), so the three threads meet at the barrier in seconds.
+    assert invoke_rollback(settings, sns_alarm_event(settings, resources, ERRORS, ago(1), state="OK"))["results"][0]["verdict"] == "ignored"
+    everyone_has_read = threading.Barrier(3, timeout=45)
+    arrived: list[str] = []
 
+    def hold_the_write(**_: Any) -> None:
+        arrived.append(threading.current_thread().name)
+        everyone_has_read.wait()
+
+    dynamodb = cached_client("dynamodb")  # the routed handlers' client: they run in this process
+    dynamodb.meta.events.register("before-call.dynamodb.TransactWriteItems", hold_the_write, unique_id="three-alarms")
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(lambda e: invoke_rollback(settings, e), events))
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="three-alarms")
+
+    assert len(arrived) == 3 and len(set(arrived)) == 3  # all three reached the write, from three threads
     verdicts = sorted(r["results"][0]["verdict"] for r in results)
     assert verdicts == ["ignored", "ignored", "rolled_back"]
     history = record(resources).history()
-    assert [(h.action, h.version) for h in history][:2] == [("rollback", 2), ("deploy", 3)]
+    assert [(h.revision, h.action, h.version) for h in history] == [(4, "rollback", 2), (3, "deploy", 3), (2, "deploy", 2), (1, "deploy", 1)]
     assert [v.status for v in registry(settings, resources).versions()] == ["Rejected", "Approved", "Approved"]

@@ -4,10 +4,12 @@ handler, and the server is back on the good version, with the broken one Rejecte
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 import pandas as pd
+import pytest
 from rich.console import Console
 
 from lightship.clients import client
@@ -15,6 +17,7 @@ from lightship.datasets import customers
 from lightship.demo.rollback_chapter import rollback
 from lightship.demo.serving_chapter import serving
 from lightship.demo.story import Story
+from lightship.local import function_logs
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import Settings
 from tests.integration.rollback_support import record, registry
@@ -22,7 +25,7 @@ from tests.support.models import register_trained
 
 
 def test_broken_version_is_rolled_back_by_its_alarm_end_to_end(
-    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, tmp_path: Path
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     resources = emulator.resources
     assert resources is not None
@@ -32,12 +35,27 @@ def test_broken_version_is_rolled_back_by_its_alarm_end_to_end(
     customers(rows=2000, seed=7).to_csv(data, index=False)
     story = Story(settings=settings, workspace=tmp_path, console=Console(file=open(tmp_path / "out.txt", "w"), width=200), emulator=emulator)
     story.state["training_data"] = data
+    function_log = tmp_path / "functions.log"
+    function_logs.write_to(function_log)
 
-    with story.cleanup:
-        serving(story)
-        rollback(story)
-        url = story.state["serving_url"]
-        after = [httpx.post(f"{url}/v1/predict", json={"instances": [i]}).json()["model_version"] for i in story.state["sample_instances"]]
+    try:
+        with story.cleanup:
+            serving(story)
+            capsys.readouterr()
+            rollback(story)
+            printed = capsys.readouterr()
+            url = story.state["serving_url"]
+            after = [httpx.post(f"{url}/v1/predict", json={"instances": [i]}).json()["model_version"] for i in story.state["sample_instances"]]
+    finally:
+        function_logs.write_to(None)
+
+    # The rollback handler ran in this process: its JSON lines went to the log file (and its log group), not the console.
+    console_lines = (printed.out + printed.err + (tmp_path / "out.txt").read_text()).splitlines()
+    assert not [line for line in console_lines if line.lstrip().startswith("{")], console_lines
+    logged = function_log.read_text().splitlines()
+    rollback_lines = [line.split(" ", 2)[2] for line in logged if line.split(" ", 2)[1] == settings.rollback_function_name]
+    assert any(json.loads(line).get("message", "").startswith("rolled back from version 3 to version") for line in rollback_lines if line.startswith("{"))
+    assert any('"Rollbacks":[1.0]' in line for line in rollback_lines)  # its EMF metrics line
 
     assert after == [good.version] * len(after)
     broken = registry(settings, resources).version(3)

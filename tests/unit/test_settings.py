@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from lightship.settings import Settings, load_settings, read_cdk_context
+from lightship.settings import Settings, SettingsError, load_settings, read_cdk_context
 
 
 def test_defaults_apply_without_context(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +57,7 @@ def test_cdk_json_context_is_read_from_the_file(tmp_path: Path) -> None:
 
 def test_repository_cdk_json_holds_every_setting_group() -> None:
     context = read_cdk_context()
-    for group in ("training", "gate", "serving", "batch", "alarms"):
+    for group in ("training", "gate", "serving", "batch", "rows", "alarms"):
         assert group in context, group
     Settings.model_validate(context)  # and it is valid
 
@@ -71,3 +71,12 @@ def test_invalid_environment_override_names_the_field(monkeypatch: pytest.Monkey
     with pytest.raises(SettingsError, match="training.holdout_fraction"):
         monkeypatch.delenv("LIGHTSHIP_SERVING__MEMORY_MB")
         load_settings(context={"training": {"holdout_fraction": 2}})
+
+
+def test_the_row_policy_defaults_to_flag_and_refuses_an_unknown_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings({}).rows.out_of_range == "flag" and load_settings({}).rows.range_tolerance == 0.0
+    monkeypatch.setenv("LIGHTSHIP_ROWS__OUT_OF_RANGE", "reject")
+    assert load_settings({}).rows.out_of_range == "reject"
+    monkeypatch.setenv("LIGHTSHIP_ROWS__OUT_OF_RANGE", "ignore")
+    with pytest.raises(SettingsError, match="rows.out_of_range"):
+        load_settings({})

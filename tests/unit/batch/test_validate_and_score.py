@@ -17,7 +17,7 @@ def _bad_rows(frame: pd.DataFrame) -> pd.DataFrame:
     bad.loc[0, "tenure_months"] = None  # required (never missing in training)
     bad.loc[1, "monthly_spend"] = "lots"  # not a number
     bad.loc[2, "support_calls"] = float("inf")
-    bad.loc[3, "age"] = -500.0  # far outside the training range: drift, not an error
+    bad.loc[3, "age"] = -500.0  # far outside the training range: scored and flagged (rows.out_of_range=flag)
     bad.loc[4, "plan"] = "enterprise"  # unseen category: open categories go to "other"
     return bad
 
@@ -26,14 +26,14 @@ def test_rejects_carry_the_first_reason_in_schema_order(bundle: ModelBundle, bat
     check = validate(_bad_rows(batch_frame), bundle.schema)
     assert check.valid.tolist() == [False, False, False, True, True, True]
     assert check.reasons[:3].tolist() == [
-        "tenure_months: missing (required)",
-        "monthly_spend: not a number",
+        "tenure_months: missing, but training saw no missing values for this feature",
+        "monthly_spend: expected a number, got a string",
         "support_calls: not a finite number",
     ]
     assert check.counts() == {
-        "monthly_spend: not a number": 1,
+        "monthly_spend: expected a number, got a string": 1,
         "support_calls: not a finite number": 1,
-        "tenure_months: missing (required)": 1,
+        "tenure_months: missing, but training saw no missing values for this feature": 1,
     }
 
 
@@ -49,7 +49,7 @@ def test_closed_categories_reject_unseen_values(bundle: ModelBundle, batch_frame
         classes=bundle.schema.classes,
     )
     check = validate(_bad_rows(batch_frame), closed)
-    assert check.reasons[4] == "plan: unknown category"
+    assert check.reasons[4] == "plan: unknown category; allowed: basic, premium, standard"
 
 
 def test_a_file_without_a_feature_column_is_named_by_the_missing_columns(bundle: ModelBundle) -> None:
@@ -65,7 +65,7 @@ def test_scoring_keeps_every_row_and_matches_the_bundles_own_predictions(bundle:
     assert len(result.rejects) == 3
     assert result.rejects["source_row"].tolist() == [100, 101, 102]
     assert set(result.rejects["reject_reason"]) == {
-        "tenure_months: missing (required)", "monthly_spend: not a number", "support_calls: not a finite number",
+        "tenure_months: missing, but training saw no missing values for this feature", "monthly_spend: expected a number, got a string", "support_calls: not a finite number",
     }
     assert (result.rejects["source_uri"] == "s3://b/in.csv").all()
     good = frame.iloc[3:].reset_index(drop=True)
@@ -76,6 +76,20 @@ def test_scoring_keeps_every_row_and_matches_the_bundles_own_predictions(bundle:
     assert set(result.scored["run_id"]) == {"run-1"}
     assert {"tenure_months", "plan", "prediction", "probability_0"} <= set(result.scored.columns)
     assert result.sketch.rows == len(result.scored)
+    assert result.rows_flagged == 1 and result.flagged_by_feature == {"age": 1}  # -500: scored, counted
+
+
+def test_out_of_range_policy_rejects_or_accepts_in_batch_as_in_serving(bundle: ModelBundle, batch_frame: pd.DataFrame) -> None:
+    from lightship.bundle.row_contract import RowPolicy
+
+    frame = batch_frame.head(10).copy()
+    frame.loc[3, "age"] = 1e308
+    rejected = score_frame(frame, bundle, 1, "r", policy=RowPolicy(out_of_range="reject"))
+    assert len(rejected.scored) == 9 and rejected.rejects["source_row"].tolist() == [3]
+    [reason] = rejected.rejects["reject_reason"].tolist()
+    assert reason.startswith("age: outside the range seen in training [")
+    accepted = score_frame(frame, bundle, 1, "r", policy=RowPolicy(out_of_range="accept"))
+    assert len(accepted.scored) == 10 and accepted.rows_flagged == 0
 
 
 def test_a_chunk_of_only_bad_rows_scores_nothing_and_rejects_all(bundle: ModelBundle, batch_frame: pd.DataFrame) -> None:

@@ -36,7 +36,7 @@ def test_each_request_writes_one_emf_line_with_its_version_and_request_id() -> N
     for document in documents:
         definition = document["_aws"]["CloudWatchMetrics"][0]
         assert definition["Dimensions"] == [[names.DIMENSION_ROLE, names.DIMENSION_MODEL_VERSION, "service"], ["service", names.DIMENSION_ROLE]]
-        assert {m["Name"] for m in definition["Metrics"]} == {names.REQUESTS, names.ERRORS_4XX, names.ERRORS_5XX, names.LATENCY_MS, names.INSTANCES}
+        assert {m["Name"] for m in definition["Metrics"]} == {names.REQUESTS, names.ERRORS_4XX, names.ERRORS_5XX, names.LATENCY_MS, names.INSTANCES, names.OUT_OF_RANGE_INSTANCES}
         assert json.loads(json.dumps(document)) == document
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lightship.bundle.row_contract import REQUIRED, RowPolicy
 from lightship.bundle.schema import Feature, FeatureSchema
 from lightship.serving.validation import MAX_REPORTED_ERRORS, InvalidRequest, RowEncoder
 from lightship.training.features import frame_to_rows
@@ -59,18 +60,24 @@ def test_a_missing_feature_is_named_with_its_instance() -> None:
     assert errors == [(1, "spend", "missing: every feature is required (send null for a missing value)")]
 
 
-def test_an_unknown_feature_is_refused() -> None:
-    _, errors = errors_for({"instances": [{**GOOD, "colour": "red"}]})
-    assert errors == [(0, "colour", "unknown feature: the model was not trained on it")]
+def test_keys_that_are_not_features_are_left_alone_but_a_misspelt_feature_is_missing() -> None:
+    rows = RowEncoder(SCHEMA, 10).encode({"instances": [{**GOOD, "id": "c-17"}]})
+    assert rows.shape == (1, 5)  # an id beside the features is the caller's, not the model's
+    misspelt = {**{k: v for k, v in GOOD.items() if k != "plan"}, "plam": "basic"}
+    _, errors = errors_for({"instances": [misspelt]})
+    assert errors == [(0, "plan", "missing: every feature is required (send null for a missing value)")]
 
 
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("tenure", "3", "expected a number, got a string"),
+        ("tenure", "three", "expected a number, got a string"),
+        ("tenure", "1_000", "expected a number, got a string"),
+        ("tenure", "nan", "expected a number, got a string"),
         ("tenure", True, "expected a number, got a boolean"),
         ("tenure", [1], "expected a number, got a list"),
         ("plan", 3, "expected a category (string), got a number"),
+        ("plan", True, "expected a category (string), got a boolean"),  # training saw no booleans there
         ("plan", {"a": 1}, "expected a category (string), got an object"),
     ],
 )
@@ -79,34 +86,45 @@ def test_a_wrong_type_is_refused(field: str, value: Any, reason: str) -> None:
     assert errors == [(0, field, reason)]
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_a_non_finite_number_is_refused(value: float) -> None:
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), 10**400, "1e400", " -1e999"])
+def test_a_non_finite_number_is_refused(value: Any) -> None:
     _, errors = errors_for({"instances": [{**GOOD, "spend": value}]})
-    assert len(errors) == 1 and errors[0][:2] == (0, "spend") and errors[0][2].startswith("not a finite number")
+    assert errors == [(0, "spend", "not a finite number")]
 
 
-def test_an_integer_too_large_for_a_float_is_refused() -> None:
-    _, errors = errors_for({"instances": [{**GOOD, "tenure": 10**400}]})
-    assert errors == [(0, "tenure", "number too large for a float")]
+@pytest.mark.parametrize(("text", "number"), [("12", 12.0), (" -1.5e1 ", -15.0), (".5", 0.5), ("7.", 7.0)])
+def test_decimal_text_is_a_number_as_a_csv_cell_would_be(text: str, number: float) -> None:
+    rows = RowEncoder(SCHEMA, 10).encode({"instances": [{**GOOD, "spend": text}]})
+    assert rows[0, 1] == number and type(rows[0, 1]) is float
+
+
+@pytest.mark.parametrize("blank", [None, float("nan"), "", "   ", "\t\n"])
+def test_null_nan_and_blank_strings_are_the_same_missing_value(blank: Any) -> None:
+    rows = RowEncoder(SCHEMA, 10).encode({"instances": [{**GOOD, "spend": blank, "plan": blank}]})
+    assert math.isnan(rows[0, 1]) and math.isnan(rows[0, 2])
+    _, errors = errors_for({"instances": [{**GOOD, "tenure": blank, "tier": blank}]})
+    assert errors == [(0, "tenure", REQUIRED), (0, "tier", REQUIRED)]
 
 
 def test_an_unknown_category_is_refused_only_where_the_schema_closes_the_set() -> None:
     rows = RowEncoder(SCHEMA, 10).encode({"instances": [{**GOOD, "plan": "enterprise"}]})
     assert rows[0, 2] == "enterprise"  # open set: the encoder ignores it, as in training
     _, errors = errors_for({"instances": [{**GOOD, "tier": "bronze"}]})
-    assert errors == [(0, "tier", "unknown category 'bronze'; allowed: gold, silver")]
+    assert errors == [(0, "tier", "unknown category; allowed: gold, silver")]
 
 
 def test_null_is_allowed_only_where_training_saw_missing_values() -> None:
     rows = RowEncoder(SCHEMA, 10).encode({"instances": [{**GOOD, "spend": None, "plan": None}]})
     assert math.isnan(rows[0, 1]) and math.isnan(rows[0, 2])
     _, errors = errors_for({"instances": [{**GOOD, "tenure": None}]})
-    assert errors == [(0, "tenure", "null, but training saw no missing values for this feature")]
+    assert errors == [(0, "tenure", "missing, but training saw no missing values for this feature")]
 
 
-def test_booleans_are_categories_as_training_wrote_them() -> None:
-    rows = RowEncoder(SCHEMA, 10).encode({"instances": [GOOD, {**GOOD, "active": False}]})
-    assert list(rows[:, 4]) == ["True", "False"]
+def test_booleans_are_categories_as_training_wrote_them_where_training_saw_booleans() -> None:
+    rows = RowEncoder(SCHEMA, 10).encode({"instances": [GOOD, {**GOOD, "active": False}, {**GOOD, "active": "True"}]})
+    assert list(rows[:, 4]) == ["True", "False", "True"]
+    _, errors = errors_for({"instances": [{**GOOD, "plan": False, "tier": True}]})
+    assert errors == [(0, "plan", "expected a category (string), got a boolean"), (0, "tier", "expected a category (string), got a boolean")]
 
 
 def test_too_many_instances_is_a_413() -> None:
@@ -130,7 +148,7 @@ def test_a_malformed_body_is_refused_as_a_whole(payload: Any, field: str, reason
 
 
 def test_every_error_of_every_instance_is_reported_at_once() -> None:
-    bad = [GOOD, {**GOOD, "tenure": "x", "tier": "bronze"}, "not an object", {**GOOD, "spend": float("nan")}]
+    bad = [GOOD, {**GOOD, "tenure": "x", "tier": "bronze"}, "not an object", {**GOOD, "spend": float("inf")}]
     _, errors = errors_for({"instances": bad})
     assert [(i, f) for i, f, _ in errors] == [(1, "tenure"), (1, "tier"), (2, ""), (3, "spend")]
 
@@ -144,3 +162,16 @@ def test_numbers_become_python_floats_and_categories_strings() -> None:
     rows = RowEncoder(SCHEMA, 10).encode({"instances": [GOOD]})
     assert [type(v) for v in rows[0]] == [float, float, str, str, str]
     assert rows.shape == (1, 5) and isinstance(rows, np.ndarray)
+
+
+def test_out_of_range_numbers_follow_the_policy() -> None:
+    far = {**GOOD, "tenure": 1e308}
+    flagged = RowEncoder(SCHEMA, 10).check([GOOD, far, {**GOOD, "tenure": -1}])
+    assert not flagged.errors and flagged.flagged == {1: ["tenure"], 2: ["tenure"]}
+    assert flagged.rows[1, 0] == 1e308  # flagged rows are scored as sent
+    accepted = RowEncoder(SCHEMA, 10, RowPolicy(out_of_range="accept")).check([far])
+    assert not accepted.errors and not accepted.flagged
+    rejected = RowEncoder(SCHEMA, 10, RowPolicy(out_of_range="reject")).check([GOOD, far])
+    assert [(e.index, e.field, e.reason) for e in rejected.errors] == [(1, "tenure", "outside the range seen in training [0, 100]")]
+    widened = RowEncoder(SCHEMA, 10, RowPolicy(out_of_range="reject", range_tolerance=0.1)).check([{**GOOD, "tenure": 105}])
+    assert not widened.errors  # [0 - 10, 100 + 10]

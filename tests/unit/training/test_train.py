@@ -70,7 +70,7 @@ def test_profile_covers_every_feature_and_the_predictions(customers_data) -> Non
 
 
 def test_unknown_parameter_is_refused_with_the_valid_ones(customers_data) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(DataError, match="unknown parameter\\(s\\) max_dept for model 'random_forest'; valid: .*max_depth"):
+    with pytest.raises(DataError, match="unknown parameter\\(s\\) max_dept for model 'random_forest' \\(classification\\); valid: .*max_depth"):
         train(customers_data, "random_forest", {"max_dept": 3})
 
 

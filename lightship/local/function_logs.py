@@ -1,0 +1,164 @@
+"""What the emulator's in-process Lambda handlers print: kept where Lambda keeps it, off the console.
+
+On AWS a function's stdout (Powertools' JSON log lines, EMF metric documents) goes to its
+CloudWatch log group. The emulator runs handlers in this process
+(:mod:`lightship.local.lambda_router`), so without this their lines would land in the
+middle of whatever the process prints (the demo's rollback chapter showed two raw
+~800-character JSON lines). :func:`captured`, which the router wraps around every routed
+invocation, gives the running thread its own stdout; when the handler returns, its lines
+go to ``/aws/lambda/NAME`` on the emulator (EMF documents also become metrics, as
+CloudWatch Logs makes them) and, when one is set with :func:`write_to`, to a local log
+file, which ``lightship demo`` and ``lightship local up`` name for the user.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+_log_file: Path | None = None
+_log_handler: ThreadLogHandler | None = None
+
+
+class ThreadStdout(io.TextIOBase):
+    """sys.stdout for the process: a thread running a routed handler writes to its own buffer."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.local = threading.local()
+
+    def write(self, text: str) -> int:
+        buffer = getattr(self.local, "buffer", None)
+        return buffer.write(text) if buffer is not None else self.real.write(text)
+
+    def flush(self) -> None:
+        if getattr(self.local, "buffer", None) is None:
+            self.real.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.real, "isatty", lambda: False)())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.real, "encoding", "utf-8"))
+
+    def fileno(self) -> int:
+        return int(self.real.fileno())
+
+
+class ThreadLogHandler(logging.Handler):
+    """Plain ``logging`` records of a captured thread join its lines, formatted as Lambda's Python
+    runtime does (``[LEVEL] time request-id message``); any other thread's warnings still reach
+    stderr, as Python's last-resort handler would have printed them."""
+
+    def __init__(self, out: ThreadStdout) -> None:
+        super().__init__(level=logging.INFO)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        buffer = getattr(self.out.local, "buffer", None)
+        if buffer is None:
+            if record.levelno >= logging.WARNING and logging.lastResort is not None:
+                logging.lastResort.handle(record)
+            return
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        request_id = getattr(self.out.local, "request_id", "-")
+        buffer.write(f"[{record.levelname}]\t{stamp}\t{request_id}\t{record.name}: {record.getMessage()}\n")
+
+
+def thread_stdout() -> ThreadStdout:
+    """Wrap sys.stdout (once); a log handler that captured the unwrapped stream follows it too."""
+    with _lock:
+        current = sys.stdout
+        if isinstance(current, ThreadStdout):
+            return current
+        wrapper = ThreadStdout(current)
+        sys.stdout = wrapper
+        global _log_handler
+        if _log_handler is None:
+            _log_handler = ThreadLogHandler(wrapper)
+            logging.getLogger("lightship").addHandler(_log_handler)
+        _log_handler.out = wrapper
+        # Powertools' Logger binds sys.stdout when its module is imported, which may be before this
+        # (or before sys.stdout was replaced again, as pytest does per test): follow the new wrapper.
+        for logger in [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger))]:
+            for handler in logger.handlers:
+                if isinstance(handler, logging.StreamHandler) and (handler.stream is current or isinstance(handler.stream, ThreadStdout)):
+                    handler.setStream(wrapper)
+        return wrapper
+
+
+def write_to(path: Path | None) -> None:
+    """Also append every routed handler's lines to ``path`` (None: only the log groups)."""
+    global _log_file
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    _log_file = path
+
+
+def log_file() -> Path | None:
+    return _log_file
+
+
+@contextmanager
+def captured(function_name: str, request_id: str) -> Iterator[None]:
+    """Run a handler with this thread's stdout captured; ship what it printed when it ends."""
+    out = thread_stdout()
+    outer = getattr(out.local, "buffer", None)  # a handler invoking another handler keeps its own lines
+    outer_id = getattr(out.local, "request_id", None)
+    out.local.buffer, out.local.request_id = io.StringIO(), request_id
+    try:
+        yield
+    finally:
+        text, out.local.buffer, out.local.request_id = out.local.buffer.getvalue(), outer, outer_id
+        lines = [line for line in text.splitlines() if line.strip()]
+        if lines:
+            _to_file(function_name, lines)
+            _to_log_group(function_name, request_id, lines)
+
+
+def _to_file(function_name: str, lines: list[str]) -> None:
+    path = _log_file
+    if path is None:
+        return
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    with _lock, path.open("a", encoding="utf-8") as f:
+        for line in lines:
+            f.write(f"{stamp} {function_name} {line}\n")
+
+
+def _to_log_group(function_name: str, request_id: str, lines: list[str]) -> None:
+    from lightship.clients import client
+    from lightship.local.emf import publish_emf
+
+    logs = client("logs")
+    group = f"/aws/lambda/{function_name}"
+    try:
+        logs.create_log_group(logGroupName=group)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{request_id.replace('-', '')}"
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[{"timestamp": now, "message": m} for m in lines])
+    # CloudWatch Logs turns EMF documents in a function's log into metrics; moto does not.
+    documents = [d for d in (_json(line) for line in lines) if isinstance(d, dict) and "_aws" in d]
+    if documents:
+        publish_emf(client("cloudwatch"), documents)
+
+
+def _json(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
