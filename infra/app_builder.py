@@ -157,8 +157,11 @@ def build_app(
         env=env,
         description=f"{project}: gradual release (canary, shadow) state machine on the deployment record.",
     )
-    for needed, why in ((registry, "steps the deployment record's release and rejects aborted candidates"),
-                        (monitoring, "checks the candidate alarms the monitoring stack defines")):
-        release.add_stack_dependency(needed, why)
+    release_needs: tuple[tuple[cdk.Stack, str], ...] = (
+        (registry, "steps the deployment record's release and rejects aborted candidates"),
+        (monitoring, "checks the candidate alarms the monitoring stack defines"),
+    )
+    for dependency, reason in release_needs:
+        release.add_stack_dependency(dependency, reason)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
             "serving": serving, "release": release}
