@@ -139,34 +139,57 @@ class Rollbacker:
         return Outcome(Verdict.IGNORE, f"the record kept changing under {MAX_ATTEMPTS} attempts; left as it is", alarm=alarm.alarm_name)
 
     def _on_candidate_alarm(self, alarm: AlarmStateChange, by: str) -> Outcome:
-        """A candidate alarm aborts the release it is about (weight 0, candidate Rejected); the live version is untouched."""
+        """A candidate alarm aborts the release it is about (weight 0, candidate Rejected); the live version is untouched.
+
+        As for a rollback, the record is written first and the rejection second: when the registry's
+        reject call fails, the abort stands and is announced with the rejection owed (``Outcome.pending``),
+        and the handler fails the invocation so the next delivery of the alarm completes it.
+        """
         verdict = judge_candidate_alarm(alarm, self.record.live(), self.record.history())
         if not verdict.abort or verdict.release is None:
-            notes = []
             if alarm.new_state == ALARM:  # a redelivery after a crash between the abort and the rejection: finish it
                 release = release_of((version_live_at(self.record.history(), alarm.changed_at) or _NO_ENTRY).release)
                 if release is not None:
-                    done = controller.abort(self.record, self.registry, release.id, reason="", by=by)
-                    if done.rejected:
-                        notes.append(f"completed an interrupted abort: version {release.candidate_version} marked Rejected")
-            return Outcome(Verdict.IGNORE, verdict.why, alarm=alarm.alarm_name, notes=notes)
+                    finished = self._finish_interrupted_abort(release.id, release.candidate_version, by)
+                    return Outcome(Verdict.IGNORE, verdict.why, alarm=alarm.alarm_name, rejected=finished.rejected,
+                                   notes=finished.notes, pending=finished.pending)
+            return Outcome(Verdict.IGNORE, verdict.why, alarm=alarm.alarm_name)
         release = verdict.release
         reason = (f"candidate alarm {alarm.alarm_name} in ALARM at {alarm.changed_at.isoformat(timespec='seconds')}: "
                   f"{alarm.reason or 'no reason given'}")
-        outcome = controller.abort(self.record, self.registry, release.id, reason=reason, by=by,
+        outcome = controller.abort(self.record, self.registry, release.id, reason=reason, by=by, reject=False,
                                    details={"alarm": _alarm_facts(alarm)})
-        if not outcome.changed:
-            return Outcome(Verdict.IGNORE, outcome.message, alarm=alarm.alarm_name)
+        if not outcome.changed:  # ended meanwhile (by the machine, a person, an earlier delivery): finish its rejection
+            finished = self._finish_interrupted_abort(release.id, release.candidate_version, by)
+            return Outcome(Verdict.IGNORE, outcome.message, alarm=alarm.alarm_name, rejected=finished.rejected,
+                           notes=finished.notes, pending=finished.pending)
+        rejected, note, pending = self._reject(release.candidate_version, f"release {release.id} aborted: {reason}", by)
         live_version = outcome.deployment.version if outcome.deployment else None
+        summary = (outcome.message + (f"; version {release.candidate_version} marked Rejected" if rejected else "")
+                   + (f"; {pending}" if pending else ""))
         notified = self._notify(
             f"release of version {release.candidate_version} aborted",
-            outcome.message + (f"; version {release.candidate_version} marked Rejected" if outcome.rejected else ""),
+            summary,
             {"release": release.id, "candidate_version": release.candidate_version, "live_version": live_version,
-             "reason": reason, "by": by, "alarm": _alarm_facts(alarm)},
+             "reason": reason, "by": by, "alarm": _alarm_facts(alarm), **({"pending": pending} if pending else {})},
         )
         return Outcome(Verdict.RELEASE_ABORTED, outcome.message, from_version=release.candidate_version, to_version=live_version,
                        revision=outcome.deployment.revision if outcome.deployment else None, alarm=alarm.alarm_name,
-                       rejected=outcome.rejected, notified=notified)
+                       rejected=rejected, notified=notified, notes=[n for n in (note, pending) if n], pending=pending)
+
+    def _finish_interrupted_abort(self, release_id: str, candidate_version: int, by: str) -> Outcome:
+        """An aborted release whose candidate is still Approved (a crash or a failed registry call): reject it now."""
+        try:
+            done = controller.abort(self.record, self.registry, release_id, reason="", by=by)
+        except Exception as exc:  # noqa: BLE001 - throttled, denied, unreachable: still owed, the next delivery retries
+            log.exception("could not finish the aborted release %s", release_id)
+            pending = (f"version {candidate_version} is still Approved: marking it Rejected failed ({_one_line(exc)}); "
+                       f"the next delivery of the alarm retries it (by hand: lightship reject {candidate_version} --reason ...)")
+            return Outcome(Verdict.IGNORE, "", notes=[pending], pending=pending)
+        if done.rejected:
+            return Outcome(Verdict.IGNORE, "", rejected=True,
+                           notes=[f"completed an interrupted abort: version {candidate_version} marked Rejected"])
+        return Outcome(Verdict.IGNORE, "")
 
     # ---- by hand ----------------------------------------------------------------------------
     def by_hand(self, *, to: int | None, reason: str, by: str, reject: bool = True) -> Outcome:

@@ -140,3 +140,50 @@ def test_manual_rollback_with_a_failing_reject_says_what_is_owed(two_live: World
     assert outcome.verdict is Verdict.ROLL_BACK and outcome.to_version == 1 and not outcome.rejected
     assert outcome.pending and "lightship reject 2" in outcome.pending and outcome.pending in outcome.notes
     assert world.status(2) == "Approved" and world.history()[0] == (3, "rollback", 1, 2)
+
+
+def test_a_candidate_alarm_whose_reject_fails_aborts_the_release_and_owes_the_rejection(two_live: World) -> None:
+    """The release's abort keeps main's rule for a failing registry: the record write stands, the
+    rejection is announced as owed (``pending``), and the next delivery of the alarm completes it."""
+    import time
+    from datetime import datetime, timedelta
+
+    from lightship.release import controller
+    from lightship.release.state import release_of
+    from lightship.rollback.rollback import Rollbacker
+
+    world = two_live
+    world.register(0.90)  # version 3, Approved: the candidate
+    plan = controller.make_plan(world.settings.release, canary=10.0)
+    started = controller.start(world.registry(), world.record(), 3, plan, reason="canary", by="test")
+    assert started.changed and started.release is not None
+    candidate_alarm = "lightship-candidate-errors"
+    assert started.deployment is not None
+    # The alarm changed state while the release was under way, before the abort is written.
+    the_alarm = alarm(world, candidate_alarm, datetime.fromisoformat(started.deployment.at) + timedelta(milliseconds=5))
+    time.sleep(0.05)
+    sagemaker = world.fresh("sagemaker")
+
+    def rollbacker() -> Rollbacker:
+        return Rollbacker(world.record(), world.registry(sagemaker), world.client("sns"), world.alerts_topic_arn,
+                          candidate_alarms=frozenset({candidate_alarm}))
+
+    throttled = client_error("ThrottlingException", "UpdateModelPackage", "Rate exceeded")
+    with failing(sagemaker, "UpdateModelPackage", throttled) as calls:
+        first = rollbacker().on_alarm(the_alarm)
+
+    assert calls == [1]
+    assert first.verdict is Verdict.RELEASE_ABORTED and not first.rejected and first.notified
+    assert first.pending and "version 3 is still Approved" in first.pending
+    live = world.record().live()
+    assert live is not None and live.version == 2 and release_of(live.release) is None  # aborted: live untouched
+    assert world.status(3) == "Approved"
+    [announced] = world.alerts()
+    assert "still Approved" in json.loads(announced["Message"])["pending"]
+
+    again = rollbacker().on_alarm(the_alarm)  # the retry the handler's RollbackIncomplete asks for
+
+    assert again.verdict is Verdict.IGNORE and again.rejected and again.pending is None
+    assert world.status(3) == "Rejected"
+    third = rollbacker().on_alarm(the_alarm)
+    assert not third.rejected and third.pending is None
