@@ -99,3 +99,23 @@ def test_a_shadow_release_answers_every_request_from_live(customers_bundle: Mode
     harness = release_harness(customers_bundle, customers_bundle, release(mode=SHADOW, weight=100.0))
     api = TestClient(harness.app)
     assert {api.post("/v1/predict", json={"instances": [GOOD]}).json()["model_version"] for _ in range(30)} == {1}
+
+
+def test_a_canary_answers_with_main_s_request_rules_and_its_own_role(customers_bundle: ModelBundle) -> None:
+    """The candidate answering a canary request parses, refuses and flags exactly as live does, and its
+    metric lines (out-of-range count included) carry Role=candidate."""
+    harness = release_harness(customers_bundle, customers_bundle, release(weight=100.0))
+    api = TestClient(harness.app)
+
+    flagged = api.post("/v1/predict", json={"instances": [GOOD, {**GOOD, "age": 1e308}]})
+    unparseable = api.post("/v1/predict", content=b'{"instances": [', headers={"content-type": "application/json"})
+    text = api.post("/v1/predict", content=b'{"instances": []}', headers={"content-type": "text/plain"})
+
+    assert flagged.status_code == 200 and flagged.headers["x-model-role"] == names.ROLE_CANDIDATE
+    assert flagged.json()["model_version"] == 2 and flagged.json()["flagged"] == [[], ["age"]]
+    assert (unparseable.status_code, unparseable.json()["error"]) == (400, "invalid JSON")
+    assert (text.status_code, text.json()["error"]) == (415, "unsupported media type")
+    lines = [d for d in harness.documents if names.REQUESTS in d]
+    assert [(d[names.DIMENSION_ROLE], d["status"], d[names.OUT_OF_RANGE_INSTANCES]) for d in lines] == [
+        (names.ROLE_CANDIDATE, 200, [1.0]), (names.ROLE_CANDIDATE, 400, [0.0]), (names.ROLE_CANDIDATE, 415, [0.0]),
+    ]
