@@ -24,7 +24,6 @@ from lightship.release import controller
 from lightship.release.checks import gather
 from lightship.release.controller import ReleaseRefused, make_plan, parse_bake
 from lightship.release.launch import launch
-from lightship.release.report import build_report, read_records, write_report
 from lightship.release.state import release_of
 from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.settings import load_settings
@@ -152,6 +151,10 @@ def report_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """The shadow report: agreement, |Δ probability|, latency by version, errors; written to S3 as JSON and HTML."""
+    # Imported here: the report pulls in pandas and scikit-learn, which every other command (and
+    # every usage error) would otherwise pay for at start-up (see lightship/cli/demo_cmd.py).
+    from lightship.release.report import build_report, read_records, write_report
+
     ctx = aws_context()
     rid = release_id or _latest_release_id(_record(ctx))
     if rid is None:
