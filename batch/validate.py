@@ -59,7 +59,7 @@ def validate(
     or None; such a row is rejected for that reason first."""
     n = len(frame)
     reasons = np.full(n, None, dtype=object) if refused is None else refused.astype(object).copy()
-    bad = np.zeros(n, dtype=bool) if refused is None else np.not_equal(refused, np.array(None, dtype=object))
+    bad = np.zeros(n, dtype=bool) if refused is None else np.fromiter((r is not None for r in refused), dtype=bool, count=n)
     inputs: list[np.ndarray] = []
     flags: list[tuple[str, np.ndarray]] = []
     for rule in compile_rules(schema, policy):

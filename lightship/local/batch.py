@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -62,7 +63,10 @@ def synthesized(settings: Settings) -> dict[str, Any]:
             raise LightshipError(f"synthesizing the batch stack failed:\n{result.stderr[-3000:]}")
         data = json.loads(result.stdout)
         CACHE_DIR.mkdir(exist_ok=True)
-        cached.write_text(json.dumps(data))
+        # Whole or not at all: another process (a second test worker) may read it meanwhile.
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(data))
+        partial.replace(cached)
     _memory[key] = data
     return data
 

@@ -27,6 +27,9 @@ from typing import Any
 _lock = threading.Lock()
 _log_file: Path | None = None
 _log_handler: ThreadLogHandler | None = None
+# One per thread, shared by every wrapper: a wrapper that something still holds after sys.stdout was
+# replaced again (pytest does per test) still sends a captured thread's lines to its buffer.
+_local = threading.local()
 
 
 class ThreadStdout(io.TextIOBase):
@@ -34,14 +37,14 @@ class ThreadStdout(io.TextIOBase):
 
     def __init__(self, real: Any) -> None:
         self.real = real
-        self.local = threading.local()
+        self.local = _local
 
     def write(self, text: str) -> int:
         buffer = getattr(self.local, "buffer", None)
         return buffer.write(text) if buffer is not None else self.real.write(text)
 
     def flush(self) -> None:
-        if getattr(self.local, "buffer", None) is None:
+        if getattr(self.local, "buffer", None) is None and not getattr(self.real, "closed", False):
             self.real.flush()
 
     def isatty(self) -> bool:

@@ -55,6 +55,11 @@ def routes() -> dict[str, str | Callable[[Any, Any], Any]]:
     return dict(_routes)
 
 
+def handler_for(function_name: str) -> Callable[[Any, Any], Any]:
+    """The callable an invocation of ``function_name`` runs (a registered path is imported)."""
+    return _resolve(_routes[_name(function_name)])
+
+
 def install() -> None:
     """Patch moto's Docker-free Lambda backend (idempotent)."""
     global _installed

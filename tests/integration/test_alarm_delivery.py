@@ -4,6 +4,7 @@ through the alarm's SNS action and the topic's Lambda subscription, as in AWS.""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -54,8 +55,17 @@ def test_set_alarm_state_rolls_back_through_the_alarm_action_and_the_rollback_fu
     alarm = live.details_dict["alarm"]
     assert alarm["name"] == name and alarm["route"] == "sns"
     assert registry(settings, resources).version(2).status == "Rejected"
-    messages = wait_for(lambda: inbox.messages() or None, what="alerts")
-    messages += inbox.messages()
+    # Two messages reach the alerts topic by two routes (the alarm's own action, the handler's
+    # announcement), in either order: collect until both are in.
+    messages: list[dict[str, Any]] = []
+
+    def both_in() -> list[dict[str, Any]] | None:
+        messages.extend(inbox.messages())
+        found = [m["Subject"] for m in messages]
+        has_alarm = any(s.startswith(f'ALARM: "{name}"') for s in found)
+        return messages if has_alarm and any("rolled back to version 1" in s for s in found) else None
+
+    wait_for(both_in, what="the alarm and the rollback announcement on the alerts topic")
     subjects = sorted(m["Subject"] for m in messages)
     assert any(s.startswith(f'ALARM: "{name}"') for s in subjects), subjects  # the alarm itself, to people
     assert any("rolled back to version 1" in s for s in subjects), subjects  # what the handler did

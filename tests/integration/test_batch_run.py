@@ -178,7 +178,7 @@ def test_a_chunk_that_fails_once_is_retried_and_the_run_completes(
 ) -> None:
     put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
     name = f"{settings.project}-batch-score-chunk"
-    real = lambda_router.routes()[name]
+    real = lambda_router.handler_for(name)
     calls: list[int] = []
 
     def flaky(event: dict[str, Any], context: Any) -> Any:
@@ -201,7 +201,7 @@ def test_a_chunk_that_keeps_failing_fails_the_run_loudly_and_writes_no_manifest(
 ) -> None:
     put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
     name = f"{settings.project}-batch-score-chunk"
-    real = lambda_router.routes()[name]
+    real = lambda_router.handler_for(name)
     calls: list[int] = []
 
     def broken(event: dict[str, Any], context: Any) -> Any:
@@ -362,7 +362,8 @@ def test_every_input_row_is_written_once_by_identity_whatever_the_csv_shape(
     assert got == expected  # every input identity once: scored or rejected, no duplicate, no gap
     rejected = written[written["rejected"]]
     assert sorted(zip(rejected["id"], rejected["reject_reason"], strict=True)) == [
-        ("003", "tenure_months: missing (required)"), ("017", "tenure_months: missing (required)")]
+        ("003", "tenure_months: missing, but training saw no missing values for this feature"),
+        ("017", "tenure_months: missing, but training saw no missing values for this feature")]
     scored = written[~written["rejected"]]
     assert "mean radius" in scored.columns and "mean_radius" not in scored.columns
     assert scored.set_index("id").loc["011", "mean radius"] == 11 / 4
@@ -377,7 +378,7 @@ def test_a_file_replaced_during_a_run_fails_it_loudly_and_writes_no_manifest(
 ) -> None:
     uri = put(bucket, "a.csv", csv_bytes(customers(rows=300, seed=6).drop(columns=["churned"])))
     name = f"{settings.project}-batch-plan"
-    real = lambda_router.routes()[name]
+    real = lambda_router.handler_for(name)
 
     def plan_then_replace(event: dict[str, Any], context: Any) -> Any:
         planned = real(event, context)  # type: ignore[operator]

@@ -86,13 +86,19 @@ def _chunks(planned: PlanResult) -> list[Any]:
     return planned.chunks or [Chunk.model_validate(c) for c in get_json(planned.plan_uri)]
 
 
-@pytest.fixture(scope="session")
-def bundle_targz(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+@pytest.fixture(scope="session", name="bundle_dir")
+def bundle_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The batch tests' bundle, trained once per session (logistic on 3,000 customers)."""
     root = tmp_path_factory.mktemp("batch-bundle")
     data = root / "customers.csv"
     customers(rows=3000, seed=7).to_csv(data, index=False)
     result = train(load_training_data(data, "churned"), "logistic", {"C": 1.0})
-    return pack_bundle(write(result, Path(root) / "model"))
+    return write(result, Path(root) / "model")
+
+
+@pytest.fixture(scope="session")
+def bundle_targz(bundle_dir: Path) -> bytes:
+    return pack_bundle(bundle_dir)
 
 
 @pytest.fixture(name="batch_world")

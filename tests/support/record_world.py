@@ -228,3 +228,13 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         yield World(settings=settings, resources=resources, alerts_topic_arn=topic, inbox_url=queue)
     cached_client.cache_clear()
     cached_settings.cache_clear()
+
+
+@pytest.fixture
+def two_live(world: World) -> World:
+    """v1 and v2 Approved; v1 deployed 30 minutes ago, v2 10 minutes ago (revision 2)."""
+    world.register(0.80)
+    world.register(0.85)
+    world.put_live(1, ago(30))
+    world.put_live(2, ago(10))
+    return world

@@ -24,17 +24,12 @@ from batch.score import score_chunk
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.clients import cached_client, client
 from lightship.datasets import customers
-from lightship.training.data import load_training_data
-from lightship.training.run import train, write
+from tests.support.batch_world import bundle_dir_fixture  # noqa: F401 - the fixture (trained once, shared with batch_world)
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> ModelBundle:
-    root = tmp_path_factory.mktemp("bundle")
-    data = root / "customers.csv"
-    customers(rows=3000, seed=7).to_csv(data, index=False)
-    result = train(load_training_data(data, "churned"), "logistic", {"C": 1.0})
-    return load_bundle(write(result, Path(root) / "model"))
+def bundle(bundle_dir: Path) -> ModelBundle:
+    return load_bundle(bundle_dir)
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,3 @@
 """The deployment record on moto in process (see tests/support/record_world.py)."""
 
-from tests.support.record_world import world  # noqa: F401 - the fixture
+from tests.support.record_world import two_live, world  # noqa: F401 - the fixtures

@@ -18,15 +18,6 @@ from lightship.rollback.rollback import RollbackError
 from tests.support.record_world import ERRORS, LATENCY, World, ago, alarm, before_next_call
 
 
-@pytest.fixture
-def two_live(world: World) -> World:
-    """v1 and v2 Approved; v1 deployed 30 minutes ago, v2 10 minutes ago (revision 2)."""
-    world.register(0.80)
-    world.register(0.85)
-    world.put_live(1, ago(30))
-    world.put_live(2, ago(10))
-    return world
-
 
 def test_two_alarms_on_one_revision_roll_back_once(two_live: World) -> None:
     world = two_live

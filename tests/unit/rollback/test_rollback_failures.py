@@ -24,14 +24,6 @@ class Crash(BaseException):
     """The function dies here (a timeout, an out-of-memory kill): nothing after it runs."""
 
 
-@pytest.fixture
-def two_live(world: World) -> World:
-    world.register(0.80)
-    world.register(0.85)
-    world.put_live(1, ago(30))
-    world.put_live(2, ago(10))
-    return world
-
 
 def invoke(world: World, event: dict[str, Any]) -> dict[str, Any]:
     context = LambdaContext(function_name=world.settings.rollback_function_name, aws_request_id="req-1")

@@ -51,6 +51,12 @@ def test_the_api_keeps_its_documented_contract_for_generated_requests(harness: H
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Any) -> None:
-        case.call_and_validate()
+        response = case.call()
+        if response.status_code == 413:
+            # A body over serving.max_body_bytes is refused for its size, a limit the document's schema
+            # cannot express; schemathesis would count that 4xx as accepting negative data.
+            assert response.json()["error"] == "request too large" and response.json()["request_id"]
+            return
+        case.validate_response(response)
 
     check()

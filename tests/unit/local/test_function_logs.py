@@ -1,0 +1,90 @@
+"""Routed handlers' output capture survives what pytest (and any host) does to sys.stdout: replacing it
+per test and closing the old stream. Found by the full suite: a Powertools handler still bound to the
+wrapper of a closed stream made every later routed invocation fail before the handler ran."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import threading
+
+import pytest
+
+from lightship.local import function_logs
+
+
+@pytest.fixture
+def shipped(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    """What captured() would send to a log group (no emulator in unit tests)."""
+    sent: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(function_logs, "_to_log_group", lambda name, request_id, lines: sent.append((name, lines)))
+    return sent
+
+
+@pytest.fixture
+def bound_handler() -> logging.StreamHandler[io.TextIOBase]:
+    handler: logging.StreamHandler[io.TextIOBase] = logging.StreamHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("tests.function_logs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def test_a_handler_bound_to_the_wrapper_of_a_closed_stream_follows_the_new_one(
+    monkeypatch: pytest.MonkeyPatch, bound_handler: logging.StreamHandler[io.TextIOBase]
+) -> None:
+    first = io.TextIOWrapper(io.BytesIO())  # like pytest's capture: flushing it once closed raises
+    monkeypatch.setattr(sys, "stdout", first)
+    bound_handler.setStream(function_logs.thread_stdout())
+    first.close()  # the test that owned it ended
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", second)
+
+    wrapper = function_logs.thread_stdout()  # raised "I/O operation on closed file" here
+
+    assert bound_handler.stream is wrapper and wrapper.real is second
+    logging.getLogger("tests.function_logs").info("outside any handler")
+    assert second.getvalue() == "outside any handler\n"
+
+
+def test_lines_written_through_a_stale_wrapper_still_reach_the_invocation_that_wrote_them(
+    monkeypatch: pytest.MonkeyPatch, shipped: list[tuple[str, list[str]]]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    stale = function_logs.thread_stdout()
+    console = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", console)
+    function_logs.thread_stdout()
+
+    with function_logs.captured("fn", "req-1"):
+        stale.write("from a logger bound before the swap\n")
+        print("printed now")
+
+    assert shipped == [("fn", ["from a logger bound before the swap", "printed now"])]
+    assert console.getvalue() == ""
+
+
+def test_each_thread_keeps_its_own_lines(monkeypatch: pytest.MonkeyPatch, shipped: list[tuple[str, list[str]]]) -> None:
+    console = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", console)
+    function_logs.thread_stdout()
+    both_inside = threading.Barrier(2)
+
+    def invoke(name: str) -> None:
+        with function_logs.captured(name, f"req-{name}"):
+            both_inside.wait(timeout=5)
+            print(f"line of {name}")
+            both_inside.wait(timeout=5)
+
+    threads = [threading.Thread(target=invoke, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    print("the host's own line")
+    for t in threads:
+        t.join()
+
+    assert sorted(shipped) == [("a", ["line of a"]), ("b", ["line of b"])]
+    assert console.getvalue() == "the host's own line\n"
