@@ -1,8 +1,8 @@
 """The batch stack on the emulator: the state machine ``cdk synth`` emits, its functions, its topic.
 
 :func:`provision_batch` (called by :func:`lightship.local.provision.provision`) takes the batch
-stack's synthesized template (:mod:`lightship.local.batch_synth`, cached under ``.lightship/``
-keyed by a hash of the stack's source and the settings, since a synth costs seconds),
+stack's synthesized template (:mod:`lightship.local.batch_synth`, cached by
+:mod:`lightship.local.synth_cache`, since a synth costs seconds),
 resolves the CloudFormation references in its ``DefinitionString`` to the emulator's ARNs,
 and creates the state machine and the functions by the template's names. moto's Lambda
 cannot run code without Docker, so each function is routed to the handler its image's
@@ -14,22 +14,17 @@ orchestrator: the emulator executes the synthesized definition itself.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from typing import Any
 
 from lightship.clients import client
 from lightship.errors import LightshipError
-from lightship.local import lambda_router
+from lightship.local import lambda_router, synth_cache
 from lightship.resources import Resources
-from lightship.settings import REPO_ROOT, Settings
+from lightship.settings import Settings
 
-CACHE_DIR = REPO_ROOT / ".lightship"
 # The files whose change can change the batch stack's template.
 SOURCES = ("infra/stacks/batch.py", "infra/stacks/alerts.py", "infra/nag.py", "cdk.json")
 ROLE_NAME = "lightship-local-batch"
@@ -39,36 +34,11 @@ TRUST = {
         {"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}
     ],
 }
-_memory: dict[str, dict[str, Any]] = {}
 
 
 def synthesized(settings: Settings) -> dict[str, Any]:
     """The batch stack's definition and functions, from cache when the stack and settings are unchanged."""
-    digest = hashlib.sha256(settings.model_dump_json().encode())
-    for name in SOURCES:
-        path = REPO_ROOT / name
-        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
-    key = digest.hexdigest()[:16]
-    if key in _memory:
-        return _memory[key]
-    cached = CACHE_DIR / f"batch-stack-{key}.json"
-    if cached.is_file():
-        data: dict[str, Any] = json.loads(cached.read_text())
-    else:
-        result = subprocess.run(
-            [sys.executable, "-m", "lightship.local.batch_synth", settings.model_dump_json()],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
-        )
-        if result.returncode != 0:
-            raise LightshipError(f"synthesizing the batch stack failed:\n{result.stderr[-3000:]}")
-        data = json.loads(result.stdout)
-        CACHE_DIR.mkdir(exist_ok=True)
-        # Whole or not at all: another process (a second test worker) may read it meanwhile.
-        partial = cached.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps(data))
-        partial.replace(cached)
-    _memory[key] = data
-    return data
+    return synth_cache.synthesized(settings, stack="batch", synth_module="lightship.local.batch_synth", sources=SOURCES)
 
 
 def resolve_references(node: Any, refs: dict[str, str], arns: dict[str, str]) -> Any:

@@ -2,7 +2,7 @@
 
 :func:`provision_release` (called by :func:`lightship.local.provision.provision`) takes the
 release stack's synthesized template (:mod:`lightship.local.release_synth`, cached under
-``.lightship/`` like the batch stack's), resolves its references to the emulator's ARNs,
+:mod:`lightship.local.synth_cache` like the batch stack's), resolves its references to the emulator's ARNs,
 creates the function by the template's name (routed in process to the handler the
 template names, :mod:`lightship.local.lambda_router`) and the state machine. Bake times
 are real waits on the emulator (moto's Wait waits): tests and the demo set
@@ -11,47 +11,21 @@ are real waits on the emulator (moto's Wait waits): tests and the demo set
 
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
-import sys
 from typing import Any
 
 from lightship.clients import client
-from lightship.errors import LightshipError
-from lightship.local import lambda_router
+from lightship.local import lambda_router, synth_cache
 from lightship.local.batch import _placeholder_zip, _role, resolve_references
 from lightship.resources import Resources
-from lightship.settings import REPO_ROOT, Settings
+from lightship.settings import Settings
 
-CACHE_DIR = REPO_ROOT / ".lightship"
 SOURCES = ("infra/stacks/release.py", "infra/nag.py", "infra/constructs/python_zip.py", "lightship/monitoring/alarms.py", "cdk.json")
-_memory: dict[str, dict[str, Any]] = {}
 
 
 def synthesized(settings: Settings) -> dict[str, Any]:
-    digest = hashlib.sha256(settings.model_dump_json().encode())
-    for name in SOURCES:
-        path = REPO_ROOT / name
-        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
-    key = digest.hexdigest()[:16]
-    if key in _memory:
-        return _memory[key]
-    cached = CACHE_DIR / f"release-stack-{key}.json"
-    if cached.is_file():
-        data: dict[str, Any] = json.loads(cached.read_text())
-    else:
-        result = subprocess.run(
-            [sys.executable, "-m", "lightship.local.release_synth", settings.model_dump_json()],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
-        )
-        if result.returncode != 0:
-            raise LightshipError(f"synthesizing the release stack failed:\n{result.stderr[-3000:]}")
-        data = json.loads(result.stdout)
-        CACHE_DIR.mkdir(exist_ok=True)
-        cached.write_text(json.dumps(data))
-    _memory[key] = data
-    return data
+    """The release stack's definition and function, from cache when the stack and settings are unchanged."""
+    return synth_cache.synthesized(settings, stack="release", synth_module="lightship.local.release_synth", sources=SOURCES)
 
 
 def state_machine_arn(settings: Settings, resources: Resources) -> str:
