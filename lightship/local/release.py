@@ -1,7 +1,7 @@
 """The release stack on the emulator: the state machine ``cdk synth`` emits and its function.
 
 :func:`provision_release` (called by :func:`lightship.local.provision.provision`) takes the
-release stack's synthesized template (:mod:`lightship.local.release_synth`, cached under
+release stack's synthesized template (:mod:`lightship.local.release_synth`, cached by
 :mod:`lightship.local.synth_cache` like the batch stack's), resolves its references to the emulator's ARNs,
 creates the function by the template's name (routed in process to the handler the
 template names, :mod:`lightship.local.lambda_router`) and the state machine. Bake times
