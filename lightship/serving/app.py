@@ -149,8 +149,9 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
         metrics.request(version, status, elapsed_ms, instances, request_id, flagged, role=role)
         if answered and shadow is not None and candidate is not None and model is not None:
             # The response's bytes are final: the shadow may add time, never change or fail the answer.
+            # Its wait (up to the deadline) runs off the event loop, which serves every other connection.
             payload, predicted, proba = answered[0]
-            shadow.score(candidate, payload, model.version, predicted, proba, request_id, elapsed_ms)
+            await run_in_threadpool(shadow.score, candidate, payload, model.version, predicted, proba, request_id, elapsed_ms)
         headers = {"x-request-id": request_id, "x-model-role": role}
         if version is not None:
             headers["x-model-version"] = str(version)

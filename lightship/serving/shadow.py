@@ -136,6 +136,7 @@ class ShadowScorer:
         self._rng = rng or random.Random()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lightship-shadow")
         self._pending: Future[ShadowOutcome] | None = None
+        self._lock = threading.Lock()
         self.skipped = 0
         self.scored = 0
         self.errors = 0
@@ -161,14 +162,18 @@ class ShadowScorer:
     ) -> ShadowOutcome | None:
         """Score the request's instances with the candidate, waiting at most the deadline. Never raises."""
         try:
-            pending = self._pending
-            if pending is not None and not pending.done():
-                self.skipped += 1
+            job = _Job(candidate, payload, live_version, predictions, probabilities, request_id, live_ms)
+            with self._lock:  # requests wait for their shadows on several threads: one job at a time
+                pending = self._pending
+                busy = pending is not None and not pending.done()
+                if busy:
+                    self.skipped += 1
+                else:
+                    future = self._executor.submit(self._run, job)
+                    self._pending = future
+            if busy:
                 self.metrics.count(names.SHADOW_SKIPPED, candidate.version, role=names.ROLE_CANDIDATE)
                 return None
-            job = _Job(candidate, payload, live_version, predictions, probabilities, request_id, live_ms)
-            future = self._executor.submit(self._run, job)
-            self._pending = future
             try:
                 return future.result(timeout=self.deadline_seconds)
             except FutureTimeout:

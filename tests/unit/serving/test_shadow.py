@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -84,6 +86,37 @@ def test_shadow_that_hangs_past_its_deadline_leaves_the_response_and_bounds_the_
     timeouts = [d for d in harness.documents if d.get("status") == 504 and d[names.DIMENSION_ROLE] == names.ROLE_CANDIDATE]
     assert len(timeouts) == 1
     assert sum(1 for d in harness.documents if names.SHADOW_SKIPPED in d) == 2
+
+
+def test_waiting_for_a_shadow_does_not_hold_up_other_requests_on_the_event_loop(customers_bundle: ModelBundle) -> None:
+    """Under uvicorn (`lightship serve`) one event loop serves every connection: the shadow's wait runs
+    in a worker thread, so a request arriving meanwhile is answered at once."""
+    hanging = HangingPipeline(customers_bundle.pipeline, seconds=5.0)
+    harness = release_harness(customers_bundle, with_pipeline(customers_bundle, hanging), release(mode=SHADOW, weight=100.0),
+                              deadline_seconds=1.0)
+    finished: dict[str, float] = {}
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=harness.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serving") as api:
+            async def shadowed() -> None:
+                assert (await api.post("/v1/predict", json={"instances": [GOOD]})).status_code == 200
+                finished["shadowed predict"] = time.perf_counter()
+
+            async def meanwhile() -> None:
+                await asyncio.sleep(0.2)  # the first request is waiting for its shadow by now
+                assert (await api.post("/v1/predict", json={"instances": [OTHER]})).status_code == 200
+                finished["next predict"] = time.perf_counter()
+
+            await asyncio.gather(shadowed(), meanwhile())
+
+    started = time.perf_counter()
+    try:
+        asyncio.run(scenario())
+    finally:
+        hanging.release.set()
+    assert finished["next predict"] - started < 0.8  # not held for the first one's 1 s deadline
+    assert finished["next predict"] < finished["shadowed predict"]
 
 
 def test_shadow_samples_the_configured_share_of_requests(customers_bundle: ModelBundle) -> None:
