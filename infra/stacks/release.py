@@ -6,7 +6,7 @@ The state machine (name ``settings.release_state_machine_name``), started by
     SetWeight -> Bake (Wait bake_seconds) -> Check -> Verdict?
         next    -> SetWeight (the following step)
         hold    -> Bake (too little traffic; Check aborts after release.max_holds)
-        promote -> Promote -> Promoted
+        promote -> Promote -> Promoted (Abort if the candidate is no longer Approved)
         ready   -> ShadowReady (a shadow's evidence is in: a person promotes or aborts)
         ended   -> Ended (an alarm or a person ended the release meanwhile)
         abort   -> Abort -> ReleaseAborted (Fail)
@@ -37,6 +37,7 @@ from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
 from lightship import observability as names
 from lightship.monitoring.alarms import candidate_alarm_names
+from lightship.release import checks
 from lightship.settings import REPO_ROOT, Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -152,13 +153,24 @@ class ReleaseStack(cdk.Stack):
         }).next(abort)
         for state in (set_weight, check, promote):
             state.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        def said(verdict: str) -> sfn.Condition:
+            return sfn.Condition.string_equals("$.verdict", verdict)
+
+        ended = sfn.Succeed(self, "Ended")
+        # Promote refuses a candidate that lost its approval meanwhile (someone rejected it): abort.
+        promoted = (
+            sfn.Choice(self, "PromoteOutcome")
+            .when(said(checks.PROMOTED), sfn.Succeed(self, "Promoted"))
+            .when(said(checks.ENDED), ended)
+            .otherwise(abort)
+        )
         verdict = (
             sfn.Choice(self, "Verdict")
-            .when(sfn.Condition.string_equals("$.verdict", "next"), set_weight)
-            .when(sfn.Condition.string_equals("$.verdict", "hold"), bake)
-            .when(sfn.Condition.string_equals("$.verdict", "promote"), promote.next(sfn.Succeed(self, "Promoted")))
-            .when(sfn.Condition.string_equals("$.verdict", "ready"), sfn.Succeed(self, "ShadowReady"))
-            .when(sfn.Condition.string_equals("$.verdict", "ended"), sfn.Succeed(self, "Ended"))
+            .when(said(checks.NEXT), set_weight)
+            .when(said(checks.HOLD), bake)
+            .when(said(checks.PROMOTE), promote.next(promoted))
+            .when(said(checks.READY), sfn.Succeed(self, "ShadowReady"))
+            .when(said(checks.ENDED), ended)
             .otherwise(abort)
         )
         definition = set_weight.next(bake).next(check).next(verdict)

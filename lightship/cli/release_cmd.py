@@ -124,7 +124,7 @@ def status_command(as_json: bool = typer.Option(False, "--json", help="Print JSO
 def promote_command(reason: str = typer.Option("promoted by hand", "--reason", help="Why; kept in the record's history")) -> None:
     """Make the release's candidate live now (the former live version becomes the rollback target)."""
     ctx = aws_context()
-    outcome = controller.promote(_record(ctx), None, reason=reason, by=who_am_i(client("sts")))
+    outcome = controller.promote(_record(ctx), _registry(ctx), None, reason=reason, by=who_am_i(client("sts")))
     if not outcome.changed:
         raise ReleaseRefused(outcome.message)
     console.print(f"[bold]{outcome.message}[/]")

@@ -32,6 +32,7 @@ PROMOTE = "promote"
 READY = "ready"
 ABORT = "abort"
 ENDED = "ended"
+PROMOTED = "promoted"  # what the promote task answers when it made the candidate live
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,10 @@ class ReleaseRefused(LightshipError):
     """The release operation is not possible now; the message says why and what to do."""
 
 
+class CandidateNotApproved(ReleaseRefused):
+    """The candidate lost its approval during the release (someone rejected it): it is never promoted."""
+
+
 @dataclass(frozen=True)
 class Plan:
     mode: Mode
@@ -169,13 +173,24 @@ def set_step(record: DeploymentRecord, release_id: str, step: int, *, by: str, r
     raise ReleaseRefused(f"the deployment record kept changing while stepping release {release_id}; try again")
 
 
-def promote(record: DeploymentRecord, release_id: str | None, *, reason: str, by: str) -> ReleaseOutcome:
-    """Make the candidate live; the former live version is the rollback target. A repeat changes nothing."""
+def promote(
+    record: DeploymentRecord, registry: ModelRegistry, release_id: str | None, *, reason: str, by: str
+) -> ReleaseOutcome:
+    """Make the candidate live; the former live version is the rollback target. A repeat changes nothing.
+    The candidate must still be Approved in the registry, as :func:`~lightship.deployment.deploy.deploy`
+    requires of any version it makes live (:class:`CandidateNotApproved` otherwise)."""
     for _ in range(ATTEMPTS):
         live = record.live()
         release = release_of(live.release) if live is not None else None
         if release is None or (release_id is not None and release.id != release_id):
             return ReleaseOutcome(False, _over(record, release_id, release), live, release)
+        candidate = registry.version(release.candidate_version)
+        if candidate.status != APPROVED:
+            why = f" ({candidate.approval_description})" if candidate.approval_description else ""
+            raise CandidateNotApproved(
+                f"version {candidate.version} is {candidate.status}{why}, so it cannot be promoted; "
+                "end the release with lightship release abort --reason ..."
+            )
         try:
             written = transition(record, live, Action.RELEASE_PROMOTE, release_id=release.id, reason=reason, by=by)
         except RecordConflict:

@@ -59,8 +59,12 @@ def run_task(event: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
             out["next_step"] = release.step + 1
         return out
     if action == "promote":
-        outcome = controller.promote(deps.record, release_id, reason=str(state.get("reason") or "all steps passed"), by=by)
-        return {**state, "verdict": "promoted" if outcome.changed else checks.ENDED, "reason": outcome.message}
+        try:
+            outcome = controller.promote(deps.record, deps.registry, release_id, reason=str(state.get("reason") or "all steps passed"),
+                                         by=by)
+        except controller.CandidateNotApproved as exc:  # rejected meanwhile: the machine aborts, nothing to reject again
+            return {**state, "verdict": checks.ABORT, "reason": str(exc), "reject": False}
+        return {**state, "verdict": checks.PROMOTED if outcome.changed else checks.ENDED, "reason": outcome.message}
     if action == "abort":
         outcome = controller.abort(deps.record, deps.registry, release_id, reason=str(state.get("reason") or "aborted"), by=by,
                                    reject=bool(state.get("reject", False)))

@@ -63,7 +63,10 @@ def test_flow_sets_the_weight_bakes_checks_and_follows_the_verdict(definition: d
     choices = {c["StringEquals"]: c["Next"] for c in states["Verdict"]["Choices"]}
     assert choices == {"next": "SetWeight", "hold": "Bake", "promote": "Promote", "ready": "ShadowReady", "ended": "Ended"}
     assert states["Verdict"]["Default"] == "Abort"
-    assert states["Promote"]["Next"] == "Promoted" and states["Promoted"]["Type"] == "Succeed"
+    assert states["Promote"]["Next"] == "PromoteOutcome" and states["Promoted"]["Type"] == "Succeed"
+    # Promote answers "abort" for a candidate that lost its approval during the release.
+    outcome = {c["StringEquals"]: c["Next"] for c in states["PromoteOutcome"]["Choices"]}
+    assert outcome == {"promoted": "Promoted", "ended": "Ended"} and states["PromoteOutcome"]["Default"] == "Abort"
     assert states["Abort"]["Next"] == "ReleaseAborted" and states["ReleaseAborted"]["Type"] == "Fail"
     for name in ("SetWeight", "Check", "Promote"):
         [catch] = states[name]["Catch"]

@@ -37,7 +37,7 @@ def test_a_canary_that_holds_through_every_step_is_promoted(emulator: LocalEmula
         traffic.stop()
         serving.close()
     assert described["status"] == "SUCCEEDED", described
-    assert states_entered(launched.execution_arn)[-2:] == ["Promote", "Promoted"]
+    assert states_entered(launched.execution_arn)[-3:] == ["Promote", "PromoteOutcome", "Promoted"]
     live = record(resources).live()
     assert live is not None and (live.version, live.action, live.previous_version) == (v2.version, "release_promote", v1.version)
     assert live.release is None
@@ -46,6 +46,32 @@ def test_a_canary_that_holds_through_every_step_is_promoted(emulator: LocalEmula
     # Every request was answered, and the candidate answered some while it was a canary.
     assert {status for status, _, _ in traffic.answers} == {200}
     assert {(version, role) for _, version, role in traffic.answers} >= {(1, "live"), (2, "candidate")}
+
+
+def test_a_candidate_rejected_during_its_release_is_never_promoted(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
+) -> None:
+    resources = emulator.resources
+    assert resources is not None
+    v1, v2 = two_versions(settings, resources, customers_frame)
+    serving = serving_to_cloudwatch(settings)
+    traffic = Traffic(serving).start()
+    try:
+        launched = launch_release(settings, resources, v2.version, Plan(CANARY, (50.0,), 3.0, 1, 2))
+        wait_for(lambda: (r := record(resources).live()) is not None and r.action == "release_step", what="first step")
+        registry(settings, resources).reject(v2.version, "a reviewer found a leak in its features", by="reviewer")
+        described = wait_for_execution(launched.execution_arn)
+    finally:
+        traffic.stop()
+        serving.close()
+    assert described["status"] == "FAILED" and states_entered(launched.execution_arn)[-4:] == [
+        "Promote", "PromoteOutcome", "Abort", "ReleaseAborted"]
+    live = record(resources).live()
+    assert live is not None and (live.version, live.action, live.release) == (v1.version, "release_abort", None)
+    assert f"version {v2.version} is Rejected (a reviewer found a leak in its features)" in live.reason
+    rejected = registry(settings, resources).version(v2.version)
+    assert rejected.status == "Rejected" and rejected.approval_description == "a reviewer found a leak in its features"
+    assert "release_promote" not in [h.action for h in record(resources).history()]
 
 
 def test_a_candidate_alarm_aborts_the_canary_within_seconds_and_live_keeps_answering(

@@ -101,8 +101,8 @@ def test_steps_promote_and_abort_are_idempotent(emulator: LocalEmulator, setting
     release_id = _start(settings, emulator)
     assert not controller.set_step(rec, release_id, 0, by="tests").changed  # a retried task
     assert controller.set_step(rec, release_id, 1, by="tests").changed
-    first = controller.promote(rec, release_id, reason="passed", by="tests")
-    second = controller.promote(rec, release_id, reason="passed", by="tests")
+    first = controller.promote(rec, registry(settings, emulator.resources), release_id, reason="passed", by="tests")
+    second = controller.promote(rec, registry(settings, emulator.resources), release_id, reason="passed", by="tests")
     abort = controller.abort(rec, registry(settings, emulator.resources), release_id, reason="late", by="tests")
     assert first.changed and not second.changed and not abort.changed
     assert "already ended" in second.message and "already ended" in abort.message
@@ -113,12 +113,25 @@ def test_steps_promote_and_abort_are_idempotent(emulator: LocalEmulator, setting
     assert registry(settings, emulator.resources).version(3).status == "Approved"
 
 
+def test_promote_refuses_a_candidate_rejected_meanwhile_and_changes_nothing(
+    emulator: LocalEmulator, settings: Settings, versions: dict[int, Any]
+) -> None:
+    assert emulator.resources is not None
+    reg, rec = registry(settings, emulator.resources), record(emulator.resources)
+    release_id = _start(settings, emulator)
+    before = rec.live()
+    reg.reject(3, "bias found in review", by="reviewer")
+    with pytest.raises(controller.CandidateNotApproved, match=r"version 3 is Rejected \(bias found in review\).*lightship release abort"):
+        controller.promote(rec, reg, release_id, reason="passed", by="person")
+    assert rec.live() == before  # still version 2 live, the release still under way
+
+
 def test_promote_racing_an_abort_loses_cleanly(emulator: LocalEmulator, settings: Settings, versions: dict[int, Any]) -> None:
     assert emulator.resources is not None
     reg, rec = registry(settings, emulator.resources), record(emulator.resources)
     release_id = _start(settings, emulator)
     racing = RacingRecord(rec, lambda: controller.abort(rec, reg, release_id, reason="alarm won", by="alarm"))
-    outcome = controller.promote(racing, release_id, reason="passed", by="machine")
+    outcome = controller.promote(racing, registry(settings, emulator.resources), release_id, reason="passed", by="machine")
     assert not outcome.changed and "already ended (release_abort" in outcome.message
     assert _ends(rec) == ["release_abort"]
     live = rec.live()
@@ -129,7 +142,7 @@ def test_abort_racing_a_promote_loses_cleanly(emulator: LocalEmulator, settings:
     assert emulator.resources is not None
     reg, rec = registry(settings, emulator.resources), record(emulator.resources)
     release_id = _start(settings, emulator)
-    racing = RacingRecord(rec, lambda: controller.promote(rec, release_id, reason="person promoted", by="person"))
+    racing = RacingRecord(rec, lambda: controller.promote(rec, registry(settings, emulator.resources), release_id, reason="person promoted", by="person"))
     outcome = controller.abort(racing, reg, release_id, reason="too late", by="alarm")
     assert not outcome.changed and not outcome.rejected
     assert _ends(rec) == ["release_promote"]
@@ -143,7 +156,7 @@ def test_a_live_alarm_racing_a_promote_does_not_roll_back_the_new_version(
     reg, rec = registry(settings, emulator.resources), record(emulator.resources)
     release_id = _start(settings, emulator)
     alarm_at = datetime.now(timezone.utc)  # about version 2, live while the release was under way
-    racing = RacingRecord(rec, lambda: controller.promote(rec, release_id, reason="passed", by="machine"))
+    racing = RacingRecord(rec, lambda: controller.promote(rec, registry(settings, emulator.resources), release_id, reason="passed", by="machine"))
     rollbacker = Rollbacker(racing, reg, client("sns"), None)
     from lightship.rollback.events import AlarmStateChange
 
