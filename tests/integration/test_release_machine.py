@@ -68,9 +68,9 @@ def test_a_candidate_rejected_during_its_release_is_never_promoted(
         "Promote", "PromoteOutcome", "Abort", "ReleaseAborted"]
     live = record(resources).live()
     assert live is not None and (live.version, live.action, live.release) == (v1.version, "release_abort", None)
-    assert f"version {v2.version} is Rejected (a reviewer found a leak in its features)" in live.reason
+    assert f"version {v2.version} is Rejected (rejected by reviewer: a reviewer found a leak in its features)" in live.reason
     rejected = registry(settings, resources).version(v2.version)
-    assert rejected.status == "Rejected" and rejected.approval_description == "a reviewer found a leak in its features"
+    assert rejected.status == "Rejected" and rejected.approval_description == "rejected by reviewer: a reviewer found a leak in its features"
     assert "release_promote" not in [h.action for h in record(resources).history()]
 
 

@@ -121,7 +121,7 @@ def test_promote_refuses_a_candidate_rejected_meanwhile_and_changes_nothing(
     release_id = _start(settings, emulator)
     before = rec.live()
     reg.reject(3, "bias found in review", by="reviewer")
-    with pytest.raises(controller.CandidateNotApproved, match=r"version 3 is Rejected \(bias found in review\).*lightship release abort"):
+    with pytest.raises(controller.CandidateNotApproved, match=r"version 3 is Rejected \(rejected by reviewer: bias found in review\).*lightship release abort"):
         controller.promote(rec, reg, release_id, reason="passed", by="person")
     assert rec.live() == before  # still version 2 live, the release still under way
 
