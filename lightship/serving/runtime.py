@@ -90,8 +90,15 @@ def build_serving(
         logger.info(
             "live model loaded",
             extra={"version": new.version, "revision": new.deployment.revision, "replaced": old.version if old else None,
-                   "load_seconds": round(new.load_seconds, 3)},
+                   "load_seconds": round(new.load_seconds, 3), "runtime": new.bundle.runtime},
         )
+        if new.bundle.runtime != "onnx":
+            # Slower, and it unpickles: whoever runs the service should know, and see it on a graph.
+            logger.warning(
+                "serving with scikit-learn, not ONNX Runtime",
+                extra={"version": new.version, "reason": new.bundle.fallback_reason},
+            )
+            metrics.count(names.SKLEARN_FALLBACKS, new.version)
 
     holder = ModelHolder(
         DeploymentRecord(dynamodb or client("dynamodb"), resolved.deployment_table),
