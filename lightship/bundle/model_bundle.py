@@ -220,9 +220,16 @@ def _load_dir(directory: Path, runtime: RuntimeChoice = "auto") -> ModelBundle:
             raise BundleError(f"{where}: no ONNX model to serve ({fallback})")
     if predictor is None:
         check_sklearn(manifest, where, fallback)
-        import joblib  # only on the fallback path: unpickling imports scikit-learn and scipy
+        try:
+            import joblib  # only on the fallback path: unpickling imports scikit-learn and scipy
 
-        predictor = SklearnPredictor(joblib.load(directory / MODEL_FILE), schema.task)
+            predictor = SklearnPredictor(joblib.load(directory / MODEL_FILE), schema.task)
+        except ImportError as exc:
+            because = f" ({fallback})" if fallback else ""
+            raise BundleError(
+                f"{where}: this bundle needs scikit-learn {manifest.get('sklearn_version')}{because}, "
+                f"and it cannot be imported here ({exc})"
+            ) from exc
     return ModelBundle(
         predictor=predictor,
         schema=schema,

@@ -32,6 +32,7 @@ Called by :func:`lightship.training.run.train`; needs skl2onnx (training only, n
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -123,7 +124,10 @@ def convert(pipeline: Any, schema: FeatureSchema) -> tuple[bytes, str]:
         inputs.append((CATEGORICAL_INPUT, StringTensorType([None, len(categorical)])))
     estimator = twin.named_steps["model"]
     options = {id(estimator): {"zipmap": False}} if schema.task == "classification" else None
-    model = convert_sklearn(twin, initial_types=inputs, options=options)
+    with warnings.catch_warnings():
+        # onnx's helper warns about booleans in int attributes skl2onnx 1.20 writes (tree modes); harmless here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = convert_sklearn(twin, initial_types=inputs, options=options)
     outputs = [o.name for o in model.graph.output]
     if schema.task == "classification":
         if PROBABILITIES_OUTPUT not in outputs:
