@@ -97,15 +97,16 @@ def warm(kind: str, requests: int) -> dict[str, Any]:
         encoder_rows[n] = RowEncoder(bundles["onnx"].schema, 100).encode({"instances": instances})
     samples: dict[str, list[int]] = {}
     context = Context()
-    for name in handlers:  # warm-up, and a check that both answer the same
+    for handler in handlers.values():  # warm-up
         for n in (1, 100):
             for _ in range(20):
-                handlers[name](events[n], context)
+                handler(events[n], context)
     for _ in range(requests):
         for n in (1, 100):
             for name in ("onnx", "sklearn"):  # interleaved
-                samples.setdefault(f"handler/{name}/{n}", []).append(timed(lambda: handlers[name](events[n], context)))
-                samples.setdefault(f"bare/{name}/{n}", []).append(timed(lambda: bundles[name].predict_rows(encoder_rows[n])))
+                handler, event, bundle, rows = handlers[name], events[n], bundles[name], encoder_rows[n]
+                samples.setdefault(f"handler/{name}/{n}", []).append(timed(lambda: handler(event, context)))  # noqa: B023
+                samples.setdefault(f"bare/{name}/{n}", []).append(timed(lambda: bundle.predict_rows(rows)))  # noqa: B023
     out: dict[str, Any] = {"kind": kind}
     for key, values in samples.items():
         out[key] = summary(values)

@@ -89,7 +89,7 @@ class OnnxPredictor:
         if self.categorical:
             categories = np.array(rows[:, self.categorical], dtype=object)
             # NaN is the contract's missing value (NaN != NaN); None never reaches a model, but costs nothing here.
-            missing = (categories != categories) | np.equal(categories, None)
+            missing = (categories != categories) | (categories == None)  # noqa: E711 - elementwise, on objects
             if missing.any():
                 categories[missing] = MISSING_CATEGORY
             feeds[CATEGORICAL_INPUT] = categories.astype(str)

@@ -13,12 +13,12 @@ the same script the same way (see ``lightship.local.training_compute``).
 from __future__ import annotations
 
 import io
-from importlib import metadata
 import json
 import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 

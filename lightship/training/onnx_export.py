@@ -142,7 +142,7 @@ def check_parity(reference: SklearnPredictor, onnx: OnnxPredictor, rows: np.ndar
     """The evidence: both runtimes on the same rows, and whether they agree within the tolerances."""
     expected, expected_proba = reference.predict_rows(rows)
     got, got_proba = onnx.predict_rows(rows)
-    evidence: dict[str, Any] = {"rows": int(len(rows))}
+    evidence: dict[str, Any] = {"rows": len(rows)}
     failures = []
     if expected_proba is not None and got_proba is not None:
         delta = float(np.max(np.abs(expected_proba - got_proba))) if len(rows) else 0.0
@@ -156,7 +156,7 @@ def check_parity(reference: SklearnPredictor, onnx: OnnxPredictor, rows: np.ndar
         expected_f = np.asarray(expected, dtype=float)
         scale = float(np.max(np.abs(expected_f))) if len(rows) else 0.0
         delta = float(np.max(np.abs(expected_f - np.asarray(got, dtype=float)))) if len(rows) else 0.0
-        allowed = REGRESSION_RTOL * max(scale, np.finfo(np.float32).tiny)
+        allowed = REGRESSION_RTOL * max(scale, float(np.finfo(np.float32).tiny))
         evidence.update(max_abs_diff=delta, max_abs_prediction=scale, rtol=REGRESSION_RTOL, allowed_abs_diff=allowed)
         if not delta <= allowed:
             failures.append(f"max |Δ| {delta:.3g} > {REGRESSION_RTOL:g} × max |prediction| {scale:.3g}")
