@@ -142,7 +142,7 @@ def score_frame(
         predictions, probabilities = bundle.predict_rows(rows)
         scored["prediction"] = predictions
         if probabilities is not None:
-            for j, cls in enumerate(bundle.pipeline.classes_):
+            for j, cls in enumerate(bundle.classes if bundle.classes is not None else ()):
                 scored[f"probability_{cls}"] = probabilities[:, j]
         sketch.prediction = count_values(bundle.profile.prediction, prediction_values(schema.task, predictions, probabilities))
     else:

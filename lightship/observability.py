@@ -25,6 +25,7 @@ INSTANCES = "Instances"
 OUT_OF_RANGE_INSTANCES = "OutOfRangeInstances"  # scored instances with a feature outside the training range (rows.out_of_range=flag)
 PREDICTION_FAILURES = "PredictionFailures"  # the model failed at predict time
 MODEL_LOAD_FAILURES = "ModelLoadFailures"  # a new live bundle could not be loaded
+SKLEARN_FALLBACKS = "SklearnFallbacks"  # a live bundle is served by scikit-learn, not ONNX Runtime (the reason is logged)
 
 # Release metrics (serving, Role=candidate; the release function)
 SHADOW_DISAGREEMENT = "ShadowDisagreement"  # share of a shadowed request's instances whose label differs from live's

@@ -53,6 +53,10 @@ REQUIRED = "missing, but training saw no missing values for this feature"
 NOT_FINITE = "not a finite number"
 NAN = float("nan")
 BOOLEAN_CATEGORIES = frozenset({"False", "True"})
+# What the encoder sees for a missing category: the scikit-learn pipeline's imputer writes it in
+# place of NaN, and the ONNX model (which takes a string tensor, where NaN cannot be) gets it from
+# :mod:`lightship.bundle.predictors`. A category spelled exactly like this is the missing one.
+MISSING_CATEGORY = "__missing__"
 # A decimal number as text: what JSON, CSV writers and people write. Python's float() would also
 # take "1_000", "nan" and "infinity"; those are not numbers a data file means.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -35,6 +35,8 @@ def list_versions(as_json: bool = typer.Option(False, "--json", help="Print JSON
                 "status": v.status,
                 "live": v.version == live_version,
                 "metrics": v.metrics,
+                "runtime": v.runtime,
+                "runtime_reason": v.runtime_reason,
                 "lineage": v.lineage,
                 "approval_description": v.approval_description,
                 "model_data_url": v.model_data_url,

@@ -48,6 +48,7 @@ class VersionsTable:
         table.add_column("status", no_wrap=True, min_width=max((len(v.status) for v in self.versions), default=6))
         table.add_column("live", no_wrap=True, min_width=4)
         table.add_column("model", overflow="fold")
+        table.add_column("runtime", no_wrap=True)
         table.add_column("metrics", overflow="fold", min_width=16, ratio=1)
         if with_lineage:
             table.add_column("data sha256", no_wrap=True)
@@ -59,6 +60,7 @@ class VersionsTable:
                 v.status,
                 "LIVE" if v.version == self.live_version else "",
                 str(v.evaluation.get("model", "?")),
+                v.runtime,
                 metric_text(v),
             ]
             if with_lineage:
@@ -67,6 +69,7 @@ class VersionsTable:
                 row += [str(v.lineage.get("data", {}).get("sha256", "?"))[:12], commit, v.created.strftime("%Y-%m-%d %H:%M")]
             table.add_row(*row)
         notes = [f"v{v.version}: {v.approval_description}" for v in self.versions if v.approval_description]
+        notes += [f"v{v.version} runs on scikit-learn: {v.runtime_reason}" for v in self.versions if v.runtime != "onnx"]
         if not with_lineage and self.versions:
             notes.append(LINEAGE_HINT)
         table.caption = "\n".join(notes)

@@ -50,6 +50,20 @@ class ModelVersion:
     def task(self) -> str:
         return str(self.evaluation.get("task", ""))
 
+    @property
+    def runtime(self) -> str:
+        """What serves this version: ``onnx``, or ``sklearn`` (reports from before ONNX conversion too)."""
+        return str(self.evaluation.get("onnx", {}).get("runtime", "sklearn"))
+
+    @property
+    def runtime_reason(self) -> str | None:
+        """Why it is not served by ONNX Runtime (None when it is)."""
+        onnx = self.evaluation.get("onnx")
+        if onnx is None:
+            return "trained before ONNX conversion"
+        reason = onnx.get("reason")
+        return str(reason) if reason else None
+
 
 class ModelRegistry:
     def __init__(self, settings: Settings, sagemaker: Any, s3: Any, artifact_bucket: str) -> None:

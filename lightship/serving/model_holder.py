@@ -244,4 +244,5 @@ class ModelHolder:
 def _classes(bundle: ModelBundle) -> list[Any] | None:
     if bundle.task != "classification":
         return None
-    return [c.item() if hasattr(c, "item") else c for c in bundle.pipeline.classes_]
+    classes = bundle.classes
+    return [] if classes is None else [c.item() if hasattr(c, "item") else c for c in classes]

@@ -43,6 +43,18 @@ def names_from_settings(settings: Settings, account: str | None = None) -> Servi
     return ServingNames(settings.deployment_table_name, bucket, settings.capture_prefix)
 
 
+def announce_fallback(model: LiveModel, metrics: ServingMetrics) -> None:
+    """A live model served by scikit-learn rather than ONNX Runtime: a warning with the reason, and a metric."""
+    if model.bundle.runtime == "onnx":
+        return
+    # Slower, and it unpickles: whoever runs the service should know, and see it on a graph.
+    logger.warning(
+        "serving with scikit-learn, not ONNX Runtime",
+        extra={"version": model.version, "reason": model.bundle.fallback_reason},
+    )
+    metrics.count(names.SKLEARN_FALLBACKS, model.version)
+
+
 @dataclass
 class Serving:
     """A built app with the parts a caller may want to look at or flush."""
@@ -94,8 +106,9 @@ def build_serving(
         logger.info(
             "live model loaded",
             extra={"version": new.version, "revision": new.deployment.revision, "replaced": old.version if old else None,
-                   "load_seconds": round(new.load_seconds, 3)},
+                   "load_seconds": round(new.load_seconds, 3), "runtime": new.bundle.runtime},
         )
+        announce_fallback(new, metrics)
 
     holder = ModelHolder(
         DeploymentRecord(dynamodb or client("dynamodb"), resolved.deployment_table),

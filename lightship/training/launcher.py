@@ -13,12 +13,12 @@ the same script the same way (see ``lightship.local.training_compute``).
 from __future__ import annotations
 
 import io
-from importlib import metadata
 import json
 import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +44,11 @@ class JobOutcome:
 
 
 def container_requirements() -> str:
-    """What the container installs over its image: our scikit-learn, and the pyarrow that reads Parquet
-    here (the framework image does not promise one)."""
-    return f"scikit-learn=={SKLEARN_VERSION}\npyarrow=={metadata.version('pyarrow')}\n"
+    """What the container installs over its image: our scikit-learn, the pyarrow that reads Parquet
+    here (the framework image does not promise one), and the ONNX converter and runtime the parity
+    check runs (lightship.training.onnx_export), at the versions locked here."""
+    extra = "".join(f"{name}=={metadata.version(name)}\n" for name in ("pyarrow", "skl2onnx", "onnx", "onnxruntime"))
+    return f"scikit-learn=={SKLEARN_VERSION}\n{extra}"
 
 
 def source_tarball(repo: Path = REPO_ROOT) -> bytes:

@@ -1,4 +1,4 @@
-"""One training run: split, fit, evaluate, profile, and write the bundle.
+"""One training run: split, fit, evaluate, convert to ONNX (with parity on the holdout), profile, and write the bundle.
 
 Deterministic: the same data, model, parameters and seed give the same holdout,
 the same fitted model, the same metrics and the same predictions.
@@ -23,6 +23,7 @@ from lightship.training.data import TrainingData
 from lightship.training.evaluate import evaluate
 from lightship.training.features import frame_to_rows, infer_schema
 from lightship.training.models import build_pipeline
+from lightship.training.onnx_export import OnnxExport, export_onnx
 
 
 @dataclass
@@ -31,6 +32,12 @@ class TrainingResult:
     schema: FeatureSchema
     profile: BaselineProfile
     evaluation: dict[str, Any]
+    onnx: OnnxExport
+
+    def without_onnx(self, reason: str) -> None:
+        """Serve this result with scikit-learn (the pipeline was replaced after conversion, as the demo's faulty model)."""
+        self.onnx = OnnxExport.skipped(reason)
+        self.evaluation["onnx"] = self.onnx.report
 
 
 def train(
@@ -56,6 +63,7 @@ def train(
     proba = pipeline.predict_proba(x_test) if schema.task == "classification" else None
     y_pred = classes[np.argmax(proba, axis=1)] if proba is not None and classes is not None else pipeline.predict(x_test)
     metrics = evaluate(schema.task, y_test, y_pred, proba, classes)
+    onnx = export_onnx(pipeline, schema, x_test)
 
     profile = baseline_profile(pipeline, schema, frame, rows, profile_bins)
     evaluation = {
@@ -76,8 +84,9 @@ def train(
             "features": len(schema.features),
         },
         "environment": {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()},
+        "onnx": onnx.report,
     }
-    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation)
+    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation, onnx=onnx)
 
 
 def baseline_profile(pipeline: Any, schema: FeatureSchema, frame: Any, rows: np.ndarray, bins: int) -> BaselineProfile:
@@ -102,7 +111,8 @@ def prediction_profile(pipeline: Any, schema: FeatureSchema, rows: np.ndarray, b
 
 
 def write(result: TrainingResult, model_dir: Path) -> Path:
-    return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation)
+    return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation,
+                        onnx_model=result.onnx.model, onnx_output=result.onnx.output, onnx_fallback=result.onnx.reason)
 
 
 def _target(values: np.ndarray, schema: FeatureSchema) -> np.ndarray:

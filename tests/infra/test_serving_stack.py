@@ -125,10 +125,10 @@ def test_jwt_auth_without_issuer_fails_the_synth_with_a_clear_message(synth_app:
         synth_app(tmp_path, lightship=lightship)
 
 
-def test_the_bundle_leaves_out_pandas_pyarrow_awswrangler_and_sagemaker() -> None:
+def test_the_bundle_leaves_out_pandas_pyarrow_awswrangler_sagemaker_and_scikit_learn() -> None:
     names = set(read_pins(REQUIREMENTS_FILE.read_text()))
-    assert {"scikit-learn", "fastapi", "mangum", "aws-lambda-powertools"} <= names
-    assert not names & {"pandas", "pyarrow", "awswrangler", "sagemaker", "sagemaker-core"}
+    assert {"onnxruntime", "fastapi", "mangum", "aws-lambda-powertools"} <= names
+    assert not names & {"pandas", "pyarrow", "awswrangler", "sagemaker", "sagemaker-core", "scikit-learn", "scipy", "joblib"}
 
 
 def test_the_bundle_ships_the_versions_the_tests_run_with() -> None:

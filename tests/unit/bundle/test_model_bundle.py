@@ -1,5 +1,6 @@
 """The bundle round-trips, and refuses what it must: another scikit-learn, a tampered file, a non-bundle."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -38,10 +39,11 @@ def test_bundle_round_trips_from_directory_tarball_and_bytes(bundle_dir: Path, t
 def test_bundle_from_another_scikit_learn_version_fails_before_unpickling(bundle_dir: Path) -> None:
     manifest = json.loads((bundle_dir / MANIFEST).read_text())
     manifest["sklearn_version"] = "0.24.2"
-    (bundle_dir / MANIFEST).write_text(json.dumps(manifest))
     (bundle_dir / "model.joblib").write_bytes(b"not a pickle")  # proves nothing is unpickled
+    manifest["files"]["model.joblib"] = hashlib.sha256(b"not a pickle").hexdigest()
+    (bundle_dir / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match=r"trained with scikit-learn 0\.24\.2.*install scikit-learn==0\.24\.2"):
-        load_bundle(bundle_dir)
+        load_bundle(bundle_dir, runtime="sklearn")
 
 
 def test_tampered_model_file_is_refused(bundle_dir: Path) -> None:

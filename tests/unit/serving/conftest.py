@@ -20,11 +20,23 @@ GOOD = {"tenure_months": 12.0, "monthly_spend": 70.5, "support_calls": 1, "age":
 
 
 @pytest.fixture(scope="session")
-def customers_bundle(tmp_path_factory: pytest.TempPathFactory, customers_frame: Any) -> ModelBundle:
+def customers_bundle_dir(tmp_path_factory: pytest.TempPathFactory, customers_frame: Any) -> Path:
     tmp = tmp_path_factory.mktemp("bundle")
     path = Path(tmp) / "customers.csv"
     customers_frame.to_csv(path, index=False)
-    return load_bundle(write(train(load_training_data(path, "churned"), "logistic", {}), Path(tmp) / "model"))
+    return write(train(load_training_data(path, "churned"), "logistic", {}), Path(tmp) / "model")
+
+
+@pytest.fixture(scope="session")
+def customers_bundle(customers_bundle_dir: Path) -> ModelBundle:
+    """As serving loads it: with ONNX Runtime."""
+    return load_bundle(customers_bundle_dir)
+
+
+@pytest.fixture(scope="session")
+def customers_reference(customers_bundle_dir: Path) -> ModelBundle:
+    """The same bundle's scikit-learn pipeline: the reference ONNX answers must match."""
+    return load_bundle(customers_bundle_dir, runtime="sklearn")
 
 
 def deployment(version: int, revision: int | None = None, url: str | None = None) -> Deployment:

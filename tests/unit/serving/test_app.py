@@ -17,14 +17,14 @@ def _values(documents: list[dict[str, Any]], metric: str) -> list[float]:
     return [v for d in documents if metric in d for v in d[metric]]
 
 
-def test_predict_returns_version_predictions_probabilities_and_request_id(harness: Harness, customers_bundle: ModelBundle) -> None:
+def test_predict_returns_version_predictions_probabilities_and_request_id(harness: Harness, customers_reference: ModelBundle) -> None:
     response = TestClient(harness.app).post("/v1/predict", json={"instances": [GOOD, {**GOOD, "plan": "premium"}]})
 
     assert response.status_code == 200
     body = response.json()
     rows = harness.holder.live.encoder.encode({"instances": [GOOD, {**GOOD, "plan": "premium"}]})  # type: ignore[union-attr]
-    expected = customers_bundle.pipeline.predict_proba(rows)
-    np.testing.assert_allclose(body["probabilities"], expected)
+    expected = customers_reference.pipeline.predict_proba(rows)
+    np.testing.assert_allclose(body["probabilities"], expected, rtol=0, atol=1e-4)  # ONNX in float32 (onnx_export)
     assert body["predictions"] == expected.argmax(axis=1).tolist()
     assert body["model_version"] == 1 and body["classes"] == [0, 1]
     assert body["request_id"] == response.headers["x-request-id"]
@@ -75,11 +75,12 @@ def test_a_model_that_raises_gives_500_with_request_id_and_a_prediction_failure_
     def broken(rows: Any) -> Any:
         raise RuntimeError("boom")
 
-    live.bundle.pipeline, saved = type("Broken", (), {"predict_proba": staticmethod(broken), "classes_": np.array([0, 1])})(), live.bundle.pipeline
+    broken_model = type("Broken", (), {"predict_rows": staticmethod(broken), "classes": np.array([0, 1]), "runtime": "onnx"})()
+    live.bundle.predictor, saved = broken_model, live.bundle.predictor
     try:
         response = TestClient(harness.app).post("/v1/predict", json={"instances": [GOOD]})
     finally:
-        live.bundle.pipeline = saved
+        live.bundle.predictor = saved
 
     assert response.status_code == 500 and response.json()["request_id"]
     assert "boom" not in response.text  # no internals leak to the client
