@@ -36,6 +36,9 @@ class Predictor(Protocol):
     def predict_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]: ...
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 class SklearnPredictor:
     """The fitted scikit-learn pipeline (the reference, and the fallback)."""
 
@@ -85,7 +88,10 @@ class OnnxPredictor:
         """The model's feeds for rows in schema order (the row contract's model inputs)."""
         feeds: dict[str, np.ndarray] = {}
         if self.numeric:
-            feeds[NUMERIC_INPUT] = np.asarray(rows[:, self.numeric], dtype=np.float32)
+            # float32 holds up to ~3.4e38: a larger number (accepted by the out-of-range policy) stays the
+            # largest finite float32 rather than becoming inf, which scikit-learn's float64 never sees.
+            numbers = np.asarray(rows[:, self.numeric], dtype=np.float64)
+            feeds[NUMERIC_INPUT] = np.clip(numbers, -FLOAT32_MAX, FLOAT32_MAX).astype(np.float32)
         if self.categorical:
             categories = np.array(rows[:, self.categorical], dtype=object)
             # NaN is the contract's missing value (NaN != NaN); None never reaches a model, but costs nothing here.

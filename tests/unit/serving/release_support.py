@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from lightship.bundle.model_bundle import ModelBundle
+from lightship.bundle.predictors import SklearnPredictor
 from lightship.release.state import CANARY, Release
 from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.metrics import ServingMetrics
@@ -61,7 +62,8 @@ class FlippedPipeline:
 
 
 def with_pipeline(bundle: ModelBundle, pipeline: Any) -> ModelBundle:
-    return dataclasses.replace(bundle, pipeline=pipeline)
+    """``bundle`` predicting with ``pipeline`` (a scikit-learn-like stand-in) instead of its own model."""
+    return dataclasses.replace(bundle, predictor=SklearnPredictor(pipeline, bundle.task))
 
 
 def release_harness(live_bundle: ModelBundle, candidate_bundle: ModelBundle | None, rel: Release,

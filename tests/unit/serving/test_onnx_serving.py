@@ -4,6 +4,7 @@ served by scikit-learn is announced (a warning with the reason, and a metric).""
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,18 @@ def test_a_bundle_served_by_scikit_learn_is_logged_with_its_reason_and_counted(
     warnings = [r for r in caplog.records if r.getMessage() == "serving with scikit-learn, not ONNX Runtime"]
     assert [(r.levelname, getattr(r, "reason", None)) for r in warnings] == [("WARNING", "parity failed on the holdout: (test)")]
     assert [d[names.SKLEARN_FALLBACKS] for d in documents if names.SKLEARN_FALLBACKS in d] == [[1.0]]
+
+
+def test_a_number_beyond_float32_is_scored_finite_and_labelled_as_scikit_learn_does(
+    customers_bundle: ModelBundle, customers_reference: ModelBundle, customers_frame: pd.DataFrame
+) -> None:
+    """The out-of-range policy may accept 1e308; cast to float32 it would be inf (and NaN after scaling)."""
+    rows = frame_to_rows(customers_frame.head(4), customers_reference.schema)
+    for column in customers_reference.schema.numeric_indices:  # inf in several features: inf - inf is NaN
+        rows[:, column] = [1e308, -1e308, 1e39, -1e39]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even an overflow warning per request
+        labels, proba = customers_bundle.predict_rows(rows)
+    expected = customers_reference.pipeline.predict_proba(rows)
+    assert proba is not None and np.isfinite(proba).all()
+    assert labels.tolist() == customers_reference.pipeline.classes_[expected.argmax(axis=1)].tolist()

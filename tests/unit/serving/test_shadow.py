@@ -46,11 +46,13 @@ def without_shadow(customers_bundle: ModelBundle) -> list[tuple[int, dict[str, A
 
 
 @pytest.mark.parametrize("kind", ["agrees", "disagrees", "raises"])
-def test_shadow_never_changes_a_response(customers_bundle: ModelBundle, without_shadow: list[Any], kind: str) -> None:
+def test_shadow_never_changes_a_response(
+    customers_bundle: ModelBundle, customers_reference: ModelBundle, without_shadow: list[Any], kind: str
+) -> None:
     candidate = {
         "agrees": customers_bundle,
-        "disagrees": with_pipeline(customers_bundle, FlippedPipeline(customers_bundle.pipeline)),
-        "raises": with_pipeline(customers_bundle, RaisingPipeline(customers_bundle.pipeline)),
+        "disagrees": with_pipeline(customers_bundle, FlippedPipeline(customers_reference.pipeline)),
+        "raises": with_pipeline(customers_bundle, RaisingPipeline(customers_reference.pipeline)),
     }[kind]
     harness = release_harness(customers_bundle, candidate, release(mode=SHADOW, weight=100.0))
     assert _answers(harness.app, BODIES) == without_shadow
@@ -67,9 +69,9 @@ def test_shadow_never_changes_a_response(customers_bundle: ModelBundle, without_
 
 
 def test_shadow_that_hangs_past_its_deadline_leaves_the_response_and_bounds_the_wait(
-    customers_bundle: ModelBundle, without_shadow: list[Any]
+    customers_bundle: ModelBundle, customers_reference: ModelBundle, without_shadow: list[Any]
 ) -> None:
-    hanging = HangingPipeline(customers_bundle.pipeline, seconds=5.0)
+    hanging = HangingPipeline(customers_reference.pipeline, seconds=5.0)
     harness = release_harness(customers_bundle, with_pipeline(customers_bundle, hanging), release(mode=SHADOW, weight=100.0),
                               deadline_seconds=0.05)
     try:
@@ -88,10 +90,12 @@ def test_shadow_that_hangs_past_its_deadline_leaves_the_response_and_bounds_the_
     assert sum(1 for d in harness.documents if names.SHADOW_SKIPPED in d) == 2
 
 
-def test_waiting_for_a_shadow_does_not_hold_up_other_requests_on_the_event_loop(customers_bundle: ModelBundle) -> None:
+def test_waiting_for_a_shadow_does_not_hold_up_other_requests_on_the_event_loop(
+    customers_bundle: ModelBundle, customers_reference: ModelBundle
+) -> None:
     """Under uvicorn (`lightship serve`) one event loop serves every connection: the shadow's wait runs
     in a worker thread, so a request arriving meanwhile is answered at once."""
-    hanging = HangingPipeline(customers_bundle.pipeline, seconds=5.0)
+    hanging = HangingPipeline(customers_reference.pipeline, seconds=5.0)
     harness = release_harness(customers_bundle, with_pipeline(customers_bundle, hanging), release(mode=SHADOW, weight=100.0),
                               deadline_seconds=1.0)
     finished: dict[str, float] = {}
