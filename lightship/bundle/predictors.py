@@ -105,5 +105,7 @@ class OnnxPredictor:
         (out,) = self.session.run([self.output], self.inputs(rows))
         if self.classes is not None:
             proba = np.asarray(out, dtype=np.float64)
+            # Computed in float32, a row sums to 1 within ~1e-7; callers (and clients) expect a distribution.
+            proba /= proba.sum(axis=1, keepdims=True)
             return self.classes[np.argmax(proba, axis=1)], proba
         return np.asarray(out, dtype=np.float64).ravel(), None
