@@ -65,7 +65,8 @@ def trained_bundle(rows: int = 20_000, model: str = "logistic") -> tuple[ModelBu
         frame(rows, seed=1).to_csv(path, index=False)
         result = train(load_training_data(path, "target"), model, {})
         directory = write(result, Path(tmp) / "model")
-        return load_bundle(directory), pack_bundle(directory)
+        # The bare baseline is scikit-learn's pipeline (bench/onnx_vs_sklearn.py compares the runtimes).
+        return load_bundle(directory, runtime="sklearn"), pack_bundle(directory)
 
 
 def parquet_bytes(data: pd.DataFrame, row_group_size: int = 100_000) -> bytes:

@@ -81,7 +81,7 @@ def _framework_floor() -> Any:
 
 def _instant_copy(bundle: Any) -> Any:
     """The same bundle with a model that answers at once: what the handler costs by itself."""
-    import copy
+    import dataclasses
 
     import numpy as np
 
@@ -91,9 +91,9 @@ def _instant_copy(bundle: Any) -> Any:
         def predict_proba(self, rows: Any) -> Any:
             return np.full((len(rows), len(self.classes_)), 1.0 / len(self.classes_))
 
-    twin = copy.copy(bundle)
-    twin.pipeline = Instant()
-    return twin
+    from lightship.bundle.predictors import SklearnPredictor
+
+    return dataclasses.replace(bundle, predictor=SklearnPredictor(Instant(), bundle.task))
 
 
 def run(model: str, sizes: list[int], rounds: int) -> list[dict[str, Any]]:
