@@ -72,6 +72,13 @@ def register(app: typer.Typer) -> None:
         d = outcome.deployment
         was = f", replacing version {d.previous_version}" if d.previous_version is not None else ""
         console.print(f"[bold]version {d.version} is live[/] (revision {d.revision}{was})")
+        if outcome.version.runtime != "onnx":
+            # Deployed all the same: lightship serve, the emulator and batch fall back to scikit-learn.
+            console.print(
+                f"[yellow]warning: version {d.version} has no ONNX model ({outcome.version.runtime_reason}): "
+                "the serving Lambda function cannot load it (its zip has no scikit-learn) and keeps the version it "
+                "serves, counting ModelLoadFailures; retrain to convert it"
+            )
         console.print(f"model data: {d.model_data_url}")
         console.print(
             f"serving picks it up within {ctx.settings.serving.record_ttl_seconds:g} s (record TTL); no redeploy needed"

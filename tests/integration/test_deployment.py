@@ -92,3 +92,19 @@ def test_cli_deploy_and_status(emulator: LocalEmulator, settings: Settings, cust
     printed = json.loads(capsys.readouterr().out)
     assert printed["live"]["version"] == v1.version and printed["live"]["reason"] == "launch"
     assert [h["version"] for h in printed["history"]] == [v1.version]
+
+
+def test_deploying_a_version_without_onnx_warns_that_the_lambda_function_cannot_serve_it(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert emulator.resources is not None
+    onnx = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    legacy = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-2", approve=True,
+                              without_onnx="parity missed on the holdout")
+
+    assert main(["deploy", str(onnx.version)]) == 0
+    assert "warning" not in capsys.readouterr().out
+    assert main(["deploy", str(legacy.version)]) == 0  # allowed: lightship serve, the emulator and batch can serve it
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"warning: version {legacy.version} has no ONNX model (parity missed on the holdout)" in printed
+    assert "the serving Lambda function cannot load it" in printed

@@ -27,12 +27,16 @@ def register_trained(
     params: dict[str, Any] | None = None,
     name: str = "test-job",
     approve: bool | None = None,
+    without_onnx: str | None = None,
 ) -> ModelVersion:
-    """Train ``model`` on ``frame``, upload ``model.tar.gz``, register; optionally force the status."""
+    """Train ``model`` on ``frame``, upload ``model.tar.gz``, register; optionally force the status.
+    ``without_onnx`` (a reason) registers a bundle without ``model.onnx``, served by scikit-learn."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
         frame.to_csv(path, index=False)
         result = train(load_training_data(path, target), model, params or {})
+        if without_onnx is not None:
+            result.without_onnx(without_onnx)
         bundle_dir = write(result, Path(tmp) / "model")
         body = pack_bundle(bundle_dir)
     s3 = client("s3")
