@@ -7,6 +7,8 @@ Layout of a bundle directory (SageMaker's ``SM_MODEL_DIR``, packed as ``model.ta
     schema.json      the feature schema
     profile.json     the baseline profile for drift
     evaluation.json  metrics on the seeded holdout, and lineage
+    calibration.json binary classifiers: Platt scaling fitted on the holdout (CBPE reads it;
+                     optional: older bundles have none, and the manifest lists it when present)
 
 The manifest is read *before* anything is unpickled, so a bundle made by another
 scikit-learn version, or a file that does not match its checksum, fails with a
@@ -41,6 +43,7 @@ MODEL_FILE = "model.joblib"
 SCHEMA_FILE = "schema.json"
 PROFILE_FILE = "profile.json"
 EVALUATION_FILE = "evaluation.json"
+CALIBRATION_FILE = "calibration.json"
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ModelBundle:
     profile: BaselineProfile
     evaluation: dict[str, Any]
     manifest: dict[str, Any]
+    calibration: dict[str, Any] | None = None
 
     @property
     def task(self) -> str:
@@ -70,6 +74,7 @@ def write_bundle(
     schema: FeatureSchema,
     profile: BaselineProfile,
     evaluation: dict[str, Any],
+    calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Write a bundle into ``directory`` (created if needed) and return it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -77,12 +82,16 @@ def write_bundle(
     _write_json(directory / SCHEMA_FILE, schema.to_dict())
     _write_json(directory / PROFILE_FILE, profile.to_dict())
     _write_json(directory / EVALUATION_FILE, evaluation)
+    files = [MODEL_FILE, SCHEMA_FILE, PROFILE_FILE, EVALUATION_FILE]
+    if calibration is not None:
+        _write_json(directory / CALIBRATION_FILE, calibration)
+        files.append(CALIBRATION_FILE)
     manifest = {
         "format_version": FORMAT_VERSION,
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
         "task": schema.task,
-        "files": {name: _sha256(directory / name) for name in (MODEL_FILE, SCHEMA_FILE, PROFILE_FILE, EVALUATION_FILE)},
+        "files": {name: _sha256(directory / name) for name in files},
     }
     _write_json(directory / MANIFEST, manifest)
     return directory
@@ -146,6 +155,7 @@ def _load_dir(directory: Path) -> ModelBundle:
         profile=BaselineProfile.from_dict(json.loads((directory / PROFILE_FILE).read_text())),
         evaluation=json.loads((directory / EVALUATION_FILE).read_text()),
         manifest=manifest,
+        calibration=json.loads((directory / CALIBRATION_FILE).read_text()) if CALIBRATION_FILE in manifest.get("files", {}) else None,
     )
 
 

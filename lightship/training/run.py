@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 from lightship.bundle.model_bundle import write_bundle
 from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
 from lightship.bundle.schema import FeatureSchema
+from lightship.quality.calibration import fit_calibration
 from lightship.training.data import TrainingData
 from lightship.training.evaluate import evaluate
 from lightship.training.features import frame_to_rows, infer_schema
@@ -31,6 +32,7 @@ class TrainingResult:
     schema: FeatureSchema
     profile: BaselineProfile
     evaluation: dict[str, Any]
+    calibration: dict[str, Any] | None = None
 
 
 def train(
@@ -56,6 +58,9 @@ def train(
     proba = pipeline.predict_proba(x_test) if schema.task == "classification" else None
     y_pred = classes[np.argmax(proba, axis=1)] if proba is not None and classes is not None else pipeline.predict(x_test)
     metrics = evaluate(schema.task, y_test, y_pred, proba, classes)
+    # The calibrator CBPE needs (lightship.quality): Platt scaling on the holdout, binary classifiers only.
+    calibration = (fit_calibration(proba[:, 1], y_test == classes[1], classes[1])
+                   if proba is not None and classes is not None and len(classes) == 2 else None)
 
     profile = baseline_profile(pipeline, schema, frame, rows, profile_bins)
     evaluation = {
@@ -77,7 +82,7 @@ def train(
         },
         "environment": {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()},
     }
-    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation)
+    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation, calibration=calibration)
 
 
 def baseline_profile(pipeline: Any, schema: FeatureSchema, frame: Any, rows: np.ndarray, bins: int) -> BaselineProfile:
@@ -102,7 +107,7 @@ def prediction_profile(pipeline: Any, schema: FeatureSchema, rows: np.ndarray, b
 
 
 def write(result: TrainingResult, model_dir: Path) -> Path:
-    return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation)
+    return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation, result.calibration)
 
 
 def _target(values: np.ndarray, schema: FeatureSchema) -> np.ndarray:
