@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from lightship import observability as names
-from lightship.quality import calibration, cbpe, labels as labels_mod, metrics, predictions as predictions_mod, store
+from lightship.quality import calibration, cbpe, metrics, store
+from lightship.quality import labels as labels_mod
+from lightship.quality import predictions as predictions_mod
 from lightship.quality.join import join
 from lightship.settings import QualitySettings
 
@@ -82,7 +84,7 @@ def _version(version: int, labeled: pd.DataFrame, unlabeled: pd.DataFrame, info:
                                        if k in info.holdout}}
     if info.task == "classification":
         columns = [f"probability_{c}" for c in info.classes]
-        realized = (metrics.classification(mine["label"].astype(str).to_numpy(), mine[columns].to_numpy(dtype=float),
+        realized: dict[str, Any] = (metrics.classification(mine["label"].astype(str).to_numpy(), mine[columns].to_numpy(dtype=float),
                                            info.classes, quality.confidence) if len(mine) else {"rows": 0})
         out["estimated"] = {"labeled": _estimate(mine, info), "unlabeled": _estimate(waiting, info)}
     else:
@@ -90,7 +92,8 @@ def _version(version: int, labeled: pd.DataFrame, unlabeled: pd.DataFrame, info:
                                        quality.confidence) if len(mine) else {"rows": 0})
         out["estimated"] = None  # no estimate for regression (docs/quality.md says why)
     out["realized"] = realized
-    value = realized.get(primary, {}).get("value") if isinstance(realized.get(primary), dict) else None
+    primary_metric = realized.get(primary)
+    value = primary_metric.get("value") if isinstance(primary_metric, dict) else None
     enough = len(mine) >= quality.min_labels
     out["breach"] = bool(enough and metrics.breached(primary, value, info.holdout.get(primary), quality.tolerance))
     estimate = (out["estimated"] or {}).get("unlabeled") or {}
