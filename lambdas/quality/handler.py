@@ -25,5 +25,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     date = request.get("date") or (str(request["time"])[:10] if request.get("time") else None)
     report = wiring.run(settings, resources_for(settings, settings.account or account_id()), date)
     summary = {k: report[k] for k in ("date", "breach", "estimated_breach", "alert", "subject", "message", "report_uri")}
-    logger.info("quality run", extra=summary)
+    # "message" is a LogRecord attribute: logging refuses it as an extra key.
+    logger.info("quality run", extra={k: v for k, v in summary.items() if k != "message"})
     return summary

@@ -1,9 +1,10 @@
-"""``lightship labels put FILE`` and ``lightship quality run [--date D]`` / ``lightship quality show [--version N]``.
+"""``lightship labels put FILE``, ``lightship quality [--version N]`` and ``lightship quality run [--date D]``.
 
 Labels land under ``labels/date=D/`` with rejects beside them (docs/quality.md). ``quality run``
-runs the quality job now, in this process, on the code the quality function runs, and prints
-the report; ``quality show`` prints the last report's realized and estimated metrics per
-version with their label counts. Heavy imports (pandas, scikit-learn) happen inside the commands.
+starts the quality state machine (infra/stacks/quality.py; on the emulator the synthesized
+definition) and waits for it, then prints the report it wrote; ``quality`` alone (or ``quality show``)
+prints the last report's realized and estimated metrics per version with their label counts.
+Heavy imports (pandas, scikit-learn) happen inside the commands.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lightship.errors import LightshipError
 
 def register(app: typer.Typer) -> None:
     labels_app = typer.Typer(help="Ground truth for the live model's predictions.", no_args_is_help=True)
-    quality_app = typer.Typer(help="Realized and estimated model quality per version.", no_args_is_help=True)
+    quality_app = typer.Typer(help="Realized and estimated model quality per version (alone: the last report's table).")
     app.add_typer(labels_app, name="labels")
     app.add_typer(quality_app, name="quality")
 
@@ -44,34 +45,52 @@ def register(app: typer.Typer) -> None:
         if result.rejects_key:
             console.print(f"rejects: s3://{ctx.resources.data_bucket}/{result.rejects_key}")
 
+    @quality_app.callback(invoke_without_command=True)
+    def quality(ctx: typer.Context,
+                version: int | None = typer.Option(None, "--version", help="Only this model version")) -> None:
+        """Realized and estimated model quality per version; alone, prints the last quality report's table."""
+        if ctx.invoked_subcommand is None:
+            _print_last(version, None)
+
     @quality_app.command("run")
     def run(date: str | None = typer.Option(None, "--date", help="Run for YYYY-MM-DD (default today, UTC)")) -> None:
-        """Join labels to predictions over the window and report realized and estimated quality."""
-        from lightship.quality import wiring
+        """Start the quality state machine for a date, wait for it, and print its report."""
+        import datetime as dt
 
-        day = _date(date)
+        from lightship.cli.console import progress_line
+        from lightship.clients import client
+        from lightship.quality import execution, store
+
+        day = _date(date) or dt.datetime.now(dt.UTC).date().isoformat()
         ctx = aws_context()
-        report = wiring.run(ctx.settings, ctx.resources, day)
+        with progress_line(f"quality run for {day}") as update:
+            done = execution.run(ctx.client("stepfunctions"), ctx.settings, ctx.resources, day, progress=lambda step: update(f"step {step}"))
+        result = done.output["result"]
+        key = store.report_dated(ctx.settings.quality.report_prefix, day) + "report.json"
+        report = json.loads(store.get(client("s3"), ctx.resources.data_bucket, key))
         console.print(quality_table(report))
-        console.print(report["message"].splitlines()[0])
-        console.print(f"report: {report['report_uri']} (and report.html)")
+        console.print(result["message"].splitlines()[0] + ("; alert published" if result["alert"] else ""))
+        console.print(f"report: {result['report_uri']} (and report.html) in {done.seconds:.1f} s")
 
     @quality_app.command("show")
     def show(version: int | None = typer.Option(None, "--version", help="Only this model version"),
              date: str | None = typer.Option(None, "--date", help="The run of YYYY-MM-DD (default the latest)")) -> None:
         """The last quality report: realized and estimated metrics per version, with label counts."""
-        from lightship.clients import client
+        _print_last(version, _date(date))
 
-        day = _date(date)
-        ctx = aws_context()
-        report = last_report(client("s3"), ctx.resources.data_bucket, ctx.settings.quality.report_prefix, day)
-        if report is None:
-            raise LightshipError("no quality report yet: lightship quality run")
-        if version is not None:
-            report["versions"] = [v for v in report["versions"] if v["version"] == version]
-            if not report["versions"]:
-                raise LightshipError(f"version {version} has no predictions in the quality run of {report['date']}")
-        console.print(quality_table(report))
+
+def _print_last(version: int | None, day: str | None) -> None:
+    from lightship.clients import client
+
+    ctx = aws_context()
+    report = last_report(client("s3"), ctx.resources.data_bucket, ctx.settings.quality.report_prefix, day)
+    if report is None:
+        raise LightshipError("no quality report yet: lightship quality run")
+    if version is not None:
+        report["versions"] = [v for v in report["versions"] if v["version"] == version]
+        if not report["versions"]:
+            raise LightshipError(f"version {version} has no predictions in the quality run of {report['date']}")
+    console.print(quality_table(report))
 
 
 def _date(value: str | None) -> str | None:
