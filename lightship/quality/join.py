@@ -36,5 +36,7 @@ def join(predictions: pd.DataFrame, labels: pd.DataFrame) -> Joined:
         unlabeled=merged[~has].reset_index(drop=True),
         duplicate_predictions=len(ordered) - len(unique),
         duplicate_labels=len(labels) - len(first_labels),
-        unmatched_labels=int((~first_labels[ID].isin(unique[ID])).sum()),
+        # Both sides are unique by id (validated one-to-one), so every label matched at most one prediction.
+        # (Not ``isin``: on Arrow-backed strings pandas runs it as a Python loop, 2/3 of a 200k-row join.)
+        unmatched_labels=len(first_labels) - int(has.sum()),
     )
