@@ -29,14 +29,15 @@ def join(predictions: pd.DataFrame, labels: pd.DataFrame) -> Joined:
     ordered = ordered.iloc[ordered.sort_values(["date", "source"], kind="stable").index]
     unique = ordered.drop_duplicates(ID, keep="first")
     first_labels = labels.sort_values(["label_date", "labels_key"], kind="stable").drop_duplicates(ID, keep="first")
-    merged = unique.merge(first_labels[[ID, "label", "label_date"]], on=ID, how="left", validate="one_to_one")
+    # One-to-one by construction (both sides deduplicated just above); pandas' validate= would hash the ids again.
+    merged = unique.merge(first_labels[[ID, "label", "label_date"]], on=ID, how="left")
     has = merged["label"].notna()
     return Joined(
         labeled=merged[has].reset_index(drop=True),
         unlabeled=merged[~has].reset_index(drop=True),
         duplicate_predictions=len(ordered) - len(unique),
         duplicate_labels=len(labels) - len(first_labels),
-        # Both sides are unique by id (validated one-to-one), so every label matched at most one prediction.
+        # Both sides are unique by id, so every label matched at most one prediction.
         # (Not ``isin``: on Arrow-backed strings pandas runs it as a Python loop, 2/3 of a 200k-row join.)
         unmatched_labels=len(first_labels) - int(has.sum()),
     )
