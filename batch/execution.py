@@ -45,7 +45,7 @@ def start(sfn: Any, machine_arn: str, request: RunRequest) -> str:
 
 
 def wait(sfn: Any, execution_arn: str, poll_seconds: float = 0.5, timeout_seconds: float = 6 * 3600,
-         progress: Callable[[str], None] | None = None) -> Execution:
+         progress: Callable[[str], None] | None = None, what: str = "batch run") -> Execution:
     started = time.monotonic()
     last_step = ""
     while True:
@@ -65,7 +65,7 @@ def wait(sfn: Any, execution_arn: str, poll_seconds: float = 0.5, timeout_second
     if status != "SUCCEEDED":
         error = described.get("error") or status
         cause = described.get("cause") or ""
-        raise RunFailed(f"batch run {described.get('name', execution_arn)} {status}: {error}: {_cause(cause, error)}")
+        raise RunFailed(f"{what} {described.get('name', execution_arn)} {status}: {error}: {_cause(cause, error)}")
     return Execution(arn=execution_arn, name=str(described.get("name", "")), status=status,
                      output=json.loads(described.get("output") or "{}"), seconds=seconds)
 

@@ -1,6 +1,7 @@
 """The last step of a run: gather every chunk's result, merge the drift sketches, compute drift
-against the model's baseline, write the report (JSON + HTML) and the manifest, remove
-parts an earlier run of the same date left behind, and say whether to alert.
+against the model's baseline, estimate quality from the scores (CBPE, :mod:`batch.estimate`), write the
+report (JSON + HTML) and the manifest, remove parts an earlier run of the same date left behind,
+and say whether to alert.
 
 Before anything is written or removed, finalize checks that the day is whole, cheaply
 (no data is read): every input object is still the version the plan pinned (else
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from batch import identity, layout
 from batch.config import BatchConfig
 from batch.errors import IdentityMismatch, IncompleteRun, InputChanged
+from batch.estimate import estimate_scores
 from batch.events import Chunk, ChunkResult, FinalizeResult, InputObject, PlanResult, RunContext
 from batch.model import load_model
 from batch.plan import objects_uri
@@ -29,6 +31,7 @@ from batch.report import DriftReport, drift_report
 from batch.report_html import render_html
 from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
 from batch.sketch import DriftSketch, empty_sketch, merge
+from lightship.observability import ESTIMATED_ACCURACY, ESTIMATED_ROC_AUC
 
 QUARANTINED = "file quarantined"
 
@@ -84,8 +87,10 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
 
     report = None
     report_uri = html_uri = None
+    estimated = None
     if scored:
         bundle = load_model(run.model.model_data_url)
+        estimated = estimate_scores(bundle, outputs)
         merged = merge(sketches) if sketches else empty_sketch(bundle.profile)
         report = drift_report(
             f"Drift report {run.date}: model v{run.model.version}",
@@ -123,6 +128,8 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         if report is None
         else {"alert": report.alert, "drifted_features": report.drifted, "prediction_drifted": report.prediction_drifted,
               "max_psi": round(report.max_psi, 6)},
+        # CBPE on the day's scores (binary classifiers with a calibrator; docs/quality.md says where it is wrong).
+        "estimated_quality": estimated,
         "chunks": len(chunks),
         "timings": {
             "started_at": run.started_at,
@@ -139,6 +146,9 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
     metrics: dict[str, float] = {"RowsIn": rows_in, "RowsScored": scored, "RowsRejected": rejected}
     if report is not None:
         metrics.update(MaxPsi=report.max_psi, DriftedFeatures=len(report.drifted))
+    for key, name in (("roc_auc", ESTIMATED_ROC_AUC), ("accuracy", ESTIMATED_ACCURACY)):
+        if estimated is not None and estimated.get(key) is not None:
+            metrics[name] = float(estimated[key])
     outcome = FinalizeResult(
         status=status, alert=alert, subject=subject, message=message, manifest_uri=manifest_uri,
         report_uri=report_uri, html_uri=html_uri, rows_in=rows_in, rows_scored=scored, rows_rejected=rejected,

@@ -1,8 +1,8 @@
 """Composition of Lightship's CDK app: which stacks exist and how they are wired.
 
 ``app.py`` and the tests in ``tests/infra`` both call :func:`build_app`, so the
-tests check exactly what ``cdk synth``/``cdk deploy`` produce. Stacks added later
-(serving, batch, monitoring) are instantiated here, taking the buckets, table and
+tests check exactly what ``cdk synth``/``cdk deploy`` produce. Stacks (serving, batch,
+monitoring, release, quality) are instantiated here, taking the buckets, table and
 role they need from the stacks returned so far.
 """
 
@@ -19,6 +19,7 @@ from cdk_nag import AwsSolutionsChecks
 from infra.stacks.alerts import AlertsStack
 from infra.stacks.batch import BatchStack
 from infra.stacks.monitoring import MonitoringStack
+from infra.stacks.quality import QualityStack
 from infra.stacks.registry import RegistryStack
 from infra.stacks.release import ReleaseStack
 from infra.stacks.serving import ServingStack
@@ -163,5 +164,17 @@ def build_app(
     )
     for dependency, reason in release_needs:
         release.add_stack_dependency(dependency, reason)
+    quality = QualityStack(
+        app,
+        f"{project}-quality",
+        settings=settings,
+        data_bucket_name=storage.data_bucket_name,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: scheduled quality run (labels joined to predictions, realized and estimated metrics).",
+    )
+    for needed, why in ((storage, "reads predictions and labels, writes reports"), (registry, "reads the registry and deployment record"),
+                        (alerts, "publishes to the alerts topic")):
+        quality.add_stack_dependency(needed, why)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
-            "serving": serving, "release": release}
+            "serving": serving, "release": release, "quality": quality}

@@ -46,3 +46,19 @@ FEATURE_PSI = "FeaturePsi"  # with a Feature dimension
 # Rollback metrics
 ROLLBACKS = "Rollbacks"
 ROLLBACK_IMPOSSIBLE = "RollbackImpossible"
+
+# Quality metrics (the quality job; {service, Role, ModelVersion}; breaches by {service, Role})
+SERVICE_QUALITY = "quality"
+REALIZED_ROC_AUC = "RealizedRocAuc"
+REALIZED_ACCURACY = "RealizedAccuracy"
+REALIZED_LOG_LOSS = "RealizedLogLoss"
+REALIZED_BRIER = "RealizedBrier"
+REALIZED_RMSE = "RealizedRmse"
+REALIZED_MAE = "RealizedMae"
+REALIZED_R2 = "RealizedR2"
+ESTIMATED_ROC_AUC = "EstimatedRocAuc"
+ESTIMATED_ACCURACY = "EstimatedAccuracy"
+LABELED_PREDICTIONS = "LabeledPredictions"
+UNLABELED_PREDICTIONS = "UnlabeledPredictions"
+QUALITY_BREACH = "QualityBreach"  # 1: realized primary metric below holdout - tolerance with >= min_labels labels
+ESTIMATED_QUALITY_BREACH = "EstimatedQualityBreach"  # 1: the CBPE estimate below holdout - estimate_tolerance

@@ -83,6 +83,7 @@ class ServingSettings(BaseModel):
     max_instances: int = Field(default=1000, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     capture_sample_rate: float = Field(default=0.1, ge=0.0, le=1.0)
+    id_field: str = Field(default="id", min_length=1)  # an instance's own prediction id, echoed in `ids`
     throttle_rate_limit: int = Field(default=100, ge=1)
     throttle_burst_limit: int = Field(default=200, ge=1)
     auth: Literal["iam", "jwt"] = "iam"
@@ -144,6 +145,23 @@ class ReleaseSettings(BaseModel):
     memory_mb: int = Field(default=256, ge=128, le=10240)  # the release function's
 
 
+class QualitySettings(BaseModel):
+    """Realized and estimated model quality (docs/quality.md): labels joined to predictions per version."""
+
+    schedule: str = "cron(0 5 * * ? *)"  # after the batch run (03:00): that day's scores are in
+    window_days: int = Field(default=30, ge=1, le=400)  # predictions and labels of this many days are joined
+    min_labels: int = Field(default=200, ge=1)  # fewer labels for a version: no verdict, no alarm
+    tolerance: float = Field(default=0.05, ge=0.0)  # realized primary metric may sit this far below the holdout's
+    estimate_tolerance: float = Field(default=0.05, ge=0.0)  # the same, for the CBPE estimate (alert only)
+    on_breach: Literal["alert", "rollback"] = "alert"  # what the realized-quality alarm of the live version does
+    id_column: str = Field(default="id", min_length=1)  # labels file: the prediction id column
+    label_column: str = Field(default="label", min_length=1)  # labels file: the ground truth column
+    labels_prefix: str = "labels"  # labels/date=D/*.parquet (the interface for users' own pipelines)
+    report_prefix: str = "quality/reports"
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    memory_mb: int = Field(default=3008, ge=128, le=10240)
+
+
 class Settings(BaseSettings):
     """The resolved settings; ``lightship config`` prints them."""
 
@@ -176,6 +194,7 @@ class Settings(BaseSettings):
     rows: RowSettings = Field(default_factory=RowSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     def data_bucket_name(self, account: str) -> str:
         return self.data_bucket or f"{self.project}-data-{account}-{self.region}"
@@ -205,6 +224,14 @@ class Settings(BaseSettings):
     @property
     def release_function_name(self) -> str:
         return f"{self.project}-release-step"
+
+    @property
+    def quality_state_machine_name(self) -> str:
+        return f"{self.project}-quality"
+
+    @property
+    def quality_function_name(self) -> str:
+        return f"{self.project}-quality-measure"
 
     @property
     def alerts_topic_name(self) -> str:
@@ -239,6 +266,8 @@ class Settings(BaseSettings):
             rollback_function_name=self.rollback_function_name,
             release_state_machine_name=self.release_state_machine_name,
             release_function_name=self.release_function_name,
+            quality_state_machine_name=self.quality_state_machine_name,
+            quality_function_name=self.quality_function_name,
         )
         return data
 

@@ -123,6 +123,8 @@ class BatchStack(cdk.Stack):
             ("ListRunOutputs", ["s3:ListBucket"], [data.bucket_arn], None,
              {"StringLike": {"s3:prefix": [f"{prefix['output']}/*", f"{prefix['rejects']}/*", f"{prefix['reports']}/*"]}}),
             ("ReadRun", ["s3:GetObject"], [s3_read(data, prefix["reports"])], "reads the run's plan and chunk results (run-specific keys)"),
+            ("ReadScores", ["s3:GetObject"], [s3_read(data, prefix["output"])],
+             "reads two columns of the day's score parts (date-specific keys) for the CBPE quality estimate"),
             ("CheckInputPinned", ["s3:GetObject"], [s3_read(data, prefix["input"])],
              "checks (HEAD) that each input file of the run is still the version the plan pinned"),
             ("WriteReport", ["s3:PutObject", "s3:DeleteObject"],

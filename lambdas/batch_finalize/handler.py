@@ -20,6 +20,8 @@ from batch.finalize import finalize
 from lightship.observability import (
     DIMENSION_MODEL_VERSION,
     DRIFTED_FEATURES,
+    ESTIMATED_ACCURACY,
+    ESTIMATED_ROC_AUC,
     FEATURE_PSI,
     MAX_PSI,
     NAMESPACE,
@@ -34,7 +36,8 @@ tracer = Tracer(service=SERVICE_BATCH)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE_BATCH)
 
 _UNITS = {ROWS_IN: MetricUnit.Count, ROWS_SCORED: MetricUnit.Count, ROWS_REJECTED: MetricUnit.Count,
-          MAX_PSI: MetricUnit.NoUnit, DRIFTED_FEATURES: MetricUnit.Count}
+          MAX_PSI: MetricUnit.NoUnit, DRIFTED_FEATURES: MetricUnit.Count,
+          ESTIMATED_ROC_AUC: MetricUnit.NoUnit, ESTIMATED_ACCURACY: MetricUnit.NoUnit}
 
 
 @logger.inject_lambda_context

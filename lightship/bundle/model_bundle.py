@@ -10,6 +10,8 @@ Layout of a bundle directory (SageMaker's ``SM_MODEL_DIR``, packed as ``model.ta
     schema.json      the feature schema
     profile.json     the baseline profile for drift
     evaluation.json  metrics on the seeded holdout, lineage, and the ONNX parity evidence
+    calibration.json binary classifiers: Platt scaling fitted on the holdout (CBPE reads it;
+                     optional: older bundles have none, and the manifest lists it when present)
 
 The manifest is read *before* anything is loaded, and every file must match its checksum.
 A bundle with ``model.onnx`` is served by ONNX Runtime: nothing is unpickled and
@@ -51,6 +53,7 @@ EVALUATION_FILE = "evaluation.json"
 NO_ONNX = "the bundle has no model.onnx (made before ONNX conversion)"
 
 RuntimeChoice = Literal["auto", "onnx", "sklearn"]
+CALIBRATION_FILE = "calibration.json"
 
 
 @dataclass
@@ -62,6 +65,7 @@ class ModelBundle:
     manifest: dict[str, Any]
     # Why this bundle is served by scikit-learn rather than ONNX (None when ONNX, or when asked for scikit-learn).
     fallback_reason: str | None = None
+    calibration: dict[str, Any] | None = None
 
     @property
     def task(self) -> str:
@@ -97,6 +101,7 @@ def write_bundle(
     onnx_model: bytes | None = None,
     onnx_output: str | None = None,
     onnx_fallback: str | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Write a bundle into ``directory`` (created if needed) and return it.
 
@@ -111,6 +116,9 @@ def write_bundle(
     _write_json(directory / PROFILE_FILE, profile.to_dict())
     _write_json(directory / EVALUATION_FILE, evaluation)
     names = [MODEL_FILE, SCHEMA_FILE, PROFILE_FILE, EVALUATION_FILE]
+    if calibration is not None:
+        _write_json(directory / CALIBRATION_FILE, calibration)
+        names.append(CALIBRATION_FILE)
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "sklearn_version": sklearn.__version__,
@@ -237,6 +245,7 @@ def _load_dir(directory: Path, runtime: RuntimeChoice = "auto") -> ModelBundle:
         evaluation=json.loads((directory / EVALUATION_FILE).read_text()),
         manifest=manifest,
         fallback_reason=fallback,
+        calibration=json.loads((directory / CALIBRATION_FILE).read_text()) if CALIBRATION_FILE in manifest.get("files", {}) else None,
     )
 
 

@@ -80,6 +80,11 @@ def summary(manifest: dict[str, Any], result: dict[str, Any], seconds: float) ->
             if drift["alert"] else "[green]no drift over threshold[/]"
         table.add_row("drift", f"{verdict} (max PSI {drift['max_psi']:.3f})" + ("; alert published" if result.get("alert") else ""))
         table.add_row("report", f"{manifest['report']['html']}")
+    estimated = manifest.get("estimated_quality")
+    if estimated:
+        figures = ", ".join(f"{name} {estimated[key]:.3f}" for key, name in (("roc_auc", "ROC AUC"), ("accuracy", "accuracy"))
+                            if estimated.get(key) is not None)
+        table.add_row("estimated quality", f"{figures or '–'} (CBPE on {estimated['rows']:,} scores, no labels)")
     table.add_row("manifest", result["manifest_uri"])
     return table
 

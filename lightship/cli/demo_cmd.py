@@ -19,6 +19,7 @@ def chapters() -> list[tuple[str, Chapter]]:
     """The story's chapters, imported here: they pull in pandas, scikit-learn and the batch code,
     which every other command (and every usage error) would otherwise pay for at start-up."""
     from lightship.demo.batch_chapter import batch
+    from lightship.demo.quality_chapter import quality
     from lightship.demo.release_chapter import release
     from lightship.demo.rollback_chapter import rollback
     from lightship.demo.serving_chapter import serving
@@ -30,6 +31,7 @@ def chapters() -> list[tuple[str, Chapter]]:
         ("3. A broken version goes live: its alarm rolls it back", rollback),
         ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
         ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
+        ("6. Is the live model still right? Labels, realized quality, an estimate before labels, concept drift", quality),
     ]
 
 

@@ -7,11 +7,12 @@ picks the change up within its record TTL, no redeploy needed.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from lightship.cli.console import aws_context, console
+from lightship.cli.console import AwsContext, aws_context, console
 from lightship.clients import client
 from lightship.deployment.deploy import deploy
 from lightship.deployment.record import Deployment, DeploymentRecord
@@ -92,8 +93,9 @@ def register(app: typer.Typer) -> None:
         """The live version, the one before it, and the record's history (deploys and rollbacks, with reasons)."""
         ctx = aws_context()
         status = deployment_status(DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table), limit=limit)
+        quality = last_quality_run(ctx)
         if as_json:
-            typer.echo(json.dumps(status_json(status), indent=2, default=str))
+            typer.echo(json.dumps({**status_json(status), "quality": quality}, indent=2, default=str))
             return
         if status.live is None:
             console.print("nothing is live yet: lightship deploy N makes an Approved version live")
@@ -101,3 +103,41 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]live:[/] {describe(status.live)}")
         console.print(f"[bold]previous:[/] {describe(status.previous)}")
         console.print(history_table(status))
+        console.print(f"[bold]last quality run:[/] {describe_quality(quality)}")
+
+
+def last_quality_run(ctx: AwsContext) -> dict[str, Any] | None:
+    """The last quality report's summary (date, versions, breach, report address), or None before the first run."""
+    from botocore.exceptions import ClientError
+
+    from lightship.cli.quality_cmd import last_report
+
+    q = ctx.settings.quality
+    try:
+        report = last_report(client("s3"), ctx.resources.data_bucket, q.report_prefix)
+    except ClientError:  # no data bucket yet: nothing has run
+        return None
+    if report is None:
+        return None
+    from lightship.quality.store import report_dated
+
+    key = report_dated(q.report_prefix, report["date"]) + "report.json"
+    return {
+        "date": report["date"],
+        "versions": [{"version": v["version"], "role": v["role"], "metric": v["primary_metric"],
+                      "realized": (v["realized"].get(v["primary_metric"]) or {}).get("value"), "labeled": v["labeled"],
+                      "verdict": v["verdict"]} for v in report["versions"]],
+        "breach": report["breach"],
+        "estimated_breach": report["estimated_breach"],
+        "report": f"s3://{ctx.resources.data_bucket}/{key}",
+    }
+
+
+def describe_quality(quality: dict[str, Any] | None) -> str:
+    if quality is None:
+        return "none yet (lightship quality run)"
+    versions = ", ".join(f"v{v['version']} {v['role']} {v['metric']} "
+                         + ("–" if v["realized"] is None else f"{v['realized']:.3f}") + f" on {v['labeled']:,} labels ({v['verdict']})"
+                         for v in quality["versions"]) or "no predictions in the window"
+    verdict = "[red]BREACH[/]" if quality["breach"] else ("[yellow]estimated breach[/]" if quality["estimated_breach"] else "no breach")
+    return f"{quality['date']}: {verdict}; {versions}; report {quality['report']}"

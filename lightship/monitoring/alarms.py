@@ -153,6 +153,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             evaluation_periods=1,
             datapoints_to_alarm=1,
         ),
+        *quality_alarm_specs(settings),
         AlarmSpec(
             key="RollbackImpossibleAlarm",
             name=f"{p}-rollback-impossible",
@@ -230,5 +231,46 @@ def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[Al
             rolls_back=True,
             role=names.ROLE_CANDIDATE,
             **window,
+        ),
+    ]
+
+
+def quality_alarm_specs(settings: Settings) -> list[AlarmSpec]:
+    """The quality job's verdicts on the live version (lightship.quality.job puts ``QualityBreach`` and
+    ``EstimatedQualityBreach``, 0 or 1, under ``{service: quality, Role: live}`` on every run).
+
+    Realized quality below the holdout's minus ``quality.tolerance`` with at least
+    ``quality.min_labels`` labels: ``quality.on_breach`` chooses an alert or a rollback through the
+    rollback topic (the same handler and decision as the serving alarms). An estimated drop: alert only."""
+    q = settings.quality
+    p = settings.project
+    dims = (("service", names.SERVICE_QUALITY), (names.DIMENSION_ROLE, names.ROLE_LIVE))
+    rolls_back = q.on_breach == "rollback"
+    once: dict[str, Any] = {"period_seconds": 3600, "evaluation_periods": 1, "datapoints_to_alarm": 1}
+    return [
+        AlarmSpec(
+            key="QualityAlarm",
+            name=f"{p}-quality-realized",
+            description=(f"Realized {settings.gate.classification_metric}/{settings.gate.regression_metric} of the live version "
+                         f"below its holdout's minus {q.tolerance:g} on at least {q.min_labels} labels. "
+                         + ("Rolls back." if rolls_back else "Notifies; does not roll back (quality.on_breach=alert).")),
+            metrics=(MetricRef("breach", names.NAMESPACE, names.QUALITY_BREACH, dims, "Maximum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=rolls_back,
+            role=names.ROLE_LIVE if rolls_back else "none",
+            **once,
+        ),
+        AlarmSpec(
+            key="QualityEstimateAlarm",
+            name=f"{p}-quality-estimated",
+            description=f"The CBPE estimate for the live version's unlabelled predictions is below its holdout's minus {q.estimate_tolerance:g}. Notifies.",
+            metrics=(MetricRef("estimated", names.NAMESPACE, names.ESTIMATED_QUALITY_BREACH, dims, "Maximum"),),
+            expression=None,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            rolls_back=False,
+            **once,
         ),
     ]

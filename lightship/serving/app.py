@@ -61,6 +61,7 @@ class ServingRuntime:
     max_body_bytes: int
     max_instances: int
     shadow: ShadowScorer | None = None  # a shadow release's candidate scoring (lightship.serving.shadow)
+    id_field: str = "id"  # an instance's own prediction id (serving.id_field), echoed in the response's ``ids``
 
 
 PREDICT_PATH = "/v1/predict"
@@ -142,7 +143,7 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
         answered: list[Any] = []
         on_answer = answered.append if shadow is not None and model is not None and shadow.sampled(candidate) else None
         status, content, instances, flagged = await _predict(
-            request, model, request_id, max_body, capture, metrics, role, on_answer
+            request, model, request_id, max_body, capture, metrics, role, on_answer, runtime.id_field
         )
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         # One EMF line per request: the metrics by role and version and, as its properties, the request log.
@@ -282,6 +283,7 @@ async def _predict(
     metrics: ServingMetrics,
     role: str = names.ROLE_LIVE,
     on_answer: Callable[[tuple[Any, list[Any], list[list[float]] | None]], None] | None = None,
+    id_field: str = "id",
 ) -> tuple[int, bytes, int, int]:
     """(status, body, instances scored, instances flagged) for one predict call; never raises for bad input.
     ``on_answer`` receives (payload, predictions, probabilities) of a 200 (the shadow's input)."""
@@ -317,9 +319,10 @@ async def _predict(
         predicted = predictions.tolist()
         proba = probabilities.tolist() if probabilities is not None else None
         flagged = flagged_list(check.flagged, len(predicted))
+        ids = prediction_ids(instances, request_id, id_field)
         content = json.dumps(
             {"model_version": version, "predictions": predicted, "probabilities": proba,
-             "classes": live.classes, "flagged": flagged, "request_id": request_id},
+             "classes": live.classes, "flagged": flagged, "request_id": request_id, "ids": ids},
             separators=(",", ":"),
             allow_nan=False,
         ).encode()
@@ -328,10 +331,23 @@ async def _predict(
         metrics.count(names.PREDICTION_FAILURES, version, role=role)
         return 500, _error_bytes("the model failed to predict; see the logs for this request id", [], request_id, version), 0, 0
     if capture is not None and capture.sampled():
-        capture.add(request_id, live.version, instances, predicted, proba)
+        capture.add(request_id, live.version, instances, predicted, proba, ids=ids, role=role)
     if on_answer is not None:
         on_answer((payload, predicted, proba))
     return 200, content, len(predicted), len(check.flagged)
+
+
+def prediction_ids(instances: list[dict[str, Any]], request_id: str, id_field: str) -> list[str]:
+    """Each instance's prediction id: its own ``id_field`` value (text or an integer, as text), else
+    ``<request id>:<index>``. Labels are joined to predictions by this id (lightship.quality)."""
+    ids = []
+    for index, instance in enumerate(instances):
+        own = instance.get(id_field) if isinstance(instance, dict) else None
+        if isinstance(own, bool) or not isinstance(own, (str, int)) or (isinstance(own, str) and not own.strip()):
+            ids.append(f"{request_id}:{index}")
+        else:
+            ids.append(str(own))
+    return ids
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

@@ -7,7 +7,7 @@ old, from the background flusher thread, never from a request. Objects land at::
 
     s3://<data bucket>/<capture prefix>/model_version=<N>/date=<YYYY-MM-DD>/<HHMMSS>-<uuid>.jsonl
 
-one line per instance: ``{"request_id", "at", "model_version", "features": {...},
+one line per instance: ``{"prediction_id", "request_id", "role", "at", "model_version", "features": {...},
 "prediction", "probabilities"}``, so drift checks on live traffic read features by name.
 A failed upload is logged and dropped: capture is sampled for drift, it must never
 fail or stall a prediction. At process exit what is left is flushed.
@@ -67,13 +67,17 @@ class CaptureWriter:
         instances: list[dict[str, Any]],
         predictions: list[Any],
         probabilities: list[list[float]] | None,
+        ids: list[str] | None = None,
+        role: str = "live",
     ) -> None:
         """Buffer one sampled request (call only when :meth:`sampled` said yes)."""
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
         lines = [
             json.dumps(
                 {
+                    "prediction_id": ids[i] if ids is not None else f"{request_id}:{i}",
                     "request_id": request_id,
+                    "role": role,
                     "at": at,
                     "model_version": version,
                     "features": instance,

@@ -124,7 +124,7 @@ def build_serving(
         capture = CaptureWriter(s3, resolved.capture_bucket, resolved.capture_prefix, serving.capture_sample_rate)
     shadow_log = ShadowLog(s3, resolved.capture_bucket, settings.release.prefix)
     shadow = ShadowScorer(metrics, shadow_log, settings.release.shadow_deadline_ms / 1000.0)
-    runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances, shadow)
+    runtime = ServingRuntime(holder, metrics, capture, serving.max_body_bytes, serving.max_instances, shadow, serving.id_field)
     flusher = BackgroundFlusher(CAPTURE_CHECK_SECONDS, wake=capture.wake if capture else None)
     if capture is not None:
         flusher.add(capture.due, capture.flush)

@@ -45,6 +45,11 @@ class PredictResponse(BaseModel):
         "(scored all the same); null when no instance has one",
     )
     request_id: str
+    ids: list[str] | None = Field(
+        default=None,
+        description="One prediction id per instance: the instance's own id field (serving.id_field, `id`) "
+        "or `<request_id>:<index>`; labels are joined to predictions by it",
+    )
 
 
 class HealthResponse(BaseModel):

@@ -30,7 +30,8 @@ from lightship.versions import SKLEARN_VERSION
 ENTRY_POINT = "train.py"
 TERMINAL = {"Completed", "Failed", "Stopped"}
 # The packages the training script imports from this repository; nothing else is shipped.
-SHIPPED_PACKAGES = ("lightship/__init__.py", "lightship/errors.py", "lightship/archive.py", "lightship/bundle", "lightship/training")
+SHIPPED_PACKAGES = ("lightship/__init__.py", "lightship/errors.py", "lightship/archive.py", "lightship/bundle", "lightship/training",
+                    "lightship/quality/__init__.py", "lightship/quality/calibration.py")
 
 
 @dataclass(frozen=True)

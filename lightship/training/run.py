@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 from lightship.bundle.model_bundle import write_bundle
 from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
 from lightship.bundle.schema import FeatureSchema
+from lightship.quality.calibration import fit_calibration
 from lightship.training.data import TrainingData
 from lightship.training.evaluate import evaluate
 from lightship.training.features import frame_to_rows, infer_schema
@@ -33,6 +34,7 @@ class TrainingResult:
     profile: BaselineProfile
     evaluation: dict[str, Any]
     onnx: OnnxExport
+    calibration: dict[str, Any] | None = None
 
     def without_onnx(self, reason: str) -> None:
         """Serve this result with scikit-learn (the pipeline was replaced after conversion, as the demo's faulty model)."""
@@ -64,6 +66,9 @@ def train(
     y_pred = classes[np.argmax(proba, axis=1)] if proba is not None and classes is not None else pipeline.predict(x_test)
     metrics = evaluate(schema.task, y_test, y_pred, proba, classes)
     onnx = export_onnx(pipeline, schema, x_test)
+    # The calibrator CBPE needs (lightship.quality): Platt scaling on the holdout, binary classifiers only.
+    calibration = (fit_calibration(proba[:, 1], y_test == classes[1], classes[1])
+                   if proba is not None and classes is not None and len(classes) == 2 else None)
 
     profile = baseline_profile(pipeline, schema, frame, rows, profile_bins)
     evaluation = {
@@ -86,7 +91,8 @@ def train(
         "environment": {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()},
         "onnx": onnx.report,
     }
-    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation, onnx=onnx)
+    return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation, onnx=onnx,
+                          calibration=calibration)
 
 
 def baseline_profile(pipeline: Any, schema: FeatureSchema, frame: Any, rows: np.ndarray, bins: int) -> BaselineProfile:
@@ -112,7 +118,8 @@ def prediction_profile(pipeline: Any, schema: FeatureSchema, rows: np.ndarray, b
 
 def write(result: TrainingResult, model_dir: Path) -> Path:
     return write_bundle(model_dir, result.pipeline, result.schema, result.profile, result.evaluation,
-                        onnx_model=result.onnx.model, onnx_output=result.onnx.output, onnx_fallback=result.onnx.reason)
+                        onnx_model=result.onnx.model, onnx_output=result.onnx.output, onnx_fallback=result.onnx.reason,
+                        calibration=result.calibration)
 
 
 def _target(values: np.ndarray, schema: FeatureSchema) -> np.ndarray:

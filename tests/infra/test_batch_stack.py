@@ -185,7 +185,7 @@ def test_each_step_may_touch_only_its_own_prefixes(batch: Template) -> None:
                         *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:AbortMultipartUpload")
                           for p in ("output", "rejects", "reports"))},
         "finalize": {("s3:GetObject", f"{ARTIFACTS}/models/*"), ("s3:ListBucket", DATA), ("s3:GetObject", f"{DATA}/batch/reports/*"),
-                     ("s3:GetObject", f"{DATA}/batch/input/*"),
+                     ("s3:GetObject", f"{DATA}/batch/input/*"), ("s3:GetObject", f"{DATA}/batch/output/*"),
                      *((a, f"{DATA}/batch/{p}/*") for a in ("s3:PutObject", "s3:DeleteObject") for p in ("output", "rejects", "reports"))},
     }
     for step, statements in policies.items():

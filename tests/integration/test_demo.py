@@ -25,6 +25,11 @@ def test_demo_runs_the_whole_story_without_an_aws_account(tmp_path: Path) -> Non
     assert "version 2 live again" in output and "Rejected: rejected by rollback handler" in output  # rollback
     assert "no duplicates" in output and "drift in" in output and "quarantined" in output  # batch
     assert "no AWS account used" in output
+    # Quality: the estimate before labels lands near the realized figure; flipped labels breach with inputs quiet.
+    assert "labels in: realized ROC AUC" in output and "of the estimate (tolerance 0.05)" in output
+    assert "region west's labels flipped" in output and ": breach; the estimate stays at" in output
+    assert "(labels will flip): 4,000 rows scored; input drift: none" in output
+    assert "alarm lightship-quality-realized" in output and "ALARM (set from the breach" in output
     assert (tmp_path / "customers.csv").is_file()
     # The gate: v2 beats v1 by more than the margin, v3 does not beat v2.
     assert "version 2 Approved" in output and "beats champion v1" in output

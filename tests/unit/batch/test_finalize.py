@@ -12,6 +12,7 @@ import pytest
 from batch import layout
 from batch.errors import IdentityMismatch, IncompleteRun
 from batch.finalize import finalize
+from batch.model import load_model
 from batch.s3io import get_json, put_json
 from lightship.datasets import customers
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz, run_day  # noqa: F401 - fixtures
@@ -165,3 +166,27 @@ def test_a_day_without_drift_does_not_alert(batch_world: BatchWorld) -> None:
     _, done = run_day(world)
 
     assert not done.result.alert and "no drift" in done.result.subject and done.result.drifted == []
+
+
+def test_the_manifest_carries_the_cbpe_estimate_of_the_days_scores_computed_from_the_bundles_calibrator(batch_world: BatchWorld) -> None:
+    from lightship.quality import calibration
+
+    world = batch_world
+    world.put_frame("a.parquet", _day(900, 1, 0), row_group_size=128)
+    _, done = run_day(world)
+
+    estimated = done.manifest["estimated_quality"]
+    scored = world.read_parquet(done.manifest["outputs"])
+    bundle = load_model(world.run.model.model_data_url)
+    assert bundle.calibration is not None and bundle.calibration["method"] == "platt"
+    # Expected by hand: each row's calibrated probability is the chance it is positive.
+    p = calibration.calibrate(bundle.calibration, scored["probability_1"].to_numpy())
+    expected_accuracy = np.mean(np.where(scored["prediction"].astype(str) == "1", p, 1 - p))
+    assert estimated["rows"] == 900 and estimated["accuracy"] == pytest.approx(expected_accuracy, abs=1e-12)
+    # Expected ROC AUC as a pair count: row i positive and row j negative with weight p_i (1 - p_j), ranked
+    # right when s_i > s_j (half on ties), over the expected positives times the expected negatives.
+    s = scored["probability_1"].to_numpy()
+    above = (s[:, None] > s[None, :]) + 0.5 * (s[:, None] == s[None, :])
+    pairs = p[:, None] * (1 - p)[None, :]
+    assert estimated["roc_auc"] == pytest.approx((pairs * above).sum() / (p.sum() * (1 - p).sum()), abs=1e-9)
+    assert done.metrics["EstimatedRocAuc"] == estimated["roc_auc"] and done.metrics["EstimatedAccuracy"] == estimated["accuracy"]

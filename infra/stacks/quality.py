@@ -1,0 +1,225 @@
+"""``QualityStack``: the scheduled quality run on Step Functions (docs/quality.md).
+
+The state machine (name ``settings.quality_state_machine_name``), started by the EventBridge
+schedule ``settings.quality.schedule`` with ``{"time": ...}`` or by ``lightship quality run``
+with ``{"date": "YYYY-MM-DD"}``::
+
+    Measure (the quality function: join, metrics, report, CloudWatch metrics)
+        -> Alert? -> PublishReport (SNS: the verdict per version and the report's address) -> Done
+    a failure after retries -> NotifyFailure (SNS) -> QualityRunFailed (Fail)
+
+The CloudWatch alarms on the ``QualityBreach`` metrics (monitoring stack) act on a breach:
+alert, or roll back with ``quality.on_breach=rollback``. The message published here says why,
+with the figures, since an alarm's notification only names the metric.
+
+One function, from the batch image (``lambdas/batch_image/Dockerfile``: pandas, pyarrow and
+scikit-learn do not fit a zip), with its own role: it reads predictions (capture, batch
+scores) and labels, writes reports under the quality report prefix, reads the registry, the
+bundles and the deployment record, and puts metrics in the Lightship namespace only. Built by
+:func:`infra.app_builder.build_app`; the emulator runs the definition this stack synthesizes
+(``lightship/local/quality.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from infra.stacks.alerts import alerts_topic_arn
+from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
+from lightship import observability as names
+from lightship.settings import Settings
+
+QUALITY_HANDLER = "lambdas.quality.handler.handler"
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+# A run rereads the window and rewrites the same report: a retry after a transient failure is safe.
+TASK_RETRY_ATTEMPTS = 2
+
+
+class QualityStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        data_bucket_name: str | None = None,
+        artifact_bucket_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        # Without names from the storage stack (the emulator synthesizes this stack alone), derive them as StorageStack does.
+        derived = settings.model_copy(update={"region": self.region})
+        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
+        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
+        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
+        self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
+        self.state_machine = self._state_machine(settings)
+        self.rule = events.Rule(
+            self,
+            "Schedule",
+            description=f"{settings.project}: join the window's labels to predictions and measure quality per version.",
+            schedule=events.Schedule.expression(settings.quality.schedule),
+            targets=[targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_object({"time": events.EventField.time}),
+                                             retry_attempts=2)],
+        )
+        cdk.CfnOutput(self, "QualityStateMachineArn", value=self.state_machine.state_machine_arn,
+                      description="Quality state machine; start it with {\"date\": \"YYYY-MM-DD\"}.")
+
+    def _environment(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
+        """The resolved settings the quality run reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
+        q = settings.quality
+        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": settings.batch.id_column} if settings.batch.id_column is not None else {}
+        return {
+            **id_column,
+            "LIGHTSHIP_PROJECT": settings.project,
+            "LIGHTSHIP_ACCOUNT": self.account,
+            "LIGHTSHIP_DATA_BUCKET": data_bucket,
+            "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+            "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
+            "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
+            "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
+            "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
+            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": settings.batch_output_prefix,
+            "LIGHTSHIP_QUALITY__WINDOW_DAYS": str(q.window_days),
+            "LIGHTSHIP_QUALITY__MIN_LABELS": str(q.min_labels),
+            "LIGHTSHIP_QUALITY__TOLERANCE": str(q.tolerance),
+            "LIGHTSHIP_QUALITY__ESTIMATE_TOLERANCE": str(q.estimate_tolerance),
+            "LIGHTSHIP_QUALITY__ON_BREACH": q.on_breach,
+            "LIGHTSHIP_QUALITY__LABELS_PREFIX": q.labels_prefix,
+            "LIGHTSHIP_QUALITY__REPORT_PREFIX": q.report_prefix,
+            "LIGHTSHIP_QUALITY__CONFIDENCE": str(q.confidence),
+            "POWERTOOLS_SERVICE_NAME": names.SERVICE_QUALITY,
+            "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
+            "OMP_NUM_THREADS": "1",
+        }
+
+    def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
+        name = settings.quality_function_name
+        log_group = logs.LogGroup(self, "MeasureLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
+                                  removal_policy=cdk.RemovalPolicy.RETAIN)
+        role = iam.Role(self, "MeasureRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Lightship quality run: read predictions and labels, write the report, put quality metrics.")
+        function = lambda_.DockerImageFunction(
+            self,
+            "MeasureFunction",
+            function_name=name,
+            description="Lightship quality: join labels to predictions, realized and estimated metrics per version.",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(REPO_ROOT), file=DOCKERFILE, cmd=[QUALITY_HANDLER],
+                exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"],
+                ignore_mode=cdk.IgnoreMode.DOCKER,
+            ),
+            memory_size=settings.quality.memory_mb,
+            timeout=cdk.Duration.minutes(15),
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=self._environment(settings, data_bucket, artifact_bucket),
+            architecture=lambda_.Architecture.X86_64,
+        )
+        objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
+        q = settings.quality
+        read_prefixes = [settings.capture_prefix, settings.batch_output_prefix, q.labels_prefix, q.report_prefix]
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
+                                                       resource_name=f"{settings.model_package_group}/*"), self)
+        grant_with_reasons(self, role, [
+            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                 resources=[log_group.log_group_arn]), None),
+            (iam.PolicyStatement(sid="ListWindow", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
+                                 conditions={"StringLike": {"s3:prefix": [f"{p.strip('/')}/*" for p in read_prefixes]}}), None),
+            (iam.PolicyStatement(sid="ReadPredictionsAndLabels", actions=["s3:GetObject"],
+                                 resources=[objects(data_bucket, p) for p in read_prefixes]),
+             "Quality reads the window's capture files, batch scores and labels (dated keys, names chosen by serving, "
+             "batch runs and users' pipelines) and earlier reports; read-only."),
+            (iam.PolicyStatement(sid="WriteReport", actions=["s3:PutObject"], resources=[objects(data_bucket, q.report_prefix)]),
+             "Quality writes report.json and report.html under a date-specific key of the quality report prefix."),
+            (iam.PolicyStatement(sid="ReadBundlesAndEvaluations", actions=["s3:GetObject"],
+                                 resources=[objects(artifact_bucket, settings.model_prefix), objects(artifact_bucket, settings.evaluation_prefix)]),
+             "Quality reads each version's bundle (classes, calibrator) and evaluation report (holdout metrics), keyed "
+             "by training job name; read-only."),
+            (iam.PolicyStatement(sid="ReadDeploymentRecord", actions=["dynamodb:GetItem", "dynamodb:Query"], resources=[table_arn]), None),
+            (iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"]),
+             "sagemaker:ListModelPackages supports no resource-level permissions; it lists version ARNs only."),
+            (iam.PolicyStatement(sid="DescribeVersions", actions=["sagemaker:DescribeModelPackage"], resources=[package_arn]),
+             "Model package versions are numbered as they are registered (group/1, group/2, ...); read-only, only the "
+             "project's model package group."),
+            (iam.PolicyStatement(sid="PutQualityMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
+                                 conditions={"StringEquals": {"cloudwatch:namespace": names.NAMESPACE}}),
+             "cloudwatch:PutMetricData supports no resource-level permissions; the condition limits it to the "
+             "Lightship namespace."),
+            (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+             "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
+        ])
+        return function
+
+    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+        notify_failure = tasks.SnsPublish(
+            self, "NotifyFailure", topic=self.topic, subject=f"{settings.project} quality run failed",
+            message=sfn.TaskInput.from_json_path_at("States.Format('Quality run {} failed: {}', $$.Execution.Name, $.error.Cause)"),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        failed = sfn.Fail(self, "QualityRunFailed", error_path="$.error.Error", cause_path="$.error.Cause")
+        measure = tasks.LambdaInvoke(
+            self, "Measure", lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,
+            payload=sfn.TaskInput.from_object({"request": sfn.JsonPath.object_at("$")}), result_path="$.result",
+        )
+        measure.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=TASK_RETRY_ATTEMPTS, backoff_rate=2.0)
+        publish = tasks.SnsPublish(
+            self, "PublishReport", topic=self.topic, subject=sfn.JsonPath.string_at("$.result.subject"),
+            message=sfn.TaskInput.from_json_path_at("$.result.message"), result_path=sfn.JsonPath.DISCARD,
+        )
+        on_failure = notify_failure.next(failed)
+        for state in (measure, publish):
+            state.add_catch(on_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+        done = sfn.Succeed(self, "Done")
+        alert = sfn.Choice(self, "Alert").when(sfn.Condition.boolean_equals("$.result.alert", True), publish.next(done)).otherwise(done)
+        definition = measure.next(alert)
+        log_group = logs.LogGroup(
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.quality_state_machine_name}",
+            retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        machine = sfn.StateMachine(
+            self, "StateMachine", state_machine_name=settings.quality_state_machine_name,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True, timeout=cdk.Duration.hours(1),
+        )
+        self._acknowledge_machine_wildcards(machine)
+        return machine
+
+    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
+        """The machine's policy is CDK-generated; each wildcard in it is acknowledged with its action's reason."""
+        why = {
+            "lambda:": "LambdaInvoke grants invoke on the quality function and its versions/aliases (ARN:*); only this stack's function.",
+            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+        }
+        role = machine.node.try_find_child("Role")
+        policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
+        if not isinstance(policy, iam.Policy):
+            return
+        reasons: dict[str, list[str]] = {}
+        for statement in self.resolve(policy.document.to_json())["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                flat = flatten_cfn_reference(resource)
+                if "*" in flat:
+                    reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
+        for finding, texts in reasons.items():
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
