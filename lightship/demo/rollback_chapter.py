@@ -62,8 +62,15 @@ def rollback(story: Story) -> None:
     broken = _register_faulty_version(story, registry)
     story.fact(f"register version {broken.version}", f"{broken.status}: offline metrics fine, fails on {FAILURE_SHARE:.0%} of live inputs")
     deploy(registry, record, broken.version, reason="demo: release the new version", by="demo")
-    wait_until(lambda: api.health().body.get("model_version") == broken.version, f"serving to load version {broken.version}")
+    level = serving_logger.log_level
+    serving_logger.setLevel("ERROR")  # its "served by scikit-learn" warning is expected: told as a fact below
+    try:
+        wait_until(lambda: api.health().body.get("model_version") == broken.version, f"serving to load version {broken.version}")
+    finally:
+        serving_logger.setLevel(level)
     story.fact(f"deploy version {broken.version}", f"serving switched to version {broken.version} within the record TTL")
+    story.fact(f"version {broken.version} runtime", f"scikit-learn ({broken.runtime_reason}); the serving Lambda would "
+                                                    "keep the old version, lightship serve falls back and counts it")
 
     first = len(documents)
     served = _traffic(api, story.state["sample_instances"], seed=2024)
