@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--model", default="logistic")
     args = parser.parse_args()
     silence_request_logs()
-    bundle, _, frame = train_bundle(args.model)
+    bundle, _, frame = train_bundle(args.model, runtime="onnx")  # what serving runs
     body = {"instances": instances_from(frame, 1)}
     variants = {
         "live only": handler(bundle, None, None)[0],

@@ -21,11 +21,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the serving function sets it
 
-from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle
+from lightship.bundle.model_bundle import ModelBundle, RuntimeChoice, load_bundle, pack_bundle
 from lightship.deployment.record import Deployment
 
 
-def train_bundle(model: str, rows: int = 5000, seed: int = 7) -> tuple[ModelBundle, bytes, Any]:
+def train_bundle(model: str, rows: int = 5000, seed: int = 7, runtime: RuntimeChoice = "sklearn") -> tuple[ModelBundle, bytes, Any]:
     """(bundle, model.tar.gz bytes, the training frame) for ``model`` on the generated customers table."""
     from lightship.datasets import customers
     from lightship.training.data import load_training_data
@@ -37,9 +37,9 @@ def train_bundle(model: str, rows: int = 5000, seed: int = 7) -> tuple[ModelBund
         frame.to_csv(path, index=False)
         directory = write(train(load_training_data(path, "churned"), model, {}), Path(tmp) / "model")
         packed = pack_bundle(directory)
-    # These benchmarks' baselines (and their recorded figures) are scikit-learn's; ONNX against
-    # scikit-learn is bench/onnx_vs_sklearn.py.
-    return load_bundle(packed, runtime="sklearn"), packed, frame
+    # Most of these benchmarks' baselines (and their recorded figures) are scikit-learn's; ONNX against
+    # scikit-learn is bench/onnx_vs_sklearn.py; release_routing.py measures what serving runs (ONNX).
+    return load_bundle(packed, runtime=runtime), packed, frame
 
 
 def plain_value(value: Any) -> Any:
