@@ -133,7 +133,8 @@ def main() -> None:
         record = DeploymentRecord(client("dynamodb"), emulator.resources.deployment_table)
         port = free_port()
         # A short record cache, so a redeploy reaches the server within a second.
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "POWERTOOLS_LOG_LEVEL": "WARNING", "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": "0.5"}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "POWERTOOLS_LOG_LEVEL": "WARNING",
+               "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": "0.5"}
         server = subprocess.Popen([str(REPO / ".venv" / "bin" / "lightship"), "serve", "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
         try:
