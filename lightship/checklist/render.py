@@ -21,8 +21,8 @@ def table(version: int, answers: list[Answer], card_uri: str) -> Table:
 
 
 def _md(text: str) -> str:
-    """A table cell: pipes escaped, line breaks as <br>."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """A table cell: pipes escaped, line breaks (any of them) as <br>."""
+    return "<br>".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
 
 
 def markdown(version: int, answers: list[Answer], card_uri: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.bundle.schema import Task
+from lightship.checklist.card import CARD_FILE, parse_card
 from lightship.errors import DataError, TrainingJobFailed
 from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i
@@ -95,6 +96,11 @@ def stage_data(request: TrainRequest, settings: Settings, resources: Resources, 
     base = path if path.is_dir() else path.parent
     for f in files:
         s3.upload_file(str(f), prefix.bucket, f"{prefix.key}/{f.relative_to(base).as_posix()}")
+    card = base / CARD_FILE
+    if card.is_file():  # the model card's intended use and limitations travel next to the data (lightship checklist)
+        parse_card(card.read_bytes(), str(card))  # a bad card fails here, naming the file
+        progress(f"uploading {card.name}")
+        s3.upload_file(str(card), prefix.bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{CARD_FILE}")
     return prefix
 
 
