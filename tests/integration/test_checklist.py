@@ -1,6 +1,6 @@
 """``lightship checklist`` and ``lightship train --verify`` on the emulator: the wiring (one set-up per module).
 
-Two versions are trained through the real training job path, the second deployed; ``train --verify 2``
+Version 2 is trained through the real training job path and deployed, version 1 (its rollback target) in process; ``train --verify 2``
 re-runs it from its lineage and records a match without registering anything; the checklist then exits
 non-zero on the answers that are no (capture switched off, a card without limitations), prints Markdown,
 writes the card to S3 and records its address on the registry version.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -24,6 +23,7 @@ from lightship.registry.model_registry import ModelRegistry
 from lightship.resources import Resources
 from lightship.settings import Settings
 from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
+from tests.support.models import register_trained
 
 INTENDED_USE = "Rank current customers for retention calls <weekly>."
 
@@ -44,14 +44,14 @@ def world(emulator_session: LocalEmulator, settings: Settings, tmp_path_factory:
     customers(rows=1000, seed=7).to_csv(data, index=False)
     # Next to the data, as a user would put it: train uploads it; no limitations, so the card shows them missing.
     (folder / "model_card.json").write_text(json.dumps({"intended_use": INTENDED_USE, "owner": "churn team"}))
+    # Version 1, the rollback target, is trained in process (no job: it is never re-run here); version 2 by a job.
+    register_trained(settings, resources, customers(rows=1000, seed=8), "churned", params={"C": 0.0001}, approve=True)
     clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
-    for c in (0.0001, 1.0):
-        train_and_register(TrainRequest(data=str(data), target="churned", model="logistic", params={"C": c}),
-                           settings, resources, clients, poll_seconds=0.1)
+    train_and_register(TrainRequest(data=str(data), target="churned", model="logistic", params={"C": 1.0}),
+                       settings, resources, clients, poll_seconds=0.1)
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
-    for v in registry.versions():
-        if v.status != "Approved":
-            registry.approve(v.version, "checklist test", "tests")
+    if registry.version(2).status != "Approved":
+        registry.approve(2, "checklist test", "tests")
     deploy(registry, DeploymentRecord(client("dynamodb"), resources.deployment_table), 2, reason="checklist test", by="tests")
     return World(resources=resources, registry=registry)
 
