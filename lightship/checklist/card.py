@@ -19,7 +19,7 @@ from typing import Any
 
 from lightship.checklist.answers import Answer, VersionFacts
 from lightship.errors import LightshipError
-from lightship.s3uri import S3Uri
+from lightship.s3uri import S3Uri, is_s3
 
 CARD_FILE = "model_card.json"
 CARD_PREFIX = "model-cards"
@@ -83,7 +83,7 @@ def card_locations(data_uri: str) -> list[S3Uri]:
 
 def read_card(s3: Any, data_uri: str | None) -> CardText:
     """The first ``model_card.json`` found next to the version's training data, or an empty card."""
-    if not data_uri:
+    if not data_uri or not is_s3(data_uri):  # e.g. a version registered without S3 lineage
         return CardText()
     for uri in card_locations(data_uri):
         try:

@@ -97,11 +97,15 @@ def test_checklist_exits_non_zero_on_a_no_prints_markdown_and_records_the_card(w
 
 
 def test_checklist_of_the_first_version_has_no_rollback_target_and_no_rerun(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["checklist", "--version", "1", "--format", "json", "--limitations", "Trained on synthetic data."]) == 1
+    # Version 1 has no data on S3 in its lineage, so no model_card.json: the options give the card's text.
+    assert main(["checklist", "--version", "1", "--format", "json", "--intended-use", "Retention calls.",
+                 "--limitations", "Trained on synthetic data."]) == 1
     answers = {a["key"]: a for a in json.loads(capsys.readouterr().out)["answers"]}
     assert answers["rollback"]["verdict"] == "no"
     assert answers["reproducible"]["verdict"] == "no" and "--verify 1" in answers["reproducible"]["detail"]
     assert answers["serving"]["verdict"] == "unknown"  # version 2 is live
-    assert answers["card"]["verdict"] == "yes"  # intended use from the file, limitations from the option
+    assert answers["card"]["verdict"] == "yes"
+    page = client("s3").get_object(Bucket=world.resources.artifact_bucket, Key="model-cards/v1.html")["Body"].read().decode()
+    assert "Trained on synthetic data." in page and "command-line options" in page
     assert answers["cost"] == {"key": "cost", "question": answers["cost"]["question"], "verdict": "unknown",
                                "detail": "no estimate module", "evidence": ["lightship/estimate (absent)"]}

@@ -94,3 +94,10 @@ def test_prediction_checksum_changes_with_one_probability_bit() -> None:
     assert predictions_sha256(labels, proba) == predictions_sha256(labels.copy(), proba.copy())
     assert predictions_sha256(labels, proba) != predictions_sha256(labels, nudged)
     assert predictions_sha256(np.array([1.5, 2.5]), None) != predictions_sha256(np.array([1.5, 2.5000001]), None)
+
+
+def test_a_version_without_s3_data_in_its_lineage_has_an_empty_card_text() -> None:
+    from lightship.checklist.card import read_card
+
+    assert read_card(object(), "inline") == CardText()
+    assert read_card(object(), None) == CardText()
