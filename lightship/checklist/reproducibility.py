@@ -134,7 +134,9 @@ def verify(version: int, settings: Any, resources: Any, clients: Any, progress: 
     with tempfile.TemporaryDirectory(prefix="lightship-verify-") as tmp:
         tree = code_at(commit, REPO_ROOT, Path(tmp) / "code")
         current = git_state(REPO_ROOT)
-        code = ({"source": f"git archive {commit}", "commit": commit, "same_as_lineage": True} if tree else
+        # A version trained from a dirty tree ran code no commit holds: the re-run can only use the commit.
+        dirty = bool(lineage.get("git", {}).get("dirty"))
+        code = ({"source": f"git archive {commit}", "commit": commit, "same_as_lineage": not dirty} if tree else
                 {"source": "the current work tree", "commit": current["commit"], "dirty": current["dirty"],
                  "same_as_lineage": current["commit"] == commit and not current["dirty"],
                  "note": f"commit {commit} is not in this repository"})
