@@ -26,7 +26,7 @@ if [ -z "${REPORTS:-}" ]; then
 fi
 mkdir -p "$OUT"
 # page:height — tall enough for the whole page at 1200 px wide (the drift report has a card per feature).
-for spec in model-card:2200 drift-report:3600 quality-report:1400; do
+for spec in model-card:2200 drift-report:3600 quality-report:800; do
   page=${spec%%:*}; height=${spec##*:}
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
     --window-size=1200,"$height" --screenshot="$OUT/$page.png" "file://$(realpath "$REPORTS/$page.html")" 2>/dev/null

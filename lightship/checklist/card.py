@@ -101,7 +101,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;
 h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 .sub{color:#666;margin-top:0} .missing{color:#b30000;font-weight:600;font-style:italic}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem;width:100%} th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-td.num{text-align:right;white-space:nowrap} table.narrow{width:auto;min-width:20rem} th{background:#f6f6f6}
+td.num,th.num{text-align:right;white-space:nowrap} table.narrow{width:auto;min-width:20rem} th{background:#f6f6f6}
 .yes{color:#2a7a2a;font-weight:600} .no{color:#b30000;font-weight:600} .unknown{color:#8a6d00;font-weight:600}
 .evidence{color:#555;font-size:.8rem;word-break:break-all} .text{white-space:pre-wrap}
 """
@@ -142,7 +142,7 @@ def render_card(version: VersionFacts, answers: list[Answer], text: CardText, cr
     metric_rows = "".join(
         f"<tr><td>{escape(str(k))}</td><td class=\"num\">{escape(f'{v:.4f}' if isinstance(v, float) else str(v))}</td></tr>"
         for k, v in sorted(metrics.items()) if not isinstance(v, (dict, list)))
-    metric_table = (f"<table class=\"narrow\"><thead><tr><th>metric</th><th>holdout</th></tr></thead><tbody>{metric_rows}</tbody></table>"
+    metric_table = (f"<table class=\"narrow\"><thead><tr><th>metric</th><th class=\"num\">holdout</th></tr></thead><tbody>{metric_rows}</tbody></table>"
                     if metric_rows else f"<p>{MISSING}</p>")
     answer_rows = "".join(
         f'<tr><td>{escape(a.question)}</td><td class="{a.verdict}">{escape(a.verdict)}</td><td>{escape(a.detail)}'
