@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from lightship.checklist.answers import Answer
@@ -10,13 +11,14 @@ STYLES = {"yes": "green", "no": "bold red", "unknown": "yellow"}
 
 
 def table(version: int, answers: list[Answer], card_uri: str) -> Table:
-    out = Table(title=f"Go-live checklist, version {version}", caption=f"model card: {card_uri}", caption_justify="left")
+    """Three columns, the evidence dimmed under each detail: an 80-column terminal keeps it readable."""
+    out = Table(title=f"Go-live checklist, version {version}", caption=f"model card: {card_uri}", caption_justify="left", expand=True)
     out.add_column("question", ratio=2, overflow="fold")
     out.add_column("answer", no_wrap=True)
-    out.add_column("detail", ratio=3, overflow="fold")
-    out.add_column("evidence", ratio=2, overflow="fold")
+    out.add_column("detail [dim](evidence)[/]", ratio=5, overflow="fold")
     for a in answers:
-        out.add_row(a.question, f"[{STYLES[a.verdict]}]{a.verdict}[/]", a.detail, "\n".join(a.evidence))
+        evidence = "".join(f"\n[dim]{escape(x)}[/]" for x in a.evidence)
+        out.add_row(escape(a.question), f"[{STYLES[a.verdict]}]{a.verdict}[/]", escape(a.detail) + evidence)
     return out
 
 

@@ -101,3 +101,14 @@ def test_a_version_without_s3_data_in_its_lineage_has_an_empty_card_text() -> No
 
     assert read_card(object(), "inline") == CardText()
     assert read_card(object(), None) == CardText()
+
+
+def test_terminal_table_prints_text_with_brackets_as_it_is() -> None:
+    from rich.console import Console
+
+    from lightship.checklist.render import table
+
+    console = Console(width=120, record=True)
+    console.print(table(1, [Answer("k", "q", "no", "feature [red] missing", ("s3://b/[x]",))], "s3://a/model-cards/v1.html"))
+    text = console.export_text()
+    assert "feature [red] missing" in text and "s3://b/[x]" in text and "model card: s3://a/model-cards/v1.html" in text
