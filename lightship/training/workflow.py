@@ -94,11 +94,14 @@ def stage_data(request: TrainRequest, settings: Settings, resources: Resources, 
     prefix = S3Uri(resources.data_bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{digest}")
     progress(f"uploading {len(files)} file(s), {checked.rows_read} rows, to {prefix}")
     base = path if path.is_dir() else path.parent
+    # The model card's intended use and limitations travel next to the data (lightship checklist);
+    # a bad card fails here, naming the file, before anything is uploaded.
+    card = base / CARD_FILE
+    if card.is_file():
+        parse_card(card.read_bytes(), str(card))
     for f in files:
         s3.upload_file(str(f), prefix.bucket, f"{prefix.key}/{f.relative_to(base).as_posix()}")
-    card = base / CARD_FILE
-    if card.is_file():  # the model card's intended use and limitations travel next to the data (lightship checklist)
-        parse_card(card.read_bytes(), str(card))  # a bad card fails here, naming the file
+    if card.is_file():
         progress(f"uploading {card.name}")
         s3.upload_file(str(card), prefix.bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{CARD_FILE}")
     return prefix
