@@ -37,6 +37,8 @@ class ModelVersion:
     image: str
     evaluation_uri: str | None
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # CustomerMetadataProperties: lineage's short fields, and addresses recorded later (the model card's).
+    customer_metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class ModelRegistry:
         )
         lineage = evaluation.get("lineage", {})
         git = lineage.get("git", {})
+        metadata = _customer_metadata(evaluation, training_job_name)
         metric_text = f"{decision.metric}={decision.value:.4f}" if decision.value is not None else "no metric"
         created = self.sagemaker.create_model_package(
             ModelPackageGroupName=self.group,
@@ -125,13 +128,14 @@ class ModelRegistry:
                 "GeneratedBy": training_job_arn[:1024],
                 "ProjectId": self.settings.project,
             },
-            CustomerMetadataProperties=_customer_metadata(evaluation, training_job_name),
+            CustomerMetadataProperties=metadata,
             Domain="MACHINE_LEARNING",
             Task="CLASSIFICATION" if evaluation["task"] == "classification" else "REGRESSION",
         )
         arn = created["ModelPackageArn"]
         self.sagemaker.update_model_package(
-            ModelPackageArn=arn, ModelApprovalStatus=decision.status, ApprovalDescription=decision.reason[:1024]
+            ModelPackageArn=arn, ModelApprovalStatus=decision.status, ApprovalDescription=decision.reason[:1024],
+            CustomerMetadataProperties=metadata,  # moto drops what an update leaves out (see _update)
         )
         return self._describe(arn), decision
 
@@ -147,10 +151,22 @@ class ModelRegistry:
         current = self.version(version)
         if current.status == status:
             raise RegistryError(f"version {version} is already {status}")
-        self.sagemaker.update_model_package(
-            ModelPackageArn=current.arn, ModelApprovalStatus=status, ApprovalDescription=description[:1024]
-        )
+        self._update(current, status, description, current.customer_metadata)
         return self._describe(current.arn)
+
+    def set_metadata(self, version: int, properties: dict[str, str]) -> ModelVersion:
+        """Add ``properties`` to the version's customer metadata (e.g. its model card's address); status unchanged."""
+        current = self.version(version)
+        self._update(current, current.status, current.approval_description, {**current.customer_metadata, **properties})
+        return self._describe(current.arn)
+
+    def _update(self, current: ModelVersion, status: str, description: str, metadata: dict[str, str]) -> None:
+        # Status, description and metadata always travel together: AWS merges an update into the
+        # version, but moto's UpdateModelPackage resets every field the call leaves out.
+        extra: dict[str, Any] = {"CustomerMetadataProperties": metadata} if metadata else {}
+        self.sagemaker.update_model_package(
+            ModelPackageArn=current.arn, ModelApprovalStatus=status, ApprovalDescription=description[:1024], **extra
+        )
 
     # ---- reading -------------------------------------------------------------------------
     def arns(self, status: str | None = None) -> list[str]:
@@ -208,6 +224,7 @@ class ModelRegistry:
             image=container.get("Image", ""),
             evaluation_uri=evaluation_uri,
             evaluation=self._read_report(evaluation_uri),
+            customer_metadata={str(k): str(v) for k, v in (d.get("CustomerMetadataProperties") or {}).items()},
         )
 
     def _read_report(self, uri: str | None) -> dict[str, Any]:

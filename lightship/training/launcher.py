@@ -104,9 +104,10 @@ class TrainingLauncher:
         self.artifact_bucket = artifact_bucket
         self.role_arn = role_arn
 
-    def upload_code(self, job_name: str) -> S3Uri:
+    def upload_code(self, job_name: str, repo: Path = REPO_ROOT) -> S3Uri:
+        """Ship the code in ``repo`` (a re-run ships the tree of the commit in the version's lineage)."""
         uri = S3Uri(self.artifact_bucket, f"{self.settings.code_prefix}/{job_name}/sourcedir.tar.gz")
-        self.s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=source_tarball())
+        self.s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=source_tarball(repo))
         return uri
 
     def start(self, job_name: str, data: S3Uri, image: str, hps: dict[str, str]) -> str:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lightship.bundle.model_bundle import load_bundle
+from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.bundle.schema import Task
+from lightship.checklist.card import CARD_FILE, parse_card
 from lightship.errors import DataError, TrainingJobFailed
 from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i
@@ -41,6 +42,7 @@ class TrainRequest:
     params: dict[str, Any]
     task: Task | None = None
     seed: int | None = None
+    holdout_fraction: float | None = None  # None: the setting (a re-run passes the version's own)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,17 @@ class TrainOutcome:
     version: ModelVersion
     decision: GateDecision
     job: JobOutcome
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """A finished training job and the bundle it wrote (not registered)."""
+
+    job: JobOutcome
+    image: str
+    seed: int
+    bundle_bytes: bytes
+    bundle: ModelBundle
 
 
 @dataclass
@@ -81,8 +94,16 @@ def stage_data(request: TrainRequest, settings: Settings, resources: Resources, 
     prefix = S3Uri(resources.data_bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{digest}")
     progress(f"uploading {len(files)} file(s), {checked.rows_read} rows, to {prefix}")
     base = path if path.is_dir() else path.parent
+    # The model card's intended use and limitations travel next to the data (lightship checklist);
+    # a bad card fails here, naming the file, before anything is uploaded.
+    card = base / CARD_FILE
+    if card.is_file():
+        parse_card(card.read_bytes(), str(card))
     for f in files:
         s3.upload_file(str(f), prefix.bucket, f"{prefix.key}/{f.relative_to(base).as_posix()}")
+    if card.is_file():
+        progress(f"uploading {card.name}")
+        s3.upload_file(str(card), prefix.bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{CARD_FILE}")
     return prefix
 
 
@@ -103,25 +124,8 @@ def train_and_register(
     objects = s3_objects(clients.s3, data)
     if not objects:
         raise DataError(f"{data}: no objects at this address")
-    launcher = TrainingLauncher(settings, clients.sagemaker, clients.s3, resources.artifact_bucket, resources.sagemaker_role_arn)
-    job_name = job_name_for(settings.project, request.model)
-    code = launcher.upload_code(job_name)
-    image = training_image(settings)
-    seed = settings.training.seed if request.seed is None else request.seed
-    hps = hyperparameters(
-        request.target, request.model, request.task, seed, request.params, code, settings.region,
-        settings.training.holdout_fraction, settings.training.profile_bins,
-    )
-    progress(f"starting training job {job_name} on {settings.training.instance_type}")
-    launcher.start(job_name, data, image, hps)
-    outcome = launcher.wait(job_name, on_status=lambda s, sec: progress(f"training job {job_name}: {s} ({sec})"), poll_seconds=poll_seconds)
-    if outcome.status != "Completed" or not outcome.model_data_url:
-        raise TrainingJobFailed(f"training job {job_name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
-
-    progress(f"reading the bundle at {outcome.model_data_url}")
-    bundle_uri = S3Uri.parse(outcome.model_data_url)
-    body = clients.s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
-    bundle = load_bundle(body)  # checks the scikit-learn version and the checksums
+    run = run_training_job(request, data, settings, resources, clients, progress, poll_seconds)
+    job_name, outcome, image, seed, bundle = run.job.name, run.job, run.image, run.seed, run.bundle
     evaluation = dict(bundle.evaluation)
     evaluation["lineage"] = {
         "git": git_state(REPO_ROOT),
@@ -136,13 +140,47 @@ def train_and_register(
     registry = ModelRegistry(settings, clients.sagemaker, clients.s3, resources.artifact_bucket)
     progress("registering the version and running the quality gate")
     version, decision = registry.register(
-        model_data_url=outcome.model_data_url,
+        model_data_url=str(outcome.model_data_url),
         evaluation=evaluation,
         image=image,
         training_job_name=job_name,
         training_job_arn=outcome.arn,
     )
     return TrainOutcome(version=version, decision=decision, job=outcome)
+
+
+def run_training_job(
+    request: TrainRequest,
+    data: S3Uri,
+    settings: Settings,
+    resources: Resources,
+    clients: AwsClients,
+    progress: Progress = lambda _: None,
+    poll_seconds: float = 0.5,
+    code_repo: Path = REPO_ROOT,
+) -> JobRun:
+    """Ship the code, run the training job on ``data``, wait, and read the bundle it wrote (checked, not registered)."""
+    launcher = TrainingLauncher(settings, clients.sagemaker, clients.s3, resources.artifact_bucket, resources.sagemaker_role_arn)
+    job_name = job_name_for(settings.project, request.model)
+    code = launcher.upload_code(job_name, code_repo)
+    image = training_image(settings)
+    seed = settings.training.seed if request.seed is None else request.seed
+    hps = hyperparameters(
+        request.target, request.model, request.task, seed, request.params, code, settings.region,
+        settings.training.holdout_fraction if request.holdout_fraction is None else request.holdout_fraction,
+        settings.training.profile_bins,
+    )
+    progress(f"starting training job {job_name} on {settings.training.instance_type}")
+    launcher.start(job_name, data, image, hps)
+    outcome = launcher.wait(job_name, on_status=lambda s, sec: progress(f"training job {job_name}: {s} ({sec})"), poll_seconds=poll_seconds)
+    if outcome.status != "Completed" or not outcome.model_data_url:
+        raise TrainingJobFailed(f"training job {job_name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
+
+    progress(f"reading the bundle at {outcome.model_data_url}")
+    bundle_uri = S3Uri.parse(outcome.model_data_url)
+    body = clients.s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
+    bundle = load_bundle(body)  # checks the scikit-learn version and the checksums
+    return JobRun(job=outcome, image=image, seed=seed, bundle_bytes=body, bundle=bundle)
 
 
 def _dataset_name(path: Path) -> str:
