@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lightship.errors import LightshipError
+from lightship.estimate.prices import EstimateSettings
 from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +205,7 @@ class Settings(BaseSettings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    estimate: EstimateSettings = Field(default_factory=EstimateSettings)  # prices, quotas, load assumptions
 
     def data_bucket_name(self, account: str) -> str:
         return self.data_bucket or f"{self.project}-data-{account}-{self.region}"
