@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lightship.errors import LightshipError
-from lightship.estimate.prices import EstimateSettings
 from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +204,9 @@ class Settings(BaseSettings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
-    estimate: EstimateSettings = Field(default_factory=EstimateSettings)  # prices, quotas, load assumptions
+    # Prices, quotas and load assumptions of ``lightship estimate``: overrides of the typed, sourced defaults in
+    # lightship/estimate/prices.py (validated there, when an estimate is made: they stay off the serving cold start).
+    estimate: dict[str, Any] = Field(default_factory=dict)
 
     def data_bucket_name(self, account: str) -> str:
         return self.data_bucket or f"{self.project}-data-{account}-{self.region}"

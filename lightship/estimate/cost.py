@@ -18,6 +18,7 @@ from typing import Any
 from lightship import observability as names
 from lightship.monitoring.alarms import alarm_specs
 from lightship.serving.capture import CaptureWriter
+from lightship.estimate.prices import estimate_settings
 from lightship.settings import Settings
 
 HOURS_PER_MONTH = 730
@@ -44,7 +45,7 @@ class CostLine:
     item: str
     quantity: float
     unit: str
-    price_key: str  # the entry of settings.estimate.prices it used ("" for a sum of tiers)
+    price_key: str  # the entry of the price table (settings estimate.prices) it used ("" for a sum of tiers)
     usd: float  # per month (serving, monitoring); per run (batch)
 
 
@@ -54,11 +55,11 @@ def _capture_default(name: str) -> Any:
 
 def serving_concurrency(settings: Settings, rps: float) -> float:
     """Busy execution environments at ``rps`` (Little's law: arrival rate times billed duration)."""
-    return rps * settings.estimate.assumptions.request_ms.value / 1000
+    return rps * estimate_settings(settings).assumptions.request_ms.value / 1000
 
 
 def http_api_cost(settings: Settings, units: float) -> float:
-    prices = settings.estimate.prices
+    prices = estimate_settings(settings).prices
     first = min(units, HTTP_API_FIRST_TIER)
     return first * prices.http_api_request_first_300m.value + max(units - first, 0.0) * prices.http_api_request_over_300m.value
 
@@ -72,7 +73,7 @@ def capture_puts(settings: Settings, sampled: float, environments: int) -> float
 
 
 def serving_lines(settings: Settings, rps: float, instances_per_request: int) -> list[CostLine]:
-    p, a, serving = settings.estimate.prices, settings.estimate.assumptions, settings.serving
+    p, a, serving = estimate_settings(settings).prices, estimate_settings(settings).assumptions, settings.serving
     requests = rps * SECONDS_PER_MONTH
     memory_gb = serving.memory_mb / 1024
     billed_seconds = math.ceil(a.request_ms.value) / 1000  # billed per whole ms
@@ -108,7 +109,7 @@ def serving_lines(settings: Settings, rps: float, instances_per_request: int) ->
 
 
 def monitoring_lines(settings: Settings, rps: float) -> list[CostLine]:
-    p, a = settings.estimate.prices, settings.estimate.assumptions
+    p, a = estimate_settings(settings).prices, estimate_settings(settings).assumptions
     log_gb = rps * SECONDS_PER_MONTH * (a.emf_bytes_per_request.value + a.access_log_bytes_per_request.value) / GIB
     metrics = len(SERVING_METRICS) * SERVING_DIMENSION_SETS + len(BATCH_METRICS)
     alarm_metrics = sum(len(spec.metrics) for spec in alarm_specs(settings))
@@ -123,13 +124,13 @@ def monitoring_lines(settings: Settings, rps: float) -> list[CostLine]:
 
 
 def chunk_seconds(settings: Settings, rows_per_chunk: float) -> float:
-    a = settings.estimate.assumptions
+    a = estimate_settings(settings).assumptions
     return rows_per_chunk / a.batch_rows_per_second.value + a.batch_chunk_overhead_seconds.value
 
 
 def batch_lines(settings: Settings, rows: int, chunks: int, transitions: int) -> list[CostLine]:
     """One batch run (a batch day)."""
-    p, a, batch = settings.estimate.prices, settings.estimate.assumptions, settings.batch
+    p, a, batch = estimate_settings(settings).prices, estimate_settings(settings).assumptions, settings.batch
     memory_gb = batch.memory_mb / 1024
     seconds = math.ceil(chunk_seconds(settings, rows / chunks) * 1000) / 1000 if chunks else 0.0
     other = BATCH_OTHER_FUNCTIONS * math.ceil(a.batch_chunk_overhead_seconds.value * 1000) / 1000

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from lightship.estimate.cost import SECONDS_PER_MONTH, capture_puts, chunk_seconds, serving_concurrency
+from lightship.estimate.prices import estimate_settings
 from lightship.settings import Settings
 
 # Events one inline Map iteration with one Task adds to the execution's history (iteration
@@ -34,7 +35,7 @@ class Limit:
 
 
 def serving_limits(settings: Settings, rps: float, instances_per_request: int) -> list[Limit]:
-    q, a, serving = settings.estimate.quotas, settings.estimate.assumptions, settings.serving
+    q, a, serving = estimate_settings(settings).quotas, estimate_settings(settings).assumptions, settings.serving
     concurrency = serving_concurrency(settings, rps)
     concurrency_limit = serving.reserved_concurrency or q.lambda_account_concurrency.value
     concurrency_source = ("setting serving.reserved_concurrency" if serving.reserved_concurrency else q.lambda_account_concurrency.source)
@@ -60,7 +61,7 @@ def serving_limits(settings: Settings, rps: float, instances_per_request: int) -
 
 
 def batch_limits(settings: Settings, rows: int, chunks: int, distributed: bool) -> list[Limit]:
-    q, a, batch = settings.estimate.quotas, settings.estimate.assumptions, settings.batch
+    q, a, batch = estimate_settings(settings).quotas, estimate_settings(settings).assumptions, settings.batch
     if not chunks:
         return []
     seconds = chunk_seconds(settings, rows / chunks)

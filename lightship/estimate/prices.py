@@ -2,8 +2,10 @@
 
 Each entry is a :class:`Price` (or :class:`Quota`, :class:`Assumption`): a value, its unit, the page it
 comes from and when that figure was published there. They are settings (``estimate`` in ``cdk.json``'s
-``lightship`` context, or ``LIGHTSHIP_ESTIMATE__PRICES__LAMBDA_GB_SECOND=...``): a bare number replaces
-the value and marks the source as yours; an object replaces the fields it names.
+``lightship`` context, or ``LIGHTSHIP_ESTIMATE__PRICES__S3_GET=...``): a bare number replaces
+the value and marks the source as yours; an object replaces the fields it names. ``Settings.estimate``
+holds only those overrides; :func:`estimate_settings` validates them over these defaults when an
+estimate is made, so the serving function's cold start never builds these tables.
 
 The figures are us-east-1 list prices as published on the cited pages at ``as_of``. They were not
 re-read from the machine this project is built on (it reaches no web page): check them against the
@@ -12,6 +14,7 @@ pages before quoting a figure, and set the ones your region or contract changes.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
@@ -212,3 +215,23 @@ class EstimateSettings(BaseModel):
     prices: PriceTable = Field(default_factory=PriceTable)
     quotas: QuotaTable = Field(default_factory=QuotaTable)
     assumptions: AssumptionTable = Field(default_factory=AssumptionTable)
+
+
+_validated: dict[str, EstimateSettings] = {}
+
+
+def estimate_settings(settings: Any) -> EstimateSettings:
+    """``settings.estimate`` (the overrides) over the defaults above; a bad entry names itself."""
+    from pydantic import ValidationError
+
+    from lightship.settings import SettingsError
+
+    key = json.dumps(settings.estimate, sort_keys=True, default=str)
+    if key in _validated:
+        return _validated[key]
+    try:
+        _validated[key] = EstimateSettings.model_validate(settings.estimate)
+        return _validated[key]
+    except ValidationError as exc:
+        problems = "; ".join(f"estimate.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings: {problems}") from exc

@@ -26,6 +26,7 @@ from lightship.estimate.cost import (
 )
 from lightship.estimate.limits import Limit, batch_limits, serving_limits
 from lightship.estimate.transitions import MapMode, RunTransitions, count_transitions
+from lightship.estimate.prices import estimate_settings
 from lightship.settings import Settings
 
 BATCH_RUNS_PER_MONTH = HOURS_PER_MONTH / 24  # one run a day (batch.schedule's default)
@@ -113,7 +114,7 @@ def batch_definition(settings: Settings) -> Any:
 
 
 def sagemaker_comparison(settings: Settings, load: Load) -> dict[str, Any]:
-    p, a, q = settings.estimate.prices, settings.estimate.assumptions, settings.estimate.quotas
+    p, a, q = estimate_settings(settings).prices, estimate_settings(settings).assumptions, estimate_settings(settings).quotas
     requests = load.rps * SECONDS_PER_MONTH
     instances = max(1, math.ceil(load.rps / a.sagemaker_instance_rps.value))
     memory_gb = a.sagemaker_serverless_memory_gb.value
@@ -144,4 +145,4 @@ def estimate(settings: Settings, load: Load, definition: Any | None = None) -> E
         lines += batch_lines(settings, load.batch_rows, chunks, transitions.total(chunks))
     limits = serving_limits(settings, load.rps, load.instances_per_request) + batch_limits(settings, load.batch_rows, chunks, distributed)
     return Estimate(load=load, lines=lines, limits=limits, chunks=chunks, map_mode=mode, transitions=transitions,
-                    sagemaker=sagemaker_comparison(settings, load), prices=settings.estimate.model_dump())
+                    sagemaker=sagemaker_comparison(settings, load), prices=estimate_settings(settings).model_dump())

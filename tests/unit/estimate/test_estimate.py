@@ -15,6 +15,7 @@ from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
 from lightship.estimate import Load, estimate
+from lightship.estimate.prices import estimate_settings
 from lightship.estimate.transitions import count_transitions
 from lightship.settings import Settings, load_settings
 
@@ -153,7 +154,7 @@ def test_a_price_from_settings_changes_the_figure_and_its_source() -> None:
 
 
 def test_every_price_and_quota_has_a_source_and_a_date(defaults: Settings) -> None:
-    table = defaults.estimate.model_dump()
+    table = estimate_settings(defaults).model_dump()
     for group in ("prices", "quotas", "assumptions"):
         for key, entry in table[group].items():
             assert entry["source"] and entry["unit"] and len(entry["as_of"]) == 7, (group, key)
@@ -190,3 +191,16 @@ def test_a_negative_load_is_refused_in_one_line() -> None:
 
     with pytest.raises(LightshipError, match="--rps and --batch-rows must be 0 or more"):
         Load(rps=-1, batch_rows=0)
+
+
+def test_a_bad_price_override_names_the_entry() -> None:
+    from lightship.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="estimate.prices.lambda_requets"):
+        estimate(load_settings({"estimate": {"prices": {"lambda_requets": 1e-7}}}), Load(rps=1, batch_rows=0), MACHINE)
+
+
+def test_a_price_override_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIGHTSHIP_ESTIMATE__PRICES__LAMBDA_REQUEST", "4e-7")
+    result = estimate(load_settings({}), Load(rps=100, batch_rows=0), MACHINE)
+    assert _line(result, "Lambda requests").usd == pytest.approx(105.12, rel=1e-9)
