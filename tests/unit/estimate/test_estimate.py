@@ -7,7 +7,6 @@ the code. A month is 730 h = 2,628,000 s; a GiB is 1,073,741,824 bytes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -18,25 +17,8 @@ from lightship.estimate import Load, estimate
 from lightship.estimate.prices import estimate_settings
 from lightship.estimate.transitions import count_transitions
 from lightship.settings import Settings, load_settings
+from tests.support.batch_machine import MACHINE
 
-# A machine of the batch stack's shape (the real one is counted in tests/infra/test_estimate_matches_stacks.py).
-MACHINE = json.dumps({
-    "StartAt": "Resolve",
-    "States": {
-        "Resolve": {"Type": "Task", "Resource": "arn", "Next": "Plan"},
-        "Plan": {"Type": "Task", "Resource": "arn", "Next": "Mode"},
-        "Mode": {"Type": "Choice", "Choices": [{"Variable": "$.m", "StringEquals": "d", "Next": "Distributed"}], "Default": "Inline"},
-        "Inline": {"Type": "Map", "Next": "Merge", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Score",
-                                                                     "States": {"Score": {"Type": "Task", "Resource": "arn", "End": True}}}},
-        "Distributed": {"Type": "Map", "Next": "Merge", "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Prepare",
-            "States": {"Prepare": {"Type": "Pass", "Next": "Score"}, "Score": {"Type": "Task", "Resource": "arn", "End": True}}}},
-        "Merge": {"Type": "Task", "Resource": "arn", "Next": "Alert?"},
-        "Alert?": {"Type": "Choice", "Choices": [{"Variable": "$.a", "BooleanEquals": True, "Next": "Publish"}], "Default": "Done"},
-        "Publish": {"Type": "Task", "Resource": "arn", "Next": "Done"},
-        "Done": {"Type": "Succeed"},
-    },
-})
 
 
 DEFAULTS = load_settings({})

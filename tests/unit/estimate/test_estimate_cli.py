@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lightship.cli.main import main
-from tests.unit.estimate.test_estimate import MACHINE
+from tests.support.batch_machine import MACHINE
 
 
 @pytest.fixture(autouse=True)
