@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
         from lightship.training.data import load_training_data
         from lightship.training.models import RESERVED_HYPERPARAMETERS
         from lightship.training.run import train, write
+        from lightship.training.segments import parse_segments
 
         hps = parse_hyperparameters(argv)
         if "target" not in hps:
@@ -66,6 +67,8 @@ def main(argv: list[str]) -> int:
             seed=int(hps.get("seed", 42)),
             holdout_fraction=float(hps.get("holdout_fraction", 0.2)),
             profile_bins=int(hps.get("profile_bins", 20)),
+            segments=parse_segments(hps.get("segments")),
+            segment_confidence=float(hps.get("segment_confidence", 0.95)),
         )
         result.evaluation["training_job_name"] = os.environ.get("TRAINING_JOB_NAME", "")
         write(result, model_dir)

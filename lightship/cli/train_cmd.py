@@ -34,6 +34,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(None, "--seed", help="Random seed (default from config)"),
         verify: int = typer.Option(None, "--verify", metavar="N",
                                    help="Re-run version N's training from its lineage, register nothing, record whether it matched"),
+        segments: str = typer.Option(None, "--segments", help="Columns to report holdout metrics per value of, comma-separated (default: training.segments)"),
     ) -> None:
         """Train a model on SageMaker (or the local emulator), register it, and run the quality gate."""
         if verify is not None:
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
         from lightship.clients import client
         from lightship.training.data import load_training_data
         from lightship.training.models import check_params, parse_params
+        from lightship.training.segments import check_segment_columns, parse_segments
         from lightship.training.workflow import AwsClients, TrainRequest, train_and_register
 
         settings = load_settings()
@@ -57,14 +59,17 @@ def register(app: typer.Typer) -> None:
             raise LightshipError(f"--task {task}: choose classification or regression")
         chosen_task = cast("Task | None", task)
         params = parse_params(param or [])
+        segment_columns = parse_segments(segments) if segments is not None else list(settings.training.segments)
         # Everything that can be checked here fails before any AWS call: the parameters, a local file.
         if is_s3(data):
             check_params(chosen, params, chosen_task)
         else:
             checked = load_training_data(Path(data), target, chosen_task)
             check_params(chosen, params, checked.task)
+            check_segment_columns(checked.frame, target, segment_columns)
         ctx = aws_context(settings)
-        request = TrainRequest(data=data, target=target, model=chosen, params=params, task=chosen_task, seed=seed)
+        request = TrainRequest(data=data, target=target, model=chosen, params=params, task=chosen_task, seed=seed,
+                               segments=tuple(segment_columns))
         clients = AwsClients(s3=client("s3"), sagemaker=client("sagemaker"), sts=client("sts"))
         with progress_line(f"training {chosen} on {data}") as update:
             outcome = train_and_register(request, ctx.settings, ctx.resources, clients, progress=update)

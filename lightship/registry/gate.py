@@ -1,8 +1,9 @@
 """The quality gate: approve a new version only if it clears an absolute bar and beats the champion.
 
 Pure logic, no AWS: ``lightship.registry.model_registry`` calls :func:`decide` with the new
-version's metrics and the current champion's (the latest Approved version), and records the
-returned reason as the version's approval description either way.
+version's metrics, its segment metrics (when trained with ``--segments``) and the current
+champion's (the latest Approved version), and records the returned reason as the version's
+approval description either way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lightship.registry.segment_check import check_segments
 from lightship.settings import LOWER_IS_BETTER, GateSettings
 
 
@@ -56,7 +58,22 @@ def beats(name: str, value: float, champion_value: float, margin: float) -> bool
     return gain > 0 and (gain >= margin or math.isclose(gain, margin, rel_tol=1e-9, abs_tol=1e-12))
 
 
-def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings) -> GateDecision:
+WAITING = "; waiting for a person"
+
+
+def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings,
+           segments: dict[str, Any] | None = None) -> GateDecision:
+    """The overall verdict, then the segment check (:mod:`lightship.registry.segment_check`) when the
+    evaluation has segment metrics: a finding holds the version and joins the reason either way."""
+    overall = _decide_overall(task, metrics, champion, gate)
+    finding = check_segments(overall.metric, overall.value, segments, gate)
+    if not finding.holds:
+        return overall
+    core = overall.reason.removesuffix(WAITING)
+    return GateDecision(False, overall.metric, overall.value, f"{core}; but {finding.text()}{WAITING}")
+
+
+def _decide_overall(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings) -> GateDecision:
     name, bar = metric_for(task, gate)
     value = metrics.get(name)
     if value is None:

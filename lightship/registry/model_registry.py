@@ -92,6 +92,7 @@ class ModelRegistry:
             evaluation["metrics"],
             Champion(champion.version, champion.metrics) if champion else None,
             self.settings.gate,
+            segments=evaluation.get("segments"),
         )
         report = {**evaluation, "gate": {"approved": decision.approved, "metric": decision.metric, "reason": decision.reason}}
         report_uri = S3Uri(self.artifact_bucket, f"{self.settings.evaluation_prefix}/{self.group}/{training_job_name}.json")

@@ -30,6 +30,7 @@ from lightship.settings import REPO_ROOT, Settings
 from lightship.training.data import content_hash, data_files, load_training_data
 from lightship.training.launcher import JobOutcome, TrainingLauncher, hyperparameters, training_image
 from lightship.training.models import MODEL_NAMES, check_params
+from lightship.training.segments import check_segment_columns
 
 Progress = Callable[[str], None]
 
@@ -43,6 +44,7 @@ class TrainRequest:
     task: Task | None = None
     seed: int | None = None
     holdout_fraction: float | None = None  # None: the setting (a re-run passes the version's own)
+    segments: tuple[str, ...] | None = None  # None: the setting training.segments
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def stage_data(request: TrainRequest, settings: Settings, resources: Resources, 
     progress(f"checking {path}")
     checked = load_training_data(path, request.target, request.task)  # raises DataError naming the file
     check_params(request.model, request.params, checked.task)  # now that the task is known
+    segments = settings.training.segments if request.segments is None else request.segments
+    check_segment_columns(checked.frame, request.target, list(segments))  # before the upload, as the parameters
     files = data_files(path)
     digest = content_hash(files)[:16]
     prefix = S3Uri(resources.data_bucket, f"{settings.training_prefix}/{_dataset_name(path)}/{digest}")
@@ -169,6 +173,8 @@ def run_training_job(
         request.target, request.model, request.task, seed, request.params, code, settings.region,
         settings.training.holdout_fraction if request.holdout_fraction is None else request.holdout_fraction,
         settings.training.profile_bins,
+        segments=list(settings.training.segments if request.segments is None else request.segments),
+        segment_confidence=settings.training.segment_confidence,
     )
     progress(f"starting training job {job_name} on {settings.training.instance_type}")
     launcher.start(job_name, data, image, hps)
