@@ -135,6 +135,9 @@ class Evidence:
     alarms: AlarmFacts
     card: dict[str, str | None] = field(default_factory=dict)  # intended_use, limitations (None: missing)
     card_source: str | None = None
+    # lightship.estimate's Estimate at the load the stack is set up for (None: it could not be made, see cost_error)
+    cost: Any = None
+    cost_error: str | None = None
 
 
 # ---- the answers -------------------------------------------------------------------------
@@ -237,10 +240,24 @@ def latency_answer(e: Evidence) -> Answer:
 
 
 def cost_answer(e: Evidence) -> Answer:
-    """The cost per million predictions and per batch day. The estimate (``lightship estimate``) is
-    not in this tree yet: the coordinator wires it here; until then the answer says why it is unknown."""
-    return Answer("cost", "Is the cost known (per million predictions, per batch day)?", UNKNOWN,
-                  "no estimate module", ("lightship/estimate (absent)",))
+    """The cost per million predictions and per batch day, and the limit that binds first, from
+    ``lightship estimate`` (:mod:`lightship.estimate`) at the load the evidence names: the API's
+    configured request rate and the rows of this version's newest batch day. No when that load already
+    exceeds a limit."""
+    q = "Is the cost known (per million predictions, per batch day)?"
+    if e.cost is None:
+        return Answer("cost", q, UNKNOWN, f"no estimate: {e.cost_error or 'not computed'}", ("lightship estimate",))
+    load = e.cost.load
+    command = f"lightship estimate --rps {load.rps:g} --batch-rows {load.batch_rows}"
+    per_million = e.cost.per_million_predictions
+    serving = f"${per_million:,.2f} per million predictions at {load.rps:g} req/s" if per_million is not None else "no online load"
+    binding = e.cost.binding
+    limit = f"binds first: {binding.name} at {binding.utilization:.0%} ({binding.demand:,.4g} of {binding.limit:,.4g} {binding.unit})"
+    detail = f"{serving}; ${e.cost.per_batch_day:,.2f} per batch day of {load.batch_rows:,} rows; {limit}"
+    evidence = (command, "prices and quotas: lightship/estimate/prices.py (sources and dates), settings.estimate")
+    if binding.utilization > 1:
+        return Answer("cost", q, NO, f"{detail}: over the limit at this load", evidence)
+    return Answer("cost", q, YES, detail, evidence)
 
 
 def logging_answer(e: Evidence) -> Answer:

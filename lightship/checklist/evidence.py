@@ -66,6 +66,7 @@ def gather(settings: Settings, resources: Resources, clients: Clients, version: 
     model = registry.version(version)
     approved = tuple(sorted((_number(arn) for arn in registry.arns(APPROVED) if _number(arn) < version), reverse=True))
     repro_uri = S3Uri(resources.artifact_bucket, record_key(version))
+    runs = tuple(batch_runs(clients.s3, resources.data_bucket, settings.batch_report_prefix, version))
     return Evidence(
         settings=settings,
         version=version_facts(model),
@@ -73,7 +74,7 @@ def gather(settings: Settings, resources: Resources, clients: Clients, version: 
         live=live_facts(clients.dynamodb, resources.deployment_table),
         reproducibility=_json_or_none(clients.s3, repro_uri),
         reproducibility_uri=str(repro_uri),
-        batch_runs=tuple(batch_runs(clients.s3, resources.data_bucket, settings.batch_report_prefix, version)),
+        batch_runs=runs,
         serving=serving_figures(clients.cloudwatch, version),
         capture_uri=str(S3Uri(resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/")),
         capture_objects=_count(clients.s3, resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/"),
@@ -81,7 +82,26 @@ def gather(settings: Settings, resources: Resources, clients: Clients, version: 
         batch_state_machine=settings.batch_state_machine_name,
         **_quality(clients.s3, resources.data_bucket, settings.quality.report_prefix, version),
         alarms=alarm_facts(clients.cloudwatch, settings, resources),
+        **_cost(settings, runs),
     )
+
+
+def expected_load(settings: Settings, runs: tuple[BatchRun, ...]) -> Any:
+    """The load the checklist prices: the API's configured steady request rate (what the stack is set up
+    to take) and the rows of the version's newest batch day (one chunk's worth before any run)."""
+    from lightship.estimate import Load
+
+    rows = runs[0].rows_in if runs else settings.batch.chunk_rows
+    return Load(rps=float(settings.serving.throttle_rate_limit), batch_rows=rows)
+
+
+def _cost(settings: Settings, runs: tuple[BatchRun, ...]) -> dict[str, Any]:
+    from lightship.estimate import estimate
+
+    try:
+        return {"cost": estimate(settings, expected_load(settings, runs))}
+    except LightshipError as exc:  # a bad price override, or no synthesized batch machine: say why
+        return {"cost_error": str(exc)}
 
 
 def live_facts(dynamodb: Any, table: str) -> LiveFacts:

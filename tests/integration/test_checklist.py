@@ -107,5 +107,6 @@ def test_checklist_of_the_first_version_has_no_rollback_target_and_no_rerun(worl
     assert answers["card"]["verdict"] == "yes"
     page = client("s3").get_object(Bucket=world.resources.artifact_bucket, Key="model-cards/v1.html")["Body"].read().decode()
     assert "Trained on synthetic data." in page and "command-line options" in page
-    assert answers["cost"] == {"key": "cost", "question": answers["cost"]["question"], "verdict": "unknown",
-                               "detail": "no estimate module", "evidence": ["lightship/estimate (absent)"]}
+    # Priced at the stage throttle (100 req/s by default) on the synthesized batch machine.
+    assert answers["cost"]["verdict"] == "yes" and "per million predictions at 100 req/s" in answers["cost"]["detail"]
+    assert answers["cost"]["evidence"][0].startswith("lightship estimate --rps 100 --batch-rows ")

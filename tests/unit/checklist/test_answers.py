@@ -9,7 +9,10 @@ import pytest
 
 from lightship.checklist import answers as a
 from lightship.checklist.answers import AlarmFacts, BatchRun, Evidence, LiveFacts, ServingFigures, VersionFacts
+from lightship.checklist.evidence import expected_load
+from lightship.estimate import Load, estimate
 from lightship.settings import Settings
+from tests.support.batch_machine import MACHINE
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:lightship-rollback"
 ALARMS = ("lightship-serving-error-rate", "lightship-serving-p99-latency")
@@ -154,9 +157,35 @@ def test_latency_is_yes_under_and_no_over_the_alarm_threshold() -> None:
     assert over.verdict == "no" and over.evidence[0] == "CloudWatch x"
 
 
-def test_cost_is_unknown_until_an_estimate_exists() -> None:
-    answer = a.cost_answer(evidence())
-    assert (answer.verdict, answer.detail) == ("unknown", "no estimate module")
+def test_cost_is_unknown_with_the_reason_when_no_estimate_could_be_made() -> None:
+    answer = a.cost_answer(evidence(cost_error="estimate.prices.lambda_gb_second: not a number"))
+    assert (answer.verdict, answer.detail) == ("unknown", "no estimate: estimate.prices.lambda_gb_second: not a number")
+
+
+def test_cost_cites_the_estimate_per_million_predictions_and_per_batch_day_and_what_binds_first() -> None:
+    settings = Settings()
+    within = estimate(settings, Load(rps=50, batch_rows=250_000), MACHINE)
+    answer = a.cost_answer(evidence(cost=within))
+    assert answer.verdict == "yes"
+    assert f"${within.per_million_predictions:,.2f} per million predictions at 50 req/s" in answer.detail
+    assert f"${within.per_batch_day:,.2f} per batch day of 250,000 rows" in answer.detail
+    assert answer.evidence[0] == "lightship estimate --rps 50 --batch-rows 250000"
+    # The stage throttle is 100 req/s by default: 50 req/s is half of it, and nothing is over its limit.
+    assert within.binding.utilization <= 1
+
+
+def test_cost_is_no_when_the_load_is_over_a_limit() -> None:
+    over = estimate(Settings(), Load(rps=1_000, batch_rows=0), MACHINE)  # ten times the default stage throttle
+    answer = a.cost_answer(evidence(cost=over))
+    assert answer.verdict == "no" and "over the limit at this load" in answer.detail
+
+
+def test_the_checklist_prices_the_configured_request_rate_and_the_newest_batch_day() -> None:
+    settings = Settings(serving={"throttle_rate_limit": 40}, batch={"chunk_rows": 1234})
+    assert expected_load(settings, ()) == Load(rps=40.0, batch_rows=1234)
+    run = BatchRun(date="2026-12-02", manifest_uri="s3://d/m.json", status="SUCCEEDED", rows_in=9_000, rows_scored=8_990,
+                   rows_rejected=10, rejected_by_reason={}, quarantined=0, report_uri=None, drift=None)
+    assert expected_load(settings, (run,)) == Load(rps=40.0, batch_rows=9_000)
 
 
 # ---- logging, drift, quality -----------------------------------------------------------------------
