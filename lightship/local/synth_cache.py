@@ -20,13 +20,25 @@ from lightship.errors import LightshipError
 from lightship.settings import REPO_ROOT, Settings
 
 CACHE_DIR = REPO_ROOT / ".lightship"
+# Besides a caller's own sources, every file that shapes any template: the stacks and constructs,
+# the app's composition and nag rules, the settings, names and alarm definitions they read, the
+# observability settings (log retention, tracing) and cdk.json's context.
+SHARED_SOURCES = ("cdk.json", "lightship/settings.py", "lightship/resources.py", "lightship/observability.py",
+                  "lightship/monitoring/alarms.py")
 _memory: dict[str, dict[str, Any]] = {}
 
 
+def template_sources(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The files a synth's cache key covers: every ``infra/**/*.py``, :data:`SHARED_SOURCES` and ``extra``."""
+    infra = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "infra").rglob("*.py") if "__pycache__" not in p.parts)
+    return tuple(sorted(set(infra) | set(SHARED_SOURCES) | set(extra)))
+
+
 def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...]) -> dict[str, Any]:
-    """The output of ``python -m synth_module``, from cache when ``sources`` and the settings are unchanged."""
-    digest = hashlib.sha256(settings.model_dump_json().encode())
-    for name in sources:
+    """The output of ``python -m synth_module``, from cache when the settings, ``sources`` and every
+    file of :func:`template_sources` are unchanged."""
+    digest = hashlib.sha256(settings.model_dump_json().encode() + synth_module.encode())
+    for name in template_sources(sources):
         path = REPO_ROOT / name
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
     key = f"{stack}-stack-{digest.hexdigest()[:16]}"
