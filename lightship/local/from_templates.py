@@ -139,11 +139,11 @@ def _log_group(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None
 def _role(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
     iam = client("iam")
     name = stack.role_name(logical_id)
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
+    try:  # one call, not a look-up first: start-up time matters (every integration test module starts an emulator)
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(stack.resolve(props["AssumeRolePolicyDocument"])),
                         Description=str(props.get("Description", ""))[:1000])
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
 
 
 def _model_package_group(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
@@ -167,11 +167,6 @@ def _function(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
     handler = props["ImageConfig"]["Command"][0] if image else props["Handler"]
     module, _, attribute = handler.rpartition(".")
     lambda_router.register(name, f"{module}:{attribute}")
-    try:
-        lam.get_function(FunctionName=name)
-        return
-    except lam.exceptions.ResourceNotFoundException:
-        pass
     request: dict[str, Any] = {
         "FunctionName": name,
         "Role": stack.resolve(props["Role"]),
@@ -190,7 +185,10 @@ def _function(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
         request["LoggingConfig"] = stack.resolve(props["LoggingConfig"])
     if "TracingConfig" in props:
         request["TracingConfig"] = props["TracingConfig"]
-    lam.create_function(**request)
+    try:
+        lam.create_function(**request)
+    except lam.exceptions.ResourceConflictException:
+        pass  # provisioned before: safe to run twice
 
 
 def _subscription(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
