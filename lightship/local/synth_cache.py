@@ -1,9 +1,8 @@
 """What a stack's synth produced for the emulator (its state machine and functions), cached.
 
-A synth costs seconds (CDK runs in Node), so :mod:`lightship.local.batch` and
-:mod:`lightship.local.release` keep the result under ``.lightship/``, keyed by a hash of the
-settings and of the source files whose change can change the template, and in memory for the
-life of the process. The synth itself runs in a subprocess (``python -m <module> SETTINGS``,
+A synth costs seconds (CDK runs in Node), so :mod:`lightship.local.stack_templates` keeps the
+result under ``.lightship/``, keyed by a hash of the settings and of every source file whose
+change can change a template (:func:`template_sources`), and in memory for the life of the process. The synth itself runs in a subprocess (``python -m <module> SETTINGS``,
 printing JSON), so the CDK app's jsii runtime never lives in the caller.
 """
 
@@ -14,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from lightship.errors import LightshipError
@@ -34,14 +34,19 @@ def template_sources(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     return tuple(sorted(set(infra) | set(SHARED_SOURCES) | set(extra)))
 
 
+def cache_key(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...], root: Path = REPO_ROOT) -> str:
+    """A hash of the settings, the synth module and the content of every file of :func:`template_sources`."""
+    digest = hashlib.sha256(settings.model_dump_json().encode() + synth_module.encode())
+    for name in template_sources(sources):
+        path = root / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
+    return f"{stack}-stack-{digest.hexdigest()[:16]}"
+
+
 def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...]) -> dict[str, Any]:
     """The output of ``python -m synth_module``, from cache when the settings, ``sources`` and every
     file of :func:`template_sources` are unchanged."""
-    digest = hashlib.sha256(settings.model_dump_json().encode() + synth_module.encode())
-    for name in template_sources(sources):
-        path = REPO_ROOT / name
-        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
-    key = f"{stack}-stack-{digest.hexdigest()[:16]}"
+    key = cache_key(settings, stack=stack, synth_module=synth_module, sources=sources)
     if key in _memory:
         return _memory[key]
     cached = CACHE_DIR / f"{key}.json"
