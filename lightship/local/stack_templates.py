@@ -37,6 +37,7 @@ class StackRefs:
     region: str
     account: str
     template: dict[str, Any]
+    stack_name: str = "stack"  # prefixes the names we give roles CloudFormation would name
     role_names: dict[str, str] = field(default_factory=dict)  # logical id -> name given to an unnamed role
 
     def pseudo(self) -> dict[str, str]:
@@ -125,4 +126,4 @@ class StackRefs:
         props = self.template["Resources"][logical_id].get("Properties", {})
         if "RoleName" in props:
             return str(self.resolve(props["RoleName"]))
-        return self.role_names.setdefault(logical_id, f"{self.template.get('_stack', 'stack')}-{logical_id}"[:64])
+        return self.role_names.setdefault(logical_id, f"{self.stack_name}-{logical_id}"[:64])
