@@ -19,10 +19,11 @@ type, with the properties the emulator honours:
   (:mod:`lightship.local.lambda_router`), since moto runs no code without Docker.
 * ``AWS::SNS::Topic`` (name) and ``AWS::SNS::Subscription`` (Lambda protocol).
 * ``AWS::SageMaker::ModelPackageGroup``: name and description.
+* ``AWS::CloudWatch::Alarm``: every property (moto stores them; it evaluates no alarm, so
+  :mod:`lightship.local.alarm_delivery` delivers the state changes a test or a user sets).
 
-State machines are created by :mod:`lightship.local.batch`, :mod:`lightship.local.release` and
-:mod:`lightship.local.quality` (their definitions need the routed functions), and alarms by
-:mod:`lightship.local.alarms`. Not held: KMS keys (the topics stay unencrypted), API Gateway
+State machines are created afterwards by :mod:`lightship.local.state_machines` (their
+definitions need the routed functions). Not held: KMS keys (the topics stay unencrypted), API Gateway
 (``lightship serve`` stands in for it), EventBridge rules (moto never fires schedules),
 Lambda versions, aliases, permissions and invoke configs, dashboards.
 Safe to run twice. Called by :func:`lightship.local.provision.provision`.
@@ -44,7 +45,8 @@ from lightship.settings import Settings
 LOGGING = "AWS::S3::Bucket/logging"  # after the bucket policies: S3 checks the target bucket lets log delivery write
 # Created in this order: what a later type refers to exists first.
 ORDER = ("AWS::S3::Bucket", "AWS::S3::BucketPolicy", LOGGING, "AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::IAM::Role",
-         "AWS::SageMaker::ModelPackageGroup", "AWS::SNS::Topic", "AWS::Lambda::Function", "AWS::SNS::Subscription")
+         "AWS::SageMaker::ModelPackageGroup", "AWS::SNS::Topic", "AWS::Lambda::Function", "AWS::SNS::Subscription",
+         "AWS::CloudWatch::Alarm")
 
 
 def stack_refs(settings: Settings, resources: Resources) -> dict[str, StackRefs]:
@@ -199,6 +201,13 @@ def _subscription(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> N
         sns.subscribe(TopicArn=topic, Protocol=props["Protocol"], Endpoint=endpoint)
 
 
+def _alarm(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    """The template's properties are ``PutMetricAlarm``'s, references resolved (the actions' topic ARNs)."""
+    request = {k: v for k, v in stack.resolve(props).items() if k != "Tags"}
+    request.setdefault("AlarmName", f"{stack.stack_name}-{logical_id}")
+    client("cloudwatch").put_metric_alarm(**request)
+
+
 def placeholder_zip(name: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -217,4 +226,5 @@ _CREATE = {
     "AWS::SNS::Topic": _topic,
     "AWS::Lambda::Function": _function,
     "AWS::SNS::Subscription": _subscription,
+    "AWS::CloudWatch::Alarm": _alarm,
 }

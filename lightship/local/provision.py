@@ -1,8 +1,8 @@
 """Create, on the emulator, the resources the CDK stacks define, from their synthesized templates.
 
 Every resource the emulator can hold comes from ``cdk synth``'s templates
-(:mod:`lightship.local.from_templates`), then each stack's state machine
-(:mod:`lightship.local.state_machines`) and the alarms (:mod:`lightship.local.alarms`).
+(:mod:`lightship.local.from_templates`, alarms included), then each stack's state machine
+(:mod:`lightship.local.state_machines`).
 Safe to run twice. Called by ``lightship local up``, the demo and the integration tests'
 fixtures. ``_model_package_group`` and ``_deployment_table`` serve the unit tests' in-process
 worlds (tests/support/record_world.py), which run no synth.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightship.local.alarms import provision_alarms
 from lightship.local.from_templates import provision_from_templates
 from lightship.local.stack_templates import resources_of
 from lightship.local.state_machines import provision_state_machine
@@ -21,11 +20,10 @@ from lightship.settings import Settings
 
 
 def provision(settings: Settings, resources: Resources) -> None:
-    stacks = provision_from_templates(settings, resources)  # buckets, table, roles, log groups, topics, functions
+    stacks = provision_from_templates(settings, resources)  # buckets, table, roles, log groups, topics, functions, alarms
     for stack in stacks.values():
         if resources_of(stack.template, "AWS::StepFunctions::StateMachine"):
             provision_state_machine(stack)  # batch, release, quality: the synthesized definitions
-    provision_alarms(settings, resources)
 
 
 def _model_package_group(sagemaker: Any, name: str) -> None:

@@ -108,3 +108,19 @@ def test_topics_subscriptions_and_the_model_package_group_are_the_templates(stac
     for stack, logical_id, props in _each(stacks, "AWS::SageMaker::ModelPackageGroup"):
         group = client("sagemaker").describe_model_package_group(ModelPackageGroupName=props["ModelPackageGroupName"])
         assert group["ModelPackageGroupDescription"] == props["ModelPackageGroupDescription"]
+
+
+def test_every_alarm_is_the_templates_with_its_metric_threshold_and_actions(stacks: dict[str, StackRefs]) -> None:
+    alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
+    for stack, logical_id, props in _each(stacks, "AWS::CloudWatch::Alarm"):
+        alarm = alarms[props["AlarmName"]]
+        for key in ("ComparisonOperator", "Threshold", "EvaluationPeriods", "DatapointsToAlarm", "TreatMissingData",
+                    "MetricName", "Namespace", "Period", "ExtendedStatistic", "Statistic"):
+            if key in props:
+                assert alarm[key] == props[key], (props["AlarmName"], key)
+        assert alarm["AlarmActions"] == stack.resolve(props["AlarmActions"])
+        assert alarm["OKActions"] == stack.resolve(props["OKActions"])
+        if "Metrics" in props:
+            assert [q["Id"] for q in alarm["Metrics"]] == [q["Id"] for q in props["Metrics"]]
+            expressions = [q.get("Expression") for q in props["Metrics"] if "Expression" in q]
+            assert expressions == [q["Expression"] for q in alarm["Metrics"] if q.get("Expression")]
