@@ -107,10 +107,15 @@ class Estimate:
 
 
 def batch_definition(settings: Settings) -> Any:
-    """The batch state machine's definition as ``cdk synth`` emits it (cached under .lightship/)."""
-    from lightship.local.batch import synthesized
+    """The batch state machine's definition as ``cdk synth`` emits it (the app's synth, cached under .lightship/).
 
-    return synthesized(settings)["state_machine"]["definition"]
+    Only its shape is counted, so the references are resolved with a placeholder account."""
+    from lightship.local.stack_templates import StackRefs, templates
+    from lightship.local.state_machines import state_machine
+
+    stack = StackRefs(settings.region, "000000000000", templates(settings)["batch"], stack_name=f"{settings.project}-batch")
+    _, resource = state_machine(stack)
+    return stack.resolve(resource["Properties"]["DefinitionString"])
 
 
 def sagemaker_comparison(settings: Settings, load: Load) -> dict[str, Any]:
