@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import tempfile
 import threading
+from types import FrameType
 from pathlib import Path
 
 import typer
@@ -12,12 +14,25 @@ from lightship.cli.console import console
 from lightship.local.emulator import LocalEmulator
 from lightship.settings import load_settings
 
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop the emulator cleanly. Set here because a process started in
+    the background by a non-interactive shell inherits SIGINT ignored, and Python then leaves it so:
+    such a ``local up`` (a CI script's ``cmd &``) could otherwise never be stopped by Ctrl-C."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+
 local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0.0.1.", no_args_is_help=True)
 
 
 @local_app.command("up")
 def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
     """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
+    stop_on_signals()
     settings = load_settings()
     function_log = Path(tempfile.mkdtemp(prefix="lightship-local-")) / "lambda-functions.log"
     emulator = LocalEmulator(settings, port=port, function_log=function_log)

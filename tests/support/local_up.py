@@ -1,5 +1,8 @@
 """``lightship local up`` in its own process, for tests: start it, read the environment it prints,
-and stop it with Ctrl-C (SIGINT) at the end, checking it exits cleanly."""
+and stop it with Ctrl-C (SIGINT) at the end, checking it exits cleanly.
+
+The child starts with SIGINT ignored, as a process started in the background by a non-interactive
+shell does (a CI script's ``cmd &``): ``local up`` must still stop on Ctrl-C (it once hung there)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ def local_up_process() -> Iterator[dict[str, str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "lightship.cli.main", "local", "up", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509 - no threads started yet
     )
     try:
         exports: dict[str, str] = {}
