@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
-from lightship.local.emulator import LocalEmulator
+from lightship.local.emulator import LocalEmulator, ensure_port_free
 from lightship.settings import load_settings
 
 local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0.0.1.", no_args_is_help=True)
@@ -18,6 +18,7 @@ local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0
 @local_app.command("up")
 def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
     """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
+    ensure_port_free("127.0.0.1", port)  # before anything starts: a taken port is one line, at once
     settings = load_settings()
     function_log = Path(tempfile.mkdtemp(prefix="lightship-local-")) / "lambda-functions.log"
     emulator = LocalEmulator(settings, port=port, function_log=function_log)

@@ -243,7 +243,7 @@ def test_unusable_files_are_quarantined_with_their_reason_and_their_rows_counted
     put(bucket, "notes.txt", b"hello")
     manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
     objects = {o["uri"].rsplit("/", 1)[-1]: o for o in manifest["input"]["objects"]}
-    assert objects["good.csv"]["status"] == "planned"
+    assert objects["good.csv"]["status"] == "scored"  # the finished run read it: no longer "planned"
     for name, reason in (("broken.parquet", "cannot be parsed as parquet"), ("wrong.csv", "missing feature columns"),
                          ("notes.txt", "unsupported file type")):
         assert objects[name]["status"] == "quarantined" and reason in objects[name]["reason"], name
