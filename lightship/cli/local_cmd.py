@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
+from lightship.cli.serve_cmd import METRICS_ENV
 from lightship.local.emulator import LocalEmulator, ensure_port_free
 from lightship.settings import load_settings
 
@@ -34,6 +35,8 @@ def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free on
         console.print("In another shell, run:\n")
         for key, value in emulator.environment().items():
             typer.echo(f"export {key}={value}")
+        # lightship serve then ships its metrics as the serving Lambda's reach CloudWatch.
+        typer.echo(f"export {METRICS_ENV}=cloudwatch")
         console.print("\nthen `lightship train`, `lightship models list` and the other commands (or the aws CLI) talk to it. Ctrl-C stops it.")
         threading.Event().wait()
     except KeyboardInterrupt:
