@@ -150,6 +150,10 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     features = {d["Value"] for m in cloudwatch.list_metrics(Namespace="Lightship", MetricName="FeaturePsi")["Metrics"]
                 for d in m["Dimensions"] if d["Name"] == "Feature"}
     assert features == {"tenure_months", "monthly_spend", "support_calls", "age", "plan", "region"}
+    # The drift alarm's series, {service=batch} alone (0 drifted features here), exists for the alarm to read.
+    drift = [m for m in cloudwatch.list_metrics(Namespace="Lightship", MetricName="DriftedFeatures")["Metrics"]
+             if m["Dimensions"] == [{"Name": "service", "Value": "batch"}]]
+    assert len(drift) == 1
 
 
 def test_rerunning_a_date_replaces_its_outputs_and_never_duplicates_rows(
