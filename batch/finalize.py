@@ -34,6 +34,7 @@ from batch.sketch import DriftSketch, empty_sketch, merge
 from lightship.observability import ESTIMATED_ACCURACY, ESTIMATED_ROC_AUC
 
 QUARANTINED = "file quarantined"
+SCORED = "scored"  # a manifest's input file the run read to the end: each row scored or rejected
 
 
 @dataclass
@@ -113,7 +114,7 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         "date": run.date,
         "status": status,
         "model": run.model.model_dump(),
-        "input": {"prefix": run.input_uri, "objects": [o.model_dump() for o in objects]},
+        "input": {"prefix": run.input_uri, "objects": [_finished(o) for o in objects]},
         "problems": _problems(run, objects),
         "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items())),
                  **_flagged(results)},
@@ -210,6 +211,15 @@ def check_chunk_identity(chunk: Chunk, result: ChunkResult, id_column: str | Non
     if id_column is not None and result.id_hash != chunk.id_hash:
         raise IdentityMismatch(f"{where}: the ids it wrote are not the ids the plan read for its rows "
                                f"({id_column}): the chunk read other rows than planned")
+
+
+def _finished(o: InputObject) -> dict[str, Any]:
+    """An input file as the finished run leaves it: every planned file was read, its rows scored or
+    rejected (checked above); a quarantined one keeps its reason."""
+    out = o.model_dump()
+    if o.status == "planned":
+        out["status"] = SCORED
+    return out
 
 
 def _problems(run: RunContext, objects: list[InputObject]) -> list[str]:

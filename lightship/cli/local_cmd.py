@@ -11,8 +11,10 @@ from pathlib import Path
 import typer
 
 from lightship.cli.console import console
-from lightship.local.emulator import LocalEmulator
+from lightship.cli.serve_cmd import METRICS_ENV
+from lightship.local.emulator import LocalEmulator, ensure_port_free
 from lightship.settings import load_settings
+
 
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
@@ -32,6 +34,7 @@ local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0
 @local_app.command("up")
 def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
     """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
+    ensure_port_free("127.0.0.1", port)  # before anything starts: a taken port is one line, at once
     stop_on_signals()
     settings = load_settings()
     function_log = Path(tempfile.mkdtemp(prefix="lightship-local-")) / "lambda-functions.log"
@@ -48,6 +51,8 @@ def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free on
         console.print("In another shell, run:\n")
         for key, value in emulator.environment().items():
             typer.echo(f"export {key}={value}")
+        # lightship serve then ships its metrics as the serving Lambda's reach CloudWatch.
+        typer.echo(f"export {METRICS_ENV}=cloudwatch")
         console.print("\nthen `lightship train`, `lightship models list` and the other commands (or the aws CLI) talk to it. Ctrl-C stops it.")
         threading.Event().wait()
     except KeyboardInterrupt:

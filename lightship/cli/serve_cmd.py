@@ -9,6 +9,7 @@ API (``--url https://...``, signed with SigV4).
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,12 @@ from lightship.errors import LightshipError
 from lightship.settings import load_settings
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+METRICS_ENV = "LIGHTSHIP_SERVE_METRICS"
+
+
+class MetricsTo(str, Enum):
+    stdout = "stdout"
+    cloudwatch = "cloudwatch"
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +34,11 @@ def register(app: typer.Typer) -> None:
     def serve(
         port: int = typer.Option(8080, "--port", help="Port on 127.0.0.1"),
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
+        metrics: MetricsTo = typer.Option(  # noqa: B008 - typer's idiom
+            MetricsTo.stdout, "--metrics", envvar=METRICS_ENV, case_sensitive=False,
+            help="Where the per-request EMF lines go: stdout (as the Lambda prints them), or cloudwatch: the serving "
+                 "function's log group and, from EMF, metrics, as the Lambda's reach them (lightship local up exports this)",
+        ),
     ) -> None:
         """Serve the live model (the deployment record's) at http://127.0.0.1:PORT, as the Lambda does."""
         import uvicorn
@@ -34,7 +46,13 @@ def register(app: typer.Typer) -> None:
         from lightship.serving.runtime import build_serving, names_from_settings
 
         ctx = aws_context()
-        serving = build_serving(ctx.settings, names_=names_from_settings(ctx.settings, ctx.resources.account))
+        shipper = None
+        if metrics is MetricsTo.cloudwatch:
+            from lightship.local.function_logs import LogShipper
+
+            shipper = LogShipper(ctx.settings.serving_function_name)
+        serving = build_serving(ctx.settings, names_=names_from_settings(ctx.settings, ctx.resources.account),
+                                metric_sinks=[shipper] if shipper is not None else None)
         live = serving.runtime.holder.live
         if live is None:
             failure = serving.runtime.holder.state.last_failure
@@ -43,10 +61,14 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(f"serving version {live.version} ({live.bundle.evaluation.get('model')}), record revision {live.deployment.revision}")
         console.print(f"http://{host}:{port}/v1/predict  docs: http://{host}:{port}/docs  (Ctrl+C stops)")
+        if shipper is not None:
+            console.print(f"metrics: to CloudWatch as {ctx.settings.serving_function_name}'s (log group /aws/lambda/{shipper.function_name})")
         try:
             uvicorn.run(serving.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         finally:
             serving.close()
+            if shipper is not None:
+                shipper.close()
 
     @app.command("predict")
     def predict(

@@ -17,7 +17,6 @@ from typing import Any
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
 from lightship.deployment.transition import Action, TransitionRefused, VersionRef, transition
 from lightship.errors import LightshipError
-from lightship.registry.lineage import now_iso
 from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
 
 DEPLOY = Action.DEPLOY.value
@@ -57,7 +56,7 @@ def deploy(
             written = transition(
                 record, live, Action.DEPLOY,
                 target=VersionRef(version, candidate.arn, candidate.model_data_url),
-                reason=reason, by=by, at=at or now_iso(), details=_details(candidate),
+                reason=reason, by=by, at=at, details=_details(candidate),
             )
         except TransitionRefused as exc:  # e.g. a release is under way: say what to do instead
             raise DeploymentRefused(str(exc)) from exc

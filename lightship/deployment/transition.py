@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.record import Deployment, DeploymentRecord, record_time
 from lightship.errors import LightshipError
 from lightship.release.state import Release, release_of
 
@@ -131,9 +130,9 @@ def transition(
         action=action.value,
         reason=reason,
         by=by,
-        at=at or datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        at=record_time(at or None),  # one format, whoever wrote it
         previous_version=previous,
-        details=json.dumps(facts, sort_keys=True, default=str),
+        details=json.loads(json.dumps(facts, sort_keys=True, default=str)),
         release=release.to_json() if release is not None and action in (Action.RELEASE_START, Action.RELEASE_STEP) else None,
     )
     return record.write(new, current.revision if current is not None else None)

@@ -11,12 +11,15 @@ print (their JSON logs and EMF lines), which otherwise go only to their log grou
 from __future__ import annotations
 
 import json
+import errno
 import logging
 import os
+import socket
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from lightship.errors import LightshipError
 from lightship.local import dynamodb_isolation, function_logs, lambda_router, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.provision import provision
@@ -25,6 +28,26 @@ from lightship.settings import Settings
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 TEST_ACCOUNT = "123456789012"
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail at once when ``host:port`` is taken: moto's server would print a warning and wait forever.
+
+    Binds the way the server will (``SO_REUSEADDR``, as Python's HTTP servers set it), so a port
+    left in TIME_WAIT by an earlier run is not reported busy. Port 0 asks the system for a free one.
+    """
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise LightshipError(f"port {port} on {host} is in use; stop what holds it or pick another with --port N (--port 0 picks a free one)") from None
+        raise LightshipError(f"cannot listen on {host}:{port}: {exc.strerror}; pick another port with --port N") from None
+    finally:
+        probe.close()
 
 
 class LocalEmulator:
@@ -56,6 +79,7 @@ class LocalEmulator:
         }
 
     def start(self) -> Resources:
+        ensure_port_free(self.host, self.port)
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request

@@ -9,6 +9,13 @@ invocation, gives the running thread its own stdout; when the handler returns, i
 go to ``/aws/lambda/NAME`` on the emulator (EMF documents also become metrics, as
 CloudWatch Logs makes them) and, when one is set with :func:`write_to`, to a local log
 file, which ``lightship demo`` and ``lightship local up`` name for the user.
+
+:class:`LogShipper` is the same path for a process that is not a routed handler but stands
+in for a function: ``lightship serve --metrics cloudwatch`` (what ``lightship local up``
+exports) ships the serving app's EMF lines to the serving function's log group, and so to
+metrics, as the router ships the Lambda handler's. :func:`lambda_metrics` puts what the
+Lambda service itself counts for every invocation (``AWS/Lambda`` ``Invocations``,
+``Errors``, ``Duration`` by ``FunctionName``), which alarms on function errors watch.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,6 +136,58 @@ def captured(function_name: str, request_id: str) -> Iterator[None]:
         if lines:
             _to_file(function_name, lines)
             _to_log_group(function_name, request_id, lines)
+
+
+class LogShipper:
+    """A sink for EMF documents that ships them as ``function_name``'s log lines (log group, log file,
+    metrics), in batches from a thread every ``interval`` seconds, so a request never waits on it."""
+
+    def __init__(self, function_name: str, interval: float = 1.0) -> None:
+        self.function_name = function_name
+        self.interval = interval
+        self._pending: list[str] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"ship-{function_name}", daemon=True)
+        self._thread.start()
+
+    def __call__(self, document: dict[str, Any]) -> None:
+        line = json.dumps(document, separators=(",", ":"), default=str)
+        with self._lock:
+            self._pending.append(line)
+
+    def flush(self) -> int:
+        """Ship what is pending now; returns how many lines went."""
+        with self._lock:
+            lines, self._pending = self._pending, []
+        if lines:
+            _to_file(self.function_name, lines)
+            _to_log_group(self.function_name, uuid.uuid4().hex, lines)
+        return len(lines)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - a lost batch of metrics must not stop the next ones
+                logging.getLogger("lightship.local").warning("could not ship %s's log lines: %s", self.function_name, exc)
+
+
+def lambda_metrics(function_name: str, duration_ms: float, failed: bool) -> None:
+    """What Lambda counts for one invocation of ``function_name``, on the emulator's CloudWatch."""
+    from lightship.clients import client
+
+    dimensions = [{"Name": "FunctionName", "Value": function_name}]
+    client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=[
+        {"MetricName": "Invocations", "Dimensions": dimensions, "Value": 1.0, "Unit": "Count"},
+        {"MetricName": "Errors", "Dimensions": dimensions, "Value": 1.0 if failed else 0.0, "Unit": "Count"},
+        {"MetricName": "Duration", "Dimensions": dimensions, "Value": duration_ms, "Unit": "Milliseconds"},
+    ])
 
 
 def _to_file(function_name: str, lines: list[str]) -> None:

@@ -7,7 +7,8 @@ real handler. An exception in the handler comes back as AWS returns it (an
 ``x-amz-function-error`` header and an ``errorType`` / ``errorMessage`` payload) so
 Step Functions' Retry and Catch see it. Handlers are registered by function name:
 ``register("lightship-batch-score", "lambdas.batch_score.handler:handler")``. What a
-handler prints goes to its CloudWatch log group, as on Lambda (:mod:`.function_logs`).
+handler prints goes to its CloudWatch log group, as on Lambda (:mod:`.function_logs`), and each
+invocation counts in ``AWS/Lambda`` (``Invocations``, ``Errors``, ``Duration``) as Lambda counts it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -86,11 +88,13 @@ def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], bo
     raw = body.decode() if isinstance(body, bytes) else (body or "")
     event = json.loads(raw) if raw else {}
     context = LambdaContext(function_name=_name(function_name), aws_request_id=str(uuid.uuid4()))
+    started = time.perf_counter()
     try:
         # What the handler prints goes to its log group (and the local log file), not the console.
         with function_logs.captured(context.function_name, context.aws_request_id):
             result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports a function error
+        function_logs.lambda_metrics(context.function_name, (time.perf_counter() - started) * 1000, failed=True)
         response_headers["x-amz-function-error"] = "Unhandled"
         error = {
             "errorType": type(exc).__name__,
@@ -98,6 +102,7 @@ def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], bo
             "stackTrace": traceback.format_exception(exc)[-5:],
         }
         return json.dumps(error).encode()
+    function_logs.lambda_metrics(context.function_name, (time.perf_counter() - started) * 1000, failed=False)
     return json.dumps(result, default=str).encode()
 
 

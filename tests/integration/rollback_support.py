@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lightship.clients import client
-from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.record import Deployment, DeploymentRecord, record_time
 from lightship.local.alarm_delivery import cloudwatch_time
 from lightship.local.alerts_inbox import AlertsInbox
 from lightship.polling import wait_until
@@ -37,7 +37,7 @@ def put_live(resources: Resources, version: ModelVersion, at: datetime) -> Deplo
         action="deploy",
         reason="test deploy",
         by="tests",
-        at=at.isoformat(timespec="seconds"),
+        at=record_time(at),
         previous_version=live.version if live else None,
     )
     return rec.write(new, live.revision if live else None)

@@ -150,6 +150,10 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     features = {d["Value"] for m in cloudwatch.list_metrics(Namespace="Lightship", MetricName="FeaturePsi")["Metrics"]
                 for d in m["Dimensions"] if d["Name"] == "Feature"}
     assert features == {"tenure_months", "monthly_spend", "support_calls", "age", "plan", "region"}
+    # The drift alarm's series, {service=batch} alone (0 drifted features here), exists for the alarm to read.
+    drift = [m for m in cloudwatch.list_metrics(Namespace="Lightship", MetricName="DriftedFeatures")["Metrics"]
+             if m["Dimensions"] == [{"Name": "service", "Value": "batch"}]]
+    assert len(drift) == 1
 
 
 def test_rerunning_a_date_replaces_its_outputs_and_never_duplicates_rows(
@@ -243,7 +247,7 @@ def test_unusable_files_are_quarantined_with_their_reason_and_their_rows_counted
     put(bucket, "notes.txt", b"hello")
     manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
     objects = {o["uri"].rsplit("/", 1)[-1]: o for o in manifest["input"]["objects"]}
-    assert objects["good.csv"]["status"] == "planned"
+    assert objects["good.csv"]["status"] == "scored"  # the finished run read it: no longer "planned"
     for name, reason in (("broken.parquet", "cannot be parsed as parquet"), ("wrong.csv", "missing feature columns"),
                          ("notes.txt", "unsupported file type")):
         assert objects[name]["status"] == "quarantined" and reason in objects[name]["reason"], name

@@ -133,3 +133,7 @@ def test_labels_that_flip_breach_publish_the_report_and_put_the_metric_the_reali
         StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(minutes=5), Period=3600, Statistics=["Maximum"])
     assert max(d["Maximum"] for d in stats["Datapoints"]) >= alarm["Threshold"]
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # The estimate's alarm reads its own series, put on every run (0 or 1), under the same dimensions.
+    estimated = cloudwatch.list_metrics(Namespace="Lightship", MetricName="EstimatedQualityBreach",
+                                        Dimensions=[{"Name": "service", "Value": "quality"}, {"Name": "Role", "Value": "live"}])["Metrics"]
+    assert [sorted((d["Name"], d["Value"]) for d in m["Dimensions"]) for m in estimated] == [[("Role", "live"), ("service", "quality")]]

@@ -1,4 +1,10 @@
-"""API Gateway events for Mangum tests, from the recorded ones in ``tests/events``: one request each, at any stage."""
+"""API Gateway events for Mangum tests, built on AWS's samples (SAM CLI's ``generate-event``, recorded in
+``tests/events/sam``, see its README): one request each, at any stage.
+
+Only the request changes (method, path, stage, a plain JSON body); the rest is SAM's sample as
+recorded. Where SAM's sample differs from API Gateway, the request is set as API Gateway sends it:
+a named stage in an HTTP API's ``rawPath``, a REST proxy parameter without a leading slash.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +14,36 @@ from pathlib import Path
 from typing import Any
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+SAM = EVENTS / "sam"
+
+
+def sam_event(name: str) -> dict[str, Any]:
+    """A recorded SAM CLI event, as generated (``tests/events/sam/NAME.json``)."""
+    event: dict[str, Any] = json.loads((SAM / f"{name}.json").read_text())
+    return event
 
 
 def http_api_v2(method: str, path: str, body: Any = None, stage: str = "$default") -> dict[str, Any]:
     """An HTTP API (payload 2.0) event; a named stage prefixes the path as API Gateway does."""
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / "apigw_http_v2.json").read_text()))
+    event = copy.deepcopy(sam_event("http_api_proxy"))
     full = path if stage == "$default" else f"/{stage}{path}"
     event["rawPath"] = full
     event["requestContext"]["http"].update(method=method, path=full)
     event["requestContext"]["stage"] = stage
     event["body"] = json.dumps(body) if body is not None else ""
+    event["isBase64Encoded"] = False
     return event
 
 
 def rest_api_v1(method: str, path: str, body: Any = None, stage: str = "prod") -> dict[str, Any]:
     """A REST API (payload 1.0, proxy resource) event: ``path`` without the stage, ``requestContext.path`` with it."""
-    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / "apigw_rest_v1.json").read_text()))
+    event = copy.deepcopy(sam_event("aws_proxy"))
     event["path"] = path
     event["httpMethod"] = method
     event["pathParameters"] = {"proxy": path.lstrip("/")}
     event["requestContext"].update(httpMethod=method, path=f"/{stage}{path}", stage=stage)
     event["body"] = json.dumps(body) if body is not None else None
+    event["isBase64Encoded"] = False
     return event
 
 

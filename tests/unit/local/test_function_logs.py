@@ -5,6 +5,7 @@ wrapper of a closed stream made every later routed invocation fail before the ha
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
 import threading
@@ -88,3 +89,19 @@ def test_each_thread_keeps_its_own_lines(monkeypatch: pytest.MonkeyPatch, shippe
 
     assert sorted(shipped) == [("a", ["line of a"]), ("b", ["line of b"])]
     assert console.getvalue() == "the host's own line\n"
+
+
+def test_log_shipper_ships_serve_documents_in_batches_off_the_request_and_the_rest_on_close(
+    shipped: list[tuple[str, list[str]]],
+) -> None:
+    shipper = function_logs.LogShipper("lightship-serving", interval=3600)  # no timed flush during the test
+    documents = [{"_aws": {"Timestamp": 1, "CloudWatchMetrics": []}, "Requests": [1.0], "request_id": f"r{i}"} for i in range(3)]
+    for document in documents[:2]:
+        shipper(document)
+    assert shipped == []  # a request only queues its line
+    assert shipper.flush() == 2
+    shipper(documents[2])
+    shipper.close()
+    assert [name for name, _ in shipped] == ["lightship-serving", "lightship-serving"]
+    assert [[json.loads(line)["request_id"] for line in lines] for _, lines in shipped] == [["r0", "r1"], ["r2"]]
+    assert shipper.flush() == 0

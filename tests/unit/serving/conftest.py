@@ -49,7 +49,7 @@ def deployment(version: int, revision: int | None = None, url: str | None = None
         reason="test",
         by="tests",
         at="2026-11-23T00:00:00+00:00",
-        details='{"lineage": {"training_job": {"name": "job"}}}',
+        details={"lineage": {"training_job": {"name": "job"}}},
     )
 
 
