@@ -118,6 +118,29 @@ def train_and_register(
     if outcome.status != "Completed" or not outcome.model_data_url:
         raise TrainingJobFailed(f"training job {job_name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
 
+    return register_job(settings, resources, clients, outcome, data=data, objects=objects, image=image,
+                        hyperparameters={"model": request.model, "seed": seed, **request.params}, progress=progress)
+
+
+def register_job(
+    settings: Settings,
+    resources: Resources,
+    clients: AwsClients,
+    outcome: JobOutcome,
+    *,
+    data: S3Uri,
+    objects: list[dict[str, Any]],
+    image: str,
+    hyperparameters: dict[str, Any],
+    extra_lineage: dict[str, Any] | None = None,
+    progress: Progress = lambda _: None,
+) -> TrainOutcome:
+    """Read a completed job's bundle, collect its lineage, register the version and let the gate decide.
+
+    ``lightship train`` and the retraining state machine (which adds the trigger, the parent
+    version and the assembled dataset in ``extra_lineage``) both register through here.
+    """
+    assert outcome.model_data_url is not None
     progress(f"reading the bundle at {outcome.model_data_url}")
     bundle_uri = S3Uri.parse(outcome.model_data_url)
     body = clients.s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
@@ -126,12 +149,13 @@ def train_and_register(
     evaluation["lineage"] = {
         "git": git_state(REPO_ROOT),
         "data": {"uri": str(data), "objects": objects, "sha256": evaluation.get("data", {}).get("sha256")},
-        "hyperparameters": {"model": request.model, "seed": seed, **request.params},
-        "training_job": {"name": job_name, "arn": outcome.arn, "image": image, "instance_type": settings.training.instance_type},
+        "hyperparameters": hyperparameters,
+        "training_job": {"name": outcome.name, "arn": outcome.arn, "image": image, "instance_type": settings.training.instance_type},
         "model_data_url": outcome.model_data_url,
         "sklearn_version": bundle.manifest["sklearn_version"],
         "launched_by": who_am_i(clients.sts),
         "launched_at": now_iso(),
+        **(extra_lineage or {}),
     }
     registry = ModelRegistry(settings, clients.sagemaker, clients.s3, resources.artifact_bucket)
     progress("registering the version and running the quality gate")
@@ -139,7 +163,7 @@ def train_and_register(
         model_data_url=outcome.model_data_url,
         evaluation=evaluation,
         image=image,
-        training_job_name=job_name,
+        training_job_name=outcome.name,
         training_job_arn=outcome.arn,
     )
     return TrainOutcome(version=version, decision=decision, job=outcome)
