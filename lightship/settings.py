@@ -165,8 +165,8 @@ class QualitySettings(BaseModel):
 class RetrainingSettings(BaseModel):
     """Closing the loop (docs/retraining.md): what starts a retraining run, and what it needs."""
 
-    on_drift: bool = True  # a batch run's drift alert starts a run
-    on_quality: bool = True  # the realized-quality alarm starts a run
+    on_drift: bool = False  # a batch run's drift alert starts a run (opt-in: the loop releases on its own)
+    on_quality: bool = False  # the realized-quality alarm starts a run (opt-in)
     schedule: str | None = None  # e.g. "cron(0 6 ? * MON *)"; None: no scheduled runs
     window_days: int = Field(default=30, ge=1, le=400)  # labeled rows of this many days join the training set
     min_new_labels: int = Field(default=200, ge=1)  # fewer new labeled rows: no run, recorded with the reason

@@ -176,10 +176,12 @@ class RetrainingStack(cdk.Stack):
         start = tasks.CallAwsService(
             self, "StartTraining", service="sagemaker", action="createTrainingJob", iam_resources=[jobs_arn],
             iam_action="sagemaker:CreateTrainingJob",
-            parameters={key: sfn.JsonPath.object_at(f"{JOB}.{key}") if key not in ("TrainingJobName", "RoleArn")
-                        else sfn.JsonPath.string_at(f"{JOB}.{key}")
-                        for key in ("TrainingJobName", "AlgorithmSpecification", "RoleArn", "HyperParameters", "InputDataConfig",
-                                    "OutputDataConfig", "ResourceConfig", "StoppingCondition", "Tags")},
+            # The role is the stack's, not the task input's: a job runs only as the SageMaker execution role this
+            # machine may pass (and moto's ASL parser takes a "RoleArn.$" key for the Credentials field).
+            parameters={"RoleArn": self.sagemaker_role_arn,
+                        **{key: sfn.JsonPath.object_at(f"{JOB}.{key}") if key != "TrainingJobName" else sfn.JsonPath.string_at(f"{JOB}.{key}")
+                           for key in ("TrainingJobName", "AlgorithmSpecification", "HyperParameters", "InputDataConfig",
+                                       "OutputDataConfig", "ResourceConfig", "StoppingCondition", "Tags")}},
             additional_iam_statements=[
                 iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs_arn]),
                 iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.sagemaker_role_arn],

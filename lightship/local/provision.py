@@ -2,7 +2,7 @@
 
 Names come from :func:`lightship.resources.resources_for`, which the stacks' names are
 derived from too. Safe to run twice. Called by ``lightship local up``, the demo and the
-integration tests' fixtures, for every stack (storage, registry, alerts, monitoring, batch, release, quality).
+integration tests' fixtures, for every stack (storage, registry, alerts, monitoring, batch, release, quality, retraining).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from lightship.local.alarms import provision_alarms
 from lightship.local.batch import provision_batch
 from lightship.local.quality import provision_quality
 from lightship.local.release import provision_release
+from lightship.local.retraining import provision_retraining
 from lightship.resources import Resources
 from lightship.settings import Settings
 
@@ -37,6 +38,7 @@ def provision(settings: Settings, resources: Resources) -> None:
     provision_batch(settings, resources)  # the batch stack's state machine and functions, as synthesized
     provision_release(settings, resources)  # the release stack's state machine and function, as synthesized
     provision_quality(settings, resources)  # the quality stack's state machine and function, as synthesized
+    provision_retraining(settings, resources)  # the retraining stack's state machine and function, as synthesized
 
 
 def _bucket(s3: Any, name: str, resources: Resources, logs: bool = True) -> None:

@@ -23,9 +23,11 @@ CACHE_DIR = REPO_ROOT / ".lightship"
 _memory: dict[str, dict[str, Any]] = {}
 
 
-def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...]) -> dict[str, Any]:
-    """The output of ``python -m synth_module``, from cache when ``sources`` and the settings are unchanged."""
+def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...],
+                args: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The output of ``python -m synth_module *args SETTINGS``, from cache when ``sources`` and the settings are unchanged."""
     digest = hashlib.sha256(settings.model_dump_json().encode())
+    digest.update("\0".join(args).encode())
     for name in sources:
         path = REPO_ROOT / name
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
@@ -37,7 +39,7 @@ def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: t
         data: dict[str, Any] = json.loads(cached.read_text())
     else:
         result = subprocess.run(
-            [sys.executable, "-m", synth_module, settings.model_dump_json()],
+            [sys.executable, "-m", synth_module, *args, settings.model_dump_json()],
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
         )
         if result.returncode != 0:

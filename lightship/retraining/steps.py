@@ -175,7 +175,6 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     request = {
         "TrainingJobName": name,
         "AlgorithmSpecification": job["AlgorithmSpecification"],
-        "RoleArn": deps.resources.sagemaker_role_arn,
         "HyperParameters": hps,
         "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
             "S3DataType": "S3Prefix", "S3Uri": str(data_uri), "S3DataDistributionType": "FullyReplicated"}}}],
