@@ -272,7 +272,10 @@ def test_retrain_by_hand_goes_through_the_gate_and_a_canary_to_live_with_lineage
     assert dataset_mod.sha256(b"data.csv" + data) == lineage["dataset"]["sha256"] == world.registry.version(version).evaluation["data"]["sha256"]
     manifest = json.loads(s3.get_object(Bucket=uri[0], Key=uri[1] + "manifest.json")["Body"].read())
     assert manifest["sources"]["parent"]["data_uri"] == world.parent_data and manifest["trigger"]["kind"] == "person"
+    assert main(["status", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["retraining"]  # the last ten entries, newest first
+    assert runs[0]["outcome"] == "released" and runs[0]["details"]["version"] == version
+    assert {"released", "refused", "gate_refused", "failed", "busy"} <= {r["outcome"] for r in runs}
     assert main(["status"]) == 0
-    status = capsys.readouterr().out
-    assert "retraining" in status and "released" in status and "gate_refused" in status and "no_run" in status
+    assert "retraining (newest first)" in capsys.readouterr().out
     assert world.ledger.lock()["state"] == "idle"
