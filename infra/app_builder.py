@@ -186,9 +186,13 @@ def build_app(
         env=env,
         description=f"{project}: retraining on drift, quality alarms or a schedule, through the gate and a canary.",
     )
-    for needed, why in ((storage, "reads predictions, labels and training data, writes dataset versions"),
-                        (registry, "registers versions, writes the ledger beside the deployment record"),
-                        (alerts, "subscribes to and publishes on the alerts topic"), (release, "starts the release state machine")):
-        retraining.add_stack_dependency(needed, why)
+    retraining_needs: tuple[tuple[cdk.Stack, str], ...] = (
+        (storage, "reads predictions, labels and training data, writes dataset versions"),
+        (registry, "registers versions, writes the ledger beside the deployment record"),
+        (alerts, "subscribes to and publishes on the alerts topic"),
+        (release, "starts the release state machine"),
+    )
+    for dependency, reason in retraining_needs:
+        retraining.add_stack_dependency(dependency, reason)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
             "serving": serving, "release": release, "quality": quality, "retraining": retraining}
