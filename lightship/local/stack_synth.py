@@ -2,7 +2,7 @@
 
 Run as ``python -m lightship.local.stack_synth MODULE:CLASS CONCERN '<settings json>'`` by
 :func:`lightship.local.synthesized_stack.synthesized` (in a subprocess, like
-:mod:`lightship.local.batch_synth`). It builds the stack as ``app.py`` does, alone (tests/infra
+:mod:`lightship.local.batch_synth`) for the release, quality and retraining stacks. It builds the stack as ``app.py`` does, alone (tests/infra
 checks the standalone template is the app's), and extracts the state machine's
 ``DefinitionString`` and each function's name and handler (a zip's ``Handler``, an image's ``CMD``).
 """

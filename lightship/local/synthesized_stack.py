@@ -3,8 +3,8 @@
 :func:`provision_stack` takes a stack's synthesized template (:mod:`lightship.local.stack_synth`,
 cached by :mod:`lightship.local.synth_cache`), resolves its references to the emulator's ARNs,
 creates each function by the template's name (routed in process to the handler the template
-names, :mod:`lightship.local.lambda_router`) and the state machine. The retraining stack is
-provisioned through here (:mod:`lightship.local.retraining`).
+names, :mod:`lightship.local.lambda_router`) and the state machine. The release, quality and
+retraining stacks are provisioned through here (:mod:`lightship.local.release`, ``quality``, ``retraining``).
 """
 
 from __future__ import annotations
