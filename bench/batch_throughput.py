@@ -1,5 +1,5 @@
 """Chunk scoring throughput through (emulated) S3 and awswrangler vs the bare local limit,
-and the drift sketch's share of it.
+ONNX Runtime against scikit-learn on the same chunks, and the drift sketch's share of it.
 
 Ours: the batch plan and then ``batch.score.score_chunk`` for every chunk, one after the
 other (what the Map's Lambda invocations do), reading the input by row group from moto's
@@ -11,7 +11,13 @@ time spent in ``count_values`` (the binning of every feature and of the predicti
 divided by the time of the run; the share of ``wr.s3.to_parquet`` (upload to the emulator
 included) says where the rest goes.
 
-    python bench/batch_throughput.py [--rows 1000000] [--rounds 2] [--chunk-rows 200000]
+Ours runs twice per round on the same chunks: with the bundle's ONNX model (what
+``batch.model.load_model`` gives a run) and with its scikit-learn pipeline (the fallback,
+and what batch scored with before ONNX), so ``onnx_over_sklearn`` is the runtime's gain on
+the whole chunk path (read, validate, predict, sketch, write). ``--model random_forest``
+is where the runtime matters most.
+
+    python bench/batch_throughput.py [--rows 1000000] [--rounds 2] [--chunk-rows 200000] [--model logistic]
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import pandas as pd
 import batch.score as score_module
 from batch.config import BatchConfig
 from batch.plan import plan
+from lightship.bundle.model_bundle import load_bundle
 from lightship.clients import client
 from lightship.settings import load_settings
 from lightship.training.features import frame_to_rows
@@ -53,9 +60,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--chunk-rows", type=int, default=200_000)
+    parser.add_argument("--model", default="logistic", choices=["logistic", "random_forest", "hist_gradient_boosting"])
     args = parser.parse_args()
 
-    bundle, packed = support.trained_bundle()
+    bundle, packed = support.trained_bundle(model=args.model)
+    onnx_bundle = load_bundle(packed)  # what a batch run loads: ONNX when the bundle has it
+    assert onnx_bundle.runtime == "onnx", onnx_bundle.fallback_reason
+    by_runtime = {"onnx": onnx_bundle, "sklearn": bundle}
     data = support.frame(args.rows, seed=2).drop(columns=["target"])
     settings = load_settings()
     with tempfile.TemporaryDirectory() as tmp, support.ExternalEmulator() as emulator:
@@ -93,28 +104,39 @@ def main() -> None:
                 write_seconds[0] += time.perf_counter() - started
 
         score_module.wr.s3.to_parquet = timed_write  # type: ignore[assignment]
-        ours, base, shares, writes = [], [], [], []
-        for _ in range(args.rounds):
-            sketch_seconds[0] = write_seconds[0] = 0.0
-            started = time.perf_counter()
-            planned = plan(run, config)
-            scored = sum(score_module.score_chunk(run, c).rows_scored for c in planned.chunks)
-            elapsed = time.perf_counter() - started
-            assert scored == args.rows, scored
-            ours.append(args.rows / elapsed)
-            shares.append(sketch_seconds[0] / elapsed)
-            writes.append(write_seconds[0] / elapsed)
+        original_load = score_module.load_model
+        ours: dict[str, list[float]] = {"onnx": [], "sklearn": []}
+        base, shares, writes = [], [], []
+        for round_number in range(args.rounds):
+            order = list(by_runtime.items())
+            for runtime, chosen in order if round_number % 2 == 0 else order[::-1]:  # same chunks; who goes first alternates
+                score_module.load_model = lambda url, chosen=chosen: chosen  # type: ignore[misc]
+                sketch_seconds[0] = write_seconds[0] = 0.0
+                started = time.perf_counter()
+                planned = plan(run, config)
+                scored = sum(score_module.score_chunk(run, c).rows_scored for c in planned.chunks)
+                elapsed = time.perf_counter() - started
+                assert scored == args.rows, scored
+                ours[runtime].append(args.rows / elapsed)
+                if runtime == "onnx":
+                    shares.append(sketch_seconds[0] / elapsed)
+                    writes.append(write_seconds[0] / elapsed)
 
             started = time.perf_counter()
             assert bare(local_in, local_out, bundle) == args.rows
             base.append(args.rows / (time.perf_counter() - started))
         score_module.count_values = original  # type: ignore[assignment]
+        score_module.load_model = original_load  # type: ignore[assignment]
         score_module.wr.s3.to_parquet = original_write  # type: ignore[assignment]
 
     result = {
-        "rows": args.rows, "features": 20, "chunk_rows": args.chunk_rows, "chunks": planned.chunk_count, "rounds": args.rounds,
-        "ours_rows_per_s": round(support.describe(ours)), "bare_rows_per_s": round(support.describe(base)),
-        "ratio": round(support.describe(ours) / support.describe(base), 3),
+        "model": args.model, "rows": args.rows, "features": 20, "chunk_rows": args.chunk_rows, "chunks": planned.chunk_count,
+        "rounds": args.rounds,
+        "ours_onnx_rows_per_s": round(support.describe(ours["onnx"])),
+        "ours_sklearn_rows_per_s": round(support.describe(ours["sklearn"])),
+        "onnx_over_sklearn": round(support.describe(ours["onnx"]) / support.describe(ours["sklearn"]), 3),
+        "bare_sklearn_rows_per_s": round(support.describe(base)),
+        "ratio_onnx_over_bare": round(support.describe(ours["onnx"]) / support.describe(base), 3),
         "sketch_share_of_run": round(support.describe(shares), 4),
         "awswrangler_write_share_of_run": round(support.describe(writes), 3),
     }

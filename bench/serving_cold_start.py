@@ -10,8 +10,13 @@ server can do. Each interpreter is measured:
 
 * ``.venv`` (the development environment: pandas installed, so scikit-learn imports it);
 * ``bench/.venv-serving`` (only ``lambdas/serving/requirements.txt`` + boto3, as in the
-  Lambda zip): create it with
-  ``python3 -m venv bench/.venv-serving && bench/.venv-serving/bin/pip install -r lambdas/serving/requirements.txt boto3``.
+  Lambda zip: no scikit-learn, scipy or joblib) for the serving path, and its baseline in
+  ``bench/.venv-serving-sklearn`` (the same packages plus scikit-learn, scipy and joblib at
+  the locked versions: what the serving zip held before ONNX). Create them with::
+
+      python3 -m venv bench/.venv-serving && bench/.venv-serving/bin/pip install -r lambdas/serving/requirements.txt boto3
+      python3 -m venv bench/.venv-serving-sklearn && bench/.venv-serving-sklearn/bin/pip install \
+          -r lambdas/serving/requirements.txt boto3 scikit-learn==<locked> scipy==<locked> joblib==<locked>
 
     python bench/serving_cold_start.py [--runs 5]
 """
@@ -65,19 +70,19 @@ print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "first_answer": t3 - t2, 
 """
 
 
-def deploy_on_emulator(settings, resources, packed: bytes, evaluation: dict) -> int:  # type: ignore[no-untyped-def]
+def deploy_on_emulator(settings, resources, packed: bytes, evaluation: dict, name: str = "bench-cold-start") -> int:  # type: ignore[no-untyped-def]
     from lightship.clients import client
     from lightship.deployment.deploy import deploy
     from lightship.deployment.record import DeploymentRecord
     from lightship.registry.model_registry import ModelRegistry
 
     s3 = client("s3")
-    key = f"{settings.model_prefix}/bench-cold-start/output/model.tar.gz"
+    key = f"{settings.model_prefix}/{name}/output/model.tar.gz"
     s3.put_object(Bucket=resources.artifact_bucket, Key=key, Body=packed)
     registry = ModelRegistry(settings, client("sagemaker"), s3, resources.artifact_bucket)
     version, _ = registry.register(
         model_data_url=f"s3://{resources.artifact_bucket}/{key}", evaluation={**evaluation, "lineage": {}},
-        image="sklearn", training_job_name="bench-cold-start", training_job_arn="arn:aws:sagemaker:::training-job/bench",
+        image="sklearn", training_job_name=name, training_job_arn=f"arn:aws:sagemaker:::training-job/{name}",
     )
     if version.status != "Approved":
         registry.approve(version.version, "benchmark", "bench")
@@ -119,12 +124,15 @@ def main() -> None:
 
     event = json.dumps(http_api_v2("POST", "/v1/predict", {"instances": [instance]}))
     settings = load_settings()
-    interpreters = {"dev .venv (pandas installed)": str(REPO / ".venv" / "bin" / "python")}
+    dev = str(REPO / ".venv" / "bin" / "python")
+    # name -> (interpreter for the serving path, interpreter for the bare scikit-learn baseline)
+    interpreters = {"dev .venv (pandas installed)": (dev, dev)}
     lean = REPO / "bench" / ".venv-serving" / "bin" / "python"
-    if lean.exists():
-        interpreters["lean venv (Lambda zip's packages)"] = str(lean)
+    lean_sklearn = REPO / "bench" / ".venv-serving-sklearn" / "bin" / "python"
+    if lean.exists() and lean_sklearn.exists():
+        interpreters["lean venv (Lambda zip's packages)"] = (str(lean), str(lean_sklearn))
     else:
-        print(f"({lean} missing: only the dev environment is measured; see the docstring)")
+        print(f"({lean} or {lean_sklearn} missing: only the dev environment is measured; see the docstring)")
 
     with LocalEmulator(settings) as emulator:
         assert emulator.resources is not None
@@ -135,9 +143,9 @@ def main() -> None:
                "POWERTOOLS_LOG_LEVEL": "WARNING"}
         results: dict[str, dict[str, list[dict[str, float]]]] = {name: {"serving": [], "bare": []} for name in interpreters}
         for _ in range(args.runs):
-            for name, python in interpreters.items():  # interleaved: drift in machine load hits both alike
-                results[name]["serving"].append(run_child(python, CHILD, [event], env))
-                results[name]["bare"].append(run_child(python, BARE, [str(bundle_dir), json.dumps(row)], env))
+            for name, (serving_python, bare_python) in interpreters.items():  # interleaved: load drift hits both alike
+                results[name]["serving"].append(run_child(serving_python, CHILD, [event], env))
+                results[name]["bare"].append(run_child(bare_python, BARE, [str(bundle_dir), json.dumps(row)], env))
 
     print(f"cold start, median of {args.runs} fresh processes per cell, and the best one (seconds); deployed version {version}")
     print(f"{'environment':36} {'path':8} {'imports':>8} {'load':>7} {'answer':>7} {'in-proc':>8} {'best':>6} {'process':>8} {'pandas':>7}")

@@ -8,7 +8,13 @@ latency and errors (any non-200 answer or failed connection), for one instance p
 request and for 100. Baseline in the same run: bare ``predict_proba`` calls per second on
 the same model and rows, in this process.
 
-    python bench/serving_http.py [--requests 4000] [--concurrency 16]
+The same fitted pipeline is deployed twice: once with its ``model.onnx`` (served by ONNX
+Runtime) and once without (served by scikit-learn, the fallback and what serving ran before
+ONNX). Rounds alternate between the two by redeploying, and the server is asked which
+runtime answers (``GET /v1/model``) before each is loaded, so ``onnx / sklearn`` compares the
+two runtimes behind the same HTTP server, in one interleaved run.
+
+    python bench/serving_http.py [--requests 4000] [--concurrency 16] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -62,6 +68,39 @@ async def load(host: str, port: int, body: bytes, requests: int, concurrency: in
     return latencies, errors, elapsed
 
 
+def without_onnx(packed: bytes) -> bytes:
+    """The same bundle without ``model.onnx``: the same fitted pipeline, served by scikit-learn."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from lightship.bundle.model_bundle import MANIFEST, ONNX_FILE, _extract, pack_bundle, read_manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        _extract(io.BytesIO(packed), directory)
+        manifest = read_manifest(directory)
+        (directory / ONNX_FILE).unlink()
+        manifest.pop("onnx")
+        manifest["runtime"] = "sklearn"
+        manifest["onnx_fallback"] = "benchmark: the scikit-learn baseline"
+        manifest["files"] = {k: v for k, v in manifest["files"].items() if k != ONNX_FILE}
+        (directory / MANIFEST).write_text(json.dumps(manifest))
+        return pack_bundle(directory)
+
+
+def wait_for_runtime(port: int, version: int, runtime: str, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while True:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/model", timeout=5) as response:
+            body = json.loads(response.read())
+        if (body["model_version"], body["runtime"]) == (version, runtime):
+            return
+        if time.time() > deadline:
+            raise RuntimeError(f"the server still serves version {body['model_version']} ({body['runtime']}), not {version} ({runtime})")
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,19 +111,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
+    from lightship.clients import client
+    from lightship.deployment.deploy import deploy
+    from lightship.deployment.record import DeploymentRecord
     from lightship.local.emulator import LocalEmulator
+    from lightship.registry.model_registry import ModelRegistry
     from lightship.serving.validation import RowEncoder
     from lightship.settings import load_settings
 
     bundle, packed, frame = train_bundle("logistic")
+    packed_sklearn = without_onnx(packed)
     settings = load_settings()
     with LocalEmulator(settings) as emulator:
         assert emulator.resources is not None
-        deploy_on_emulator(settings, emulator.resources, packed, bundle.evaluation)
+        versions = {"onnx": deploy_on_emulator(settings, emulator.resources, packed, bundle.evaluation, "bench-http-onnx"),
+                    "sklearn": deploy_on_emulator(settings, emulator.resources, packed_sklearn, bundle.evaluation, "bench-http-sklearn")}
+        registry = ModelRegistry(settings, client("sagemaker"), client("s3"), emulator.resources.artifact_bucket)
+        record = DeploymentRecord(client("dynamodb"), emulator.resources.deployment_table)
         port = free_port()
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        # A short record cache, so a redeploy reaches the server within a second.
+        env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "POWERTOOLS_LOG_LEVEL": "WARNING",
+               "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": "0.5"}
         server = subprocess.Popen([str(REPO / ".venv" / "bin" / "lightship"), "serve", "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
         try:
@@ -98,25 +148,40 @@ def main() -> None:
                     if time.time() > deadline or server.poll() is not None:
                         raise RuntimeError(f"lightship serve did not come up: {server.stderr.read().decode() if server.stderr else ''}")
                     time.sleep(0.2)
-            print(f"lightship serve on 127.0.0.1:{port}, {args.concurrency} connections, logistic model")
-            print(f"{'instances':>9} {'requests':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'bare calls/s':>13} {'HTTP / bare':>12}")
-            for n, count in ((1, args.requests), (100, max(200, args.requests // 8))):
-                instances = instances_from(frame, n)
-                body = json.dumps({"instances": instances}).encode()
-                rows = RowEncoder(bundle.schema, 1000).encode({"instances": instances})
-                asyncio.run(load("127.0.0.1", port, body, 100, 4))  # warm-up
-                latencies, errors, elapsed = asyncio.run(load("127.0.0.1", port, body, count, args.concurrency))
-                bare_started = time.perf_counter()
-                bare_calls = 0
-                while time.perf_counter() - bare_started < 2.0:
-                    bundle.pipeline.predict_proba(rows)
-                    bare_calls += 1
-                bare_rate = bare_calls / (time.perf_counter() - bare_started)
-                ordered = sorted(latencies)
-                rate = len(latencies) / elapsed
-                p50 = statistics.median(ordered) * 1000
-                p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
-                print(f"{n:>9} {count:>9} {rate:>8.0f} {p50:>7.2f} {p99:>7.2f} {errors:>7} {bare_rate:>13.0f} {rate / bare_rate:>12.2f}")
+            print(f"lightship serve on 127.0.0.1:{port}, {args.concurrency} connections, logistic model, {args.rounds} rounds")
+            cells: dict[tuple[int, str], list[tuple[float, float, float, int]]] = {}
+            bare: dict[int, list[float]] = {}
+            for round_number in range(args.rounds):
+                order = ["onnx", "sklearn"] if round_number % 2 == 0 else ["sklearn", "onnx"]
+                for runtime in order:
+                    deploy(registry, record, versions[runtime], reason="benchmark", by="bench")
+                    wait_for_runtime(port, versions[runtime], runtime)
+                    for n, count in ((1, args.requests), (100, max(200, args.requests // 8))):
+                        body = json.dumps({"instances": instances_from(frame, n)}).encode()
+                        asyncio.run(load("127.0.0.1", port, body, 100, 4))  # warm-up
+                        latencies, errors, elapsed = asyncio.run(load("127.0.0.1", port, body, count, args.concurrency))
+                        ordered = sorted(latencies)
+                        cells.setdefault((n, runtime), []).append(
+                            (len(latencies) / elapsed, statistics.median(ordered) * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000, errors))
+                for n in (1, 100):
+                    rows = RowEncoder(bundle.schema, 1000).encode({"instances": instances_from(frame, n)})
+                    bare_started = time.perf_counter()
+                    bare_calls = 0
+                    while time.perf_counter() - bare_started < 2.0:
+                        bundle.pipeline.predict_proba(rows)
+                        bare_calls += 1
+                    bare.setdefault(n, []).append(bare_calls / (time.perf_counter() - bare_started))
+            print(f"{'instances':>9} {'runtime':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'bare sklearn calls/s':>21} {'HTTP / bare':>12}")
+            for n in (1, 100):
+                rates = {}
+                for runtime in ("onnx", "sklearn"):
+                    runs = cells[(n, runtime)]
+                    rate = statistics.median(r[0] for r in runs)
+                    rates[runtime] = rate
+                    bare_rate = statistics.median(bare[n])
+                    print(f"{n:>9} {runtime:>8} {rate:>8.0f} {statistics.median(r[1] for r in runs):>7.2f} "
+                          f"{statistics.median(r[2] for r in runs):>7.2f} {sum(r[3] for r in runs):>7} {bare_rate:>21.0f} {rate / bare_rate:>12.2f}")
+                print(f"{n:>9} onnx / sklearn req/s: {rates['onnx'] / rates['sklearn']:.2f}x")
         finally:
             server.terminate()
             server.wait(timeout=20)

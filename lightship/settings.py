@@ -41,6 +41,10 @@ class TrainingSettings(BaseModel):
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
     seed: int = 42
     profile_bins: int = Field(default=20, ge=4, le=200)
+    # Columns whose values get their own holdout metrics (``lightship train --segments`` overrides);
+    # the gate then holds a version whose worst segment trails (GateSettings.max_segment_gap).
+    segments: list[str] = Field(default_factory=list)
+    segment_confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
 
 
 # Regression metrics where lower is better (errors, in the target's units); the gate flips its comparisons for them.
@@ -65,6 +69,11 @@ class GateSettings(BaseModel):
     # The bar for rmse / mae (lower is better), in the target's units; required when one is the metric.
     regression_max: float | None = Field(default=None, gt=0.0)
     min_improvement: float = Field(default=0.01, ge=0.0)
+    # Segment metrics (training.segments): a version whose worst segment's gate metric trails the
+    # overall by more than this (the metric's own units) waits for a person, and so does one with a
+    # segment of fewer than min_segment_rows holdout rows (too small to judge; the reason gives the count).
+    max_segment_gap: float = Field(default=0.05, ge=0.0)
+    min_segment_rows: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _error_metric_needs_a_bar(self) -> GateSettings:
@@ -170,6 +179,9 @@ class RetrainingSettings(BaseModel):
     schedule: str | None = None  # e.g. "cron(0 6 ? * MON *)"; None: no scheduled runs
     window_days: int = Field(default=30, ge=1, le=400)  # labeled rows of this many days join the training set
     min_new_labels: int = Field(default=200, ge=1)  # fewer new labeled rows: no run, recorded with the reason
+    # This share of the new labeled rows (picked by id hash) is held out of training; the gate scores the retrained
+    # version and the champion on exactly those rows (docs/retraining.md). 0: the gate compares each one's own holdout.
+    holdout_fraction: float = Field(default=0.25, ge=0.0, lt=1.0)
     cooldown_hours: float = Field(default=24.0, ge=0.0)  # after a run ends, triggers wait this long
     poll_seconds: int = Field(default=60, ge=1)  # the state machine's wait between looks at the training job
     stale_run_hours: float = Field(default=12.0, gt=0.0)  # a run holding the lock this long is presumed dead
@@ -211,6 +223,9 @@ class Settings(BaseSettings):
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
+    # Prices, quotas and load assumptions of ``lightship estimate``: overrides of the typed, sourced defaults in
+    # lightship/estimate/prices.py (validated there, when an estimate is made: they stay off the serving cold start).
+    estimate: dict[str, Any] = Field(default_factory=dict)
 
     def data_bucket_name(self, account: str) -> str:
         return self.data_bucket or f"{self.project}-data-{account}-{self.region}"

@@ -1,11 +1,13 @@
-"""SageMaker script-mode entry point: ``python train.py --target y --model ... [--hp value ...]``.
+"""SageMaker script-mode entry point: ``python train.py --model logistic --target y -C 0.5 ...``.
 
 Reads SageMaker's contract and nothing else: the ``train`` channel from
-``SM_CHANNEL_TRAIN``, hyperparameters from the command line (as the scikit-learn
-container passes them) or ``SM_HPS``, and writes the bundle to ``SM_MODEL_DIR``
-and a copy of the evaluation to ``SM_OUTPUT_DATA_DIR``. On failure it writes the
+``SM_CHANNEL_TRAIN``, hyperparameters from the command line exactly as the container's
+training toolkit passes them (``--name value``, ``-C value`` for one-letter names) with
+``SM_HPS``'s exact values over them (``lightship.training.script_args``), and writes the
+bundle to ``SM_MODEL_DIR`` and a copy of the evaluation to ``SM_OUTPUT_DATA_DIR``. On failure it writes the
 reason to ``/opt/ml/output/failure`` (``SM_OUTPUT_DIR/failure``), which SageMaker
-reports as the job's ``FailureReason``, and exits non-zero.
+reports as the job's ``FailureReason``, and exits non-zero: every failure, a command line
+it cannot read included (the toolkit then keeps that file rather than writing its own).
 
 It runs unchanged on SageMaker and in the local emulator's training compute.
 """
@@ -18,28 +20,9 @@ import shutil
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 # The launcher ships the ``lightship`` package beside this file in sourcedir.tar.gz.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def parse_hyperparameters(argv: list[str]) -> dict[str, Any]:
-    """``--name value`` pairs (SageMaker's form) to a dict; values JSON-decoded where they parse."""
-    from lightship.training.models import parse_value
-
-    hps: dict[str, Any] = {}
-    if os.environ.get("SM_HPS"):
-        hps.update(json.loads(os.environ["SM_HPS"]))
-    it = iter(argv)
-    for token in it:
-        if not token.startswith("--"):
-            raise SystemExit(f"unexpected argument {token!r}")
-        value = next(it, None)
-        if value is None:
-            raise SystemExit(f"hyperparameter {token} has no value")
-        hps[token[2:].replace("-", "_")] = parse_value(value)
-    return hps
 
 
 def main(argv: list[str]) -> int:
@@ -48,8 +31,10 @@ def main(argv: list[str]) -> int:
         from lightship.training.data import load_training_data
         from lightship.training.models import RESERVED_HYPERPARAMETERS
         from lightship.training.run import train, write
+        from lightship.training.segments import parse_segments
+        from lightship.training.script_args import read_hyperparameters
 
-        hps = parse_hyperparameters(argv)
+        hps = read_hyperparameters(argv, os.environ)
         if "target" not in hps:
             raise ValueError("hyperparameter 'target' is required")
         channel = Path(os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
@@ -66,6 +51,8 @@ def main(argv: list[str]) -> int:
             seed=int(hps.get("seed", 42)),
             holdout_fraction=float(hps.get("holdout_fraction", 0.2)),
             profile_bins=int(hps.get("profile_bins", 20)),
+            segments=parse_segments(hps.get("segments")),
+            segment_confidence=float(hps.get("segment_confidence", 0.95)),
         )
         result.evaluation["training_job_name"] = os.environ.get("TRAINING_JOB_NAME", "")
         write(result, model_dir)
@@ -73,7 +60,7 @@ def main(argv: list[str]) -> int:
         shutil.copy(model_dir / "evaluation.json", data_out / "evaluation.json")
         print(json.dumps({"metrics": result.evaluation["metrics"]}))
         return 0
-    except Exception as exc:  # noqa: BLE001 - every failure must reach SageMaker's failure file
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - every failure, argument errors included, must reach the failure file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         traceback.print_exc()
         output_dir.mkdir(parents=True, exist_ok=True)

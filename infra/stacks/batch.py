@@ -12,7 +12,7 @@ Four functions from one container image (``lambdas/batch_image/Dockerfile``: pan
 pyarrow and awswrangler do not fit a zip), each with its own role (least privilege per
 step), log group and X-Ray tracing; an EventBridge rule starts the machine on
 ``settings.batch.schedule``. Built by :func:`infra.app_builder.build_app`; the local
-emulator runs the very definition this stack synthesizes (``lightship/local/batch.py``).
+emulator runs the very definition this stack synthesizes (``lightship/local/state_machines.py``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ scikit-learn do not fit a zip), with its own role: it reads predictions (capture
 scores) and labels, writes reports under the quality report prefix, reads the registry, the
 bundles and the deployment record, and puts metrics in the Lightship namespace only. Built by
 :func:`infra.app_builder.build_app`; the emulator runs the definition this stack synthesizes
-(``lightship/local/quality.py``).
+(``lightship/local/state_machines.py``).
 """
 
 from __future__ import annotations

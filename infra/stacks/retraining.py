@@ -17,7 +17,8 @@ subscribed to the alerts topic (a batch run's drift alert, the quality alarm) an
 ``retraining.schedule``, targeted by a schedule. Its role reads exactly the prefixes a run
 reads (capture, batch scores, labels, training data; bundles and evaluation reports) and
 writes only dataset versions and evaluation reports. Built by :func:`infra.app_builder.build_app`;
-the emulator executes the definition this stack synthesizes (``lightship/local/retraining.py``).
+the emulator creates its function, role, log groups, subscription and state machine from this stack's
+synthesized template (``lightship/local/from_templates.py``, ``state_machines.py``) and executes that definition.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class RetrainingStack(cdk.Stack):
                 "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name, "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
                 "LIGHTSHIP_SAGEMAKER_ROLE_NAME": settings.sagemaker_execution_role_name,
                 "LIGHTSHIP_RETRAINING__ON_DRIFT": str(r.on_drift).lower(), "LIGHTSHIP_RETRAINING__ON_QUALITY": str(r.on_quality).lower(),
-                "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels),
+                "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels), "LIGHTSHIP_RETRAINING__HOLDOUT_FRACTION": str(r.holdout_fraction),
                 "LIGHTSHIP_RETRAINING__COOLDOWN_HOURS": str(r.cooldown_hours), "LIGHTSHIP_RETRAINING__POLL_SECONDS": str(r.poll_seconds),
                 "POWERTOOLS_SERVICE_NAME": "retraining", "OMP_NUM_THREADS": "1",
             },

@@ -19,8 +19,10 @@ def chapters() -> list[tuple[str, Chapter]]:
     """The story's chapters, imported here: they pull in pandas, scikit-learn and the batch code,
     which every other command (and every usage error) would otherwise pay for at start-up."""
     from lightship.demo.batch_chapter import batch
+    from lightship.demo.checklist_chapter import checklist
     from lightship.demo.quality_chapter import quality
     from lightship.demo.release_chapter import release
+    from lightship.demo.retraining_chapter import retraining
     from lightship.demo.rollback_chapter import rollback
     from lightship.demo.serving_chapter import serving
     from lightship.demo.training_chapter import training
@@ -32,6 +34,8 @@ def chapters() -> list[tuple[str, Chapter]]:
         ("4. Batch scoring on Step Functions: outputs, drift, rejects, reruns", batch),
         ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
         ("6. Is the live model still right? Labels, realized quality, an estimate before labels, concept drift", quality),
+        ("7. The go-live checklist for the live version: answers with evidence, a model card", checklist),
+        ("8. Close the loop: concept drift, the quality alarm, retraining on fresh labels, the gate, a canary, promoted", retraining),
     ]
 
 

@@ -21,6 +21,8 @@ from lightship.cli import config_cmd, demo_cmd, deploy_cmd, local_cmd, models_cm
 from lightship.cli import batch_cmd, datasets_cmd, drift_cmd, rollback_cmd
 from lightship.cli import quality_cmd, release_cmd
 from lightship.cli import retrain_cmd
+from lightship.cli import checklist_cmd
+from lightship.cli import estimate_cmd
 from lightship.cli.console import err_console
 from lightship.errors import LightshipError
 
@@ -40,6 +42,8 @@ for module in (config_cmd, local_cmd, datasets_cmd, train_cmd, models_cmd, deplo
 release_cmd.register(app)
 quality_cmd.register(app)
 retrain_cmd.register(app)
+checklist_cmd.register(app)
+estimate_cmd.register(app)
 
 
 def usage_error_text(exc: UsageError) -> str:

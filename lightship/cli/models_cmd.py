@@ -1,4 +1,4 @@
-"""``lightship models list``, ``lightship approve N``, ``lightship reject N --reason``."""
+"""``lightship models list``, ``lightship models show N``, ``lightship approve N``, ``lightship reject N --reason``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,28 @@ def list_versions(as_json: bool = typer.Option(False, "--json", help="Print JSON
         console.print(f"no versions in model package group {registry.group} yet: run lightship train")
         return
     console.print(versions_table(versions, live_version))
+
+
+@models_app.command("show")
+def show_version(
+    version: int = typer.Argument(..., metavar="N", help="Version number"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables"),
+) -> None:
+    """Version N: status and why, metrics, and holdout metrics per segment with counts and intervals."""
+    from lightship.cli.version_detail import version_detail
+    from lightship.settings import load_settings
+
+    registry, record = _registry()
+    found = registry.version(version)
+    live = record.live()
+    if as_json:
+        typer.echo(json.dumps({
+            "version": found.version, "status": found.status, "live": bool(live and live.version == found.version),
+            "approval_description": found.approval_description, "metrics": found.metrics,
+            "segments": found.evaluation.get("segments"), "evaluation_uri": found.evaluation_uri,
+        }, indent=2, default=str))
+        return
+    console.print(version_detail(found, load_settings().gate, live.version if live else None))
 
 
 def register(app: typer.Typer) -> None:

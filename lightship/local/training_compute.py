@@ -1,23 +1,26 @@
 """SageMaker training compute for the emulator: moto records a training job but runs nothing.
 
 :func:`install` wraps moto's ``create_training_job`` so that a new job is marked
-``InProgress`` and run on a worker thread exactly as SageMaker's scikit-learn
-container runs script mode: download ``sourcedir.tar.gz`` and the input channels,
-set the ``SM_*`` variables, call ``python <sagemaker_program> --name value ...``,
-then pack ``SM_MODEL_DIR`` into ``model.tar.gz`` and ``SM_OUTPUT_DATA_DIR`` into
-``output.tar.gz`` under the job's output path, and set the job to ``Completed``,
-or to ``Failed`` with the reason the script wrote to ``SM_OUTPUT_DIR/failure``.
-The script runs with this Python, which has the pinned scikit-learn.
+``InProgress`` and run on a worker thread the way SageMaker runs the scikit-learn
+container: the platform's part is ours (lay out ``/opt/ml`` in a temporary folder with
+``hyperparameters.json``, ``inputdataconfig.json`` and ``resourceconfig.json`` for host
+``algo-1``, download the input channels; afterwards pack ``model/`` into ``model.tar.gz``
+and ``output/data/`` into ``output.tar.gz`` under the job's output path, and set the job
+to ``Completed``, or to ``Failed`` with the reason in ``output/failure``); the container's
+part is SageMaker's own training toolkit (``sagemaker-training``, the container's ``train``
+command), which downloads ``sourcedir.tar.gz``, installs its ``requirements.txt``, builds
+the ``SM_*`` variables and the command line, and runs the entry point. It runs with this
+Python, which has the pinned scikit-learn; see :func:`toolkit_env` for the settings that
+point it here instead of ``/opt/ml``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
+import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -31,6 +34,7 @@ from botocore.config import Config
 from lightship.archive import targz_directory
 from lightship.s3uri import S3Uri
 
+HOST = "algo-1"
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="training-compute")
 _lock = threading.Lock()
 _installed: dict[str, Any] = {}
@@ -68,45 +72,25 @@ def _run(job: Any, where: dict[str, Any]) -> None:
     started = time.time()
     try:
         with tempfile.TemporaryDirectory(prefix=f"{job.training_job_name}-") as tmp:
-            root = Path(tmp)
+            base = Path(tmp) / "opt" / "ml"
             job.secondary_status = "Downloading"
-            hps = {k: _decode(v) for k, v in (job.hyper_parameters or {}).items()}
-            program = str(hps.pop("sagemaker_program", "train.py"))
-            code_uri = S3Uri.parse(str(hps.pop("sagemaker_submit_directory")))
-            for key in [k for k in hps if k.startswith("sagemaker_")]:
-                hps.pop(key)
-            code = root / "code"
-            body = s3.get_object(Bucket=code_uri.bucket, Key=code_uri.key)["Body"].read()
-            with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
-                tar.extractall(code, filter="data")
-            channels = {}
+            channels = container_layout(base, job)
             for channel in job.input_data_config:
-                name = channel["ChannelName"]
-                target = root / "input" / "data" / name
-                _download_prefix(s3, S3Uri.parse(channel["DataSource"]["S3DataSource"]["S3Uri"]), target)
-                channels[name] = target
-            model_dir, output_dir = root / "model", root / "output"
-            data_dir = output_dir / "data"
-            for d in (model_dir, data_dir):
-                d.mkdir(parents=True)
-            env = _script_mode_env(job, hps, channels, model_dir, output_dir, data_dir, program)
-            args = [arg for k, v in hps.items() for arg in (f"--{k}", v if isinstance(v, str) else json.dumps(v))]
+                _download_prefix(s3, S3Uri.parse(channel["DataSource"]["S3DataSource"]["S3Uri"]), channels[channel["ChannelName"]])
             job.secondary_status = "Training"
             limit = (job.stopping_condition or {}).get("MaxRuntimeInSeconds", 86400)
-            result = subprocess.run(
-                [sys.executable, program, *args], cwd=code, env=env, capture_output=True, text=True, timeout=limit
-            )
-            _publish_logs(where, job.training_job_name, result.stdout + result.stderr)
-            if result.returncode != 0:
-                failure = output_dir / "failure"
-                reason = failure.read_text().strip() if failure.is_file() else _last_line(result.stderr)
+            returncode, output = _run_toolkit(base, toolkit_env(job, base, where), limit)
+            _publish_logs(where, job.training_job_name, output)
+            if returncode != 0:
+                failure = base / "output" / "failure"
+                reason = failure.read_text().strip() if failure.is_file() else _last_line(output)
                 _fail(job, f"AlgorithmError: {reason}")
                 return
             job.secondary_status = "Uploading"
-            output = S3Uri.parse(job.output_data_config["S3OutputPath"]).join(job.training_job_name, "output")
-            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/model.tar.gz", Body=targz_directory(model_dir))
-            s3.put_object(Bucket=output.bucket, Key=f"{output.key}/output.tar.gz", Body=targz_directory(data_dir))
-            job.model_artifacts = {"S3ModelArtifacts": f"s3://{output.bucket}/{output.key}/model.tar.gz"}
+            output_uri = S3Uri.parse(job.output_data_config["S3OutputPath"]).join(job.training_job_name, "output")
+            s3.put_object(Bucket=output_uri.bucket, Key=f"{output_uri.key}/model.tar.gz", Body=targz_directory(base / "model"))
+            s3.put_object(Bucket=output_uri.bucket, Key=f"{output_uri.key}/output.tar.gz", Body=targz_directory(base / "output" / "data"))
+            job.model_artifacts = {"S3ModelArtifacts": f"s3://{output_uri.bucket}/{output_uri.key}/model.tar.gz"}
             job.training_time_in_seconds = int(time.time() - started)
             job.training_end_time = _now()
             job.secondary_status = "Completed"
@@ -117,32 +101,87 @@ def _run(job: Any, where: dict[str, Any]) -> None:
         _fail(job, f"ClientError: {type(exc).__name__}: {exc}")
 
 
-def _script_mode_env(job: Any, hps: dict[str, Any], channels: dict[str, Path], model_dir: Path, output_dir: Path, data_dir: Path, program: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
+def container_layout(base: Path, job: Any) -> dict[str, Path]:
+    """``/opt/ml`` as the platform lays it out before the container starts: the three config
+    files (hyperparameters exactly as CreateTrainingJob stored them, JSON-encoded strings) and
+    an empty folder per channel, which the caller fills. Returns the channels' folders."""
+    config = base / "input" / "config"
+    config.mkdir(parents=True)
+    (base / "model").mkdir()
+    (base / "output" / "data").mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(dict(job.hyper_parameters or {})))
+    (config / "inputdataconfig.json").write_text(json.dumps({
+        channel["ChannelName"]: {
+            "TrainingInputMode": channel.get("InputMode", "File"),
+            "S3DistributionType": channel["DataSource"]["S3DataSource"].get("S3DataDistributionType", "FullyReplicated"),
+            "RecordWrapperType": channel.get("RecordWrapperType", "None"),
+            **({"ContentType": channel["ContentType"]} if channel.get("ContentType") else {}),
+        }
+        for channel in job.input_data_config
+    }))
+    count = int((job.resource_config or {}).get("InstanceCount", 1))
+    instance_type = (job.resource_config or {}).get("InstanceType", "ml.m5.large")
+    if count != 1:
+        raise ValueError(f"the local training compute runs one instance; the job asks for {count}")
+    (config / "resourceconfig.json").write_text(json.dumps({
+        "current_host": HOST,
+        "hosts": [HOST],
+        "current_instance_type": instance_type,
+        "current_group_name": "homogeneousCluster",
+        "instance_groups": [{"instance_group_name": "homogeneousCluster", "instance_type": instance_type, "hosts": [HOST]}],
+        "network_interface_name": "eth0",
+    }))
+    channels = {}
+    for channel in job.input_data_config:
+        folder = base / "input" / "data" / channel["ChannelName"]
+        folder.mkdir(parents=True)
+        channels[channel["ChannelName"]] = folder
+    return channels
+
+
+def toolkit_env(job: Any, base: Path, where: dict[str, Any]) -> dict[str, str]:
+    """The container's environment for the toolkit, pointed at ``base`` instead of ``/opt/ml``.
+
+    * ``SAGEMAKER_BASE_DIR``: the toolkit's own setting for the ``/opt/ml`` root.
+    * ``SM_STUDIO_LOCAL_MODE=true``: skips the wait for ``algo-1`` to resolve in DNS.
+    * ``S3_ENDPOINT_URL``: the toolkit downloads ``sagemaker_submit_directory`` from the emulator's S3.
+    * ``PIP_NO_INDEX`` / ``PIP_DISABLE_PIP_VERSION_CHECK``: the toolkit's ``pip install -r
+      requirements.txt`` runs against this Python and never reaches a package index: it is a
+      check that the shipped pins are installed here, and fails the job (as a container
+      without them would) when they are not.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_", "PIP_"))}
+    env.pop("PYTHONPATH", None)  # the job's own code, from sourcedir.tar.gz, comes first, as in the container
     env.update(
-        SM_MODEL_DIR=str(model_dir),
-        SM_OUTPUT_DIR=str(output_dir),
-        SM_OUTPUT_DATA_DIR=str(data_dir),
-        SM_CHANNELS=json.dumps(sorted(channels)),
-        SM_HPS=json.dumps(hps),
-        SM_USER_ENTRY_POINT=program,
-        SM_CURRENT_HOST="algo-1",
-        SM_HOSTS=json.dumps(["algo-1"]),
-        SM_NUM_CPUS=str(os.cpu_count() or 1),
-        SM_NUM_GPUS="0",
+        SAGEMAKER_BASE_DIR=str(base),
+        SM_STUDIO_LOCAL_MODE="true",
+        S3_ENDPOINT_URL=where["endpoint_url"],
+        AWS_REGION=where["region"],
+        AWS_DEFAULT_REGION=where["region"],
         TRAINING_JOB_NAME=job.training_job_name,
         TRAINING_JOB_ARN=job.arn,
-        SM_TRAINING_ENV=json.dumps({"job_name": job.training_job_name, "hyperparameters": hps, "channel_input_dirs": {k: str(v) for k, v in channels.items()}}),
+        PIP_NO_INDEX="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
         PYTHONDONTWRITEBYTECODE="1",
         OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "1"),
     )
-    # The job's own code, shipped in sourcedir.tar.gz, comes first, as in the container.
-    env.pop("PYTHONPATH", None)
-    for name, path in channels.items():
-        env[f"SM_CHANNEL_{name.upper()}"] = str(path)
-    for key, value in hps.items():
-        env[f"SM_HP_{key.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
+
+
+def _run_toolkit(base: Path, env: dict[str, str], limit: float) -> tuple[int, str]:
+    """``train``, the toolkit's entry point (the container's), in its own process group so that
+    a timeout ends the user script it started too."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sagemaker_training.cli.train"], cwd=base, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    return process.returncode, output
 
 
 def _download_prefix(s3: Any, uri: S3Uri, target: Path) -> None:
@@ -180,13 +219,6 @@ def _fail(job: Any, reason: str, status: str = "Failed") -> None:
     job.training_end_time = _now()
     job.secondary_status = status
     job.training_job_status = status
-
-
-def _decode(value: str) -> Any:
-    try:
-        return json.loads(value)
-    except (TypeError, json.JSONDecodeError):
-        return value
 
 
 def _last_line(text: str) -> str:

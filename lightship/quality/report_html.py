@@ -30,6 +30,9 @@ def reliability_svg(table: list[dict[str, Any]], size: int = 220) -> str:
             f'<rect x="{pad}" y="{pad}" width="{span}" height="{span}" fill="none" stroke="#999"/>'
             f'<line x1="{pad}" y1="{size - pad}" x2="{size - pad}" y2="{pad}" stroke="#bbb" stroke-dasharray="4"/>'
             f'<polyline points="{line}" fill="none" stroke="#2a6fb0"/>{dots}'
+            f'<text x="{pad}" y="{size - pad + 12}" font-size="9" text-anchor="middle">0</text>'
+            f'<text x="{size - pad}" y="{size - pad + 12}" font-size="9" text-anchor="middle">1</text>'
+            f'<text x="{pad - 4}" y="{pad + 3}" font-size="9" text-anchor="end">1</text>'
             f'<text x="{size / 2}" y="{size - 4}" font-size="10" text-anchor="middle">mean predicted</text>'
             f'<text x="10" y="{size / 2}" font-size="10" transform="rotate(-90 10 {size / 2})" text-anchor="middle">observed</text></svg>')
 
@@ -40,9 +43,10 @@ def render_html(report: dict[str, Any]) -> str:
              f"{report['labels']:,} labels, {report['joined']:,} joined; {report['unmatched_labels']:,} labels matched no prediction, "
              f"{report['duplicate_predictions']:,} repeated prediction ids and {report['duplicate_labels']:,} repeated labels "
              f"were counted once.</p>",
-             f"<p><b>{html.escape(report['message'].splitlines()[0])}</b></p>"]
+             f"<p class='banner {'bad' if report.get('alert') else 'ok'}'>{html.escape(report['message'].splitlines()[0])}</p>"]
     for v in report["versions"]:
-        parts.append(f"<h2>Version {v['version']} ({html.escape(v['role'])}): {html.escape(v['verdict'])}</h2>")
+        verdict = f"<span class='{'bad' if v['breach'] else 'ok'}'>{html.escape(v['verdict'])}</span>"
+        parts.append(f"<h2>Version {v['version']} ({html.escape(v['role'])}): {verdict}</h2>")
         parts.append(f"<p>{v['labeled']:,} labelled, {v['unlabeled']:,} awaiting labels.</p>")
         rows = ["<tr><th>metric</th><th>holdout</th><th>realized [CI]</th><th>estimated (labelled rows)</th>"
                 "<th>estimated (awaiting labels)</th></tr>"]
@@ -60,6 +64,9 @@ def render_html(report: dict[str, Any]) -> str:
         if v["realized"].get("calibration"):
             parts.append("<h3>Calibration (realized)</h3>" + reliability_svg(v["realized"]["calibration"]))
     style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th:first-child,td:first-child{text-align:left}")
+             "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th:first-child,td:first-child{text-align:left}"
+             # The verdicts as the drift report shows them (batch/report_html.py): red for a breach, green for ok.
+             ".bad{color:#b30000}.ok{color:#2a7a2a}.banner{padding:.8em 1em;border-radius:6px;font-weight:600}"
+             ".banner.bad{background:#fde8e8}.banner.ok{background:#e8f6e8}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Quality {html.escape(report['date'])}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")

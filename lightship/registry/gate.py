@@ -1,8 +1,9 @@
 """The quality gate: approve a new version only if it clears an absolute bar and beats the champion.
 
 Pure logic, no AWS: ``lightship.registry.model_registry`` calls :func:`decide` with the new
-version's metrics and the current champion's (the latest Approved version), and records the
-returned reason as the version's approval description either way.
+version's metrics, its segment metrics (when trained with ``--segments``) and the current
+champion's (the latest Approved version), and records the returned reason as the version's
+approval description either way.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lightship.registry.same_rows import SameRows
+from lightship.registry.segment_check import check_segments
 from lightship.settings import LOWER_IS_BETTER, GateSettings
 
 
@@ -56,7 +59,34 @@ def beats(name: str, value: float, champion_value: float, margin: float) -> bool
     return gain > 0 and (gain >= margin or math.isclose(gain, margin, rel_tol=1e-9, abs_tol=1e-12))
 
 
-def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings) -> GateDecision:
+WAITING = "; waiting for a person"
+
+
+def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings,
+           segments: dict[str, Any] | None = None, same_rows: SameRows | None = None) -> GateDecision:
+    """The overall verdict, then the segment check (:mod:`lightship.registry.segment_check`) when the
+    evaluation has segment metrics: a finding holds the version and joins the reason either way.
+
+    With ``same_rows`` (a retraining run: :mod:`lightship.registry.same_rows`) the bar and the
+    margin apply to both versions' metric on those rows, not to each one's own holdout, and the
+    reason says which rows; ``champion`` must then be the version those rows scored.
+    """
+    if same_rows is not None:
+        if champion is None or champion.version != same_rows.champion_version:
+            raise ValueError(f"the same-rows comparison scored v{same_rows.champion_version}, not the champion")
+        compared = _decide_overall(task, same_rows.metrics(), Champion(champion.version, same_rows.champion_metrics()), gate)
+        overall = GateDecision(compared.approved, compared.metric, compared.value,
+                               compared.reason.replace("gate: ", f"gate, {same_rows.describe()}: ", 1))
+    else:
+        overall = _decide_overall(task, metrics, champion, gate)
+    finding = check_segments(overall.metric, overall.value, segments, gate)
+    if not finding.holds:
+        return overall
+    core = overall.reason.removesuffix(WAITING)
+    return GateDecision(False, overall.metric, overall.value, f"{core}; but {finding.text()}{WAITING}")
+
+
+def _decide_overall(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings) -> GateDecision:
     name, bar = metric_for(task, gate)
     value = metrics.get(name)
     if value is None:

@@ -3,8 +3,8 @@
 The launcher collects it (git commit, data objects with their S3 version ids or ETags,
 hyperparameters, training job, image); the training job adds the content hash of
 the data it actually read. Registration stores it in the evaluation report in S3,
-which every command reads (moto drops CustomerMetadataProperties; AWS keeps them,
-and we write the short fields there too).
+which every command reads, and its short fields in CustomerMetadataProperties too (every
+update of the version carries them along: moto resets what an update leaves out, AWS merges).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from lightship.errors import RegistryError
 from lightship.registry.gate import Champion, GateDecision, decide
+from lightship.registry.same_rows import SameRows
 from lightship.s3uri import S3Uri
 from lightship.settings import Settings
 
@@ -37,6 +38,8 @@ class ModelVersion:
     image: str
     evaluation_uri: str | None
     evaluation: dict[str, Any] = field(default_factory=dict)
+    # CustomerMetadataProperties: lineage's short fields, and addresses recorded later (the model card's).
+    customer_metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -82,16 +85,28 @@ class ModelRegistry:
         image: str,
         training_job_name: str,
         training_job_arn: str,
+        same_rows: SameRows | None = None,
     ) -> tuple[ModelVersion, GateDecision]:
-        """Store the evaluation report, create the version, and let the gate approve it or not."""
-        champion = self.champion()
+        """Store the evaluation report, create the version, and let the gate approve it or not.
+
+        ``same_rows`` (a retraining run) compared the version with the champion it names, which must
+        still be the champion (another version approved meanwhile: :class:`RegistryError`).
+        """
+        current = self.champion()
+        if same_rows is not None and (current is None or current.version != same_rows.champion_version):
+            raise RegistryError(f"the champion changed while the run compared with v{same_rows.champion_version} "
+                                f"(now {f'v{current.version}' if current else 'none'}): nothing registered")
         decision = decide(
             evaluation["task"],
             evaluation["metrics"],
-            Champion(champion.version, champion.metrics) if champion else None,
+            Champion(current.version, current.metrics) if current else None,
             self.settings.gate,
+            segments=evaluation.get("segments"),
+            same_rows=same_rows,
         )
         report = {**evaluation, "gate": {"approved": decision.approved, "metric": decision.metric, "reason": decision.reason}}
+        if same_rows is not None:
+            report["gate"]["same_rows"] = same_rows.to_dict()
         report_uri = S3Uri(self.artifact_bucket, f"{self.settings.evaluation_prefix}/{self.group}/{training_job_name}.json")
         self.s3.put_object(
             Bucket=report_uri.bucket,
@@ -101,6 +116,7 @@ class ModelRegistry:
         )
         lineage = evaluation.get("lineage", {})
         git = lineage.get("git", {})
+        metadata = _customer_metadata(evaluation, training_job_name)
         metric_text = f"{decision.metric}={decision.value:.4f}" if decision.value is not None else "no metric"
         created = self.sagemaker.create_model_package(
             ModelPackageGroupName=self.group,
@@ -125,13 +141,14 @@ class ModelRegistry:
                 "GeneratedBy": training_job_arn[:1024],
                 "ProjectId": self.settings.project,
             },
-            CustomerMetadataProperties=_customer_metadata(evaluation, training_job_name),
+            CustomerMetadataProperties=metadata,
             Domain="MACHINE_LEARNING",
             Task="CLASSIFICATION" if evaluation["task"] == "classification" else "REGRESSION",
         )
         arn = created["ModelPackageArn"]
         self.sagemaker.update_model_package(
-            ModelPackageArn=arn, ModelApprovalStatus=decision.status, ApprovalDescription=decision.reason[:1024]
+            ModelPackageArn=arn, ModelApprovalStatus=decision.status, ApprovalDescription=decision.reason[:1024],
+            CustomerMetadataProperties=metadata,  # moto drops what an update leaves out (see _update)
         )
         return self._describe(arn), decision
 
@@ -147,10 +164,22 @@ class ModelRegistry:
         current = self.version(version)
         if current.status == status:
             raise RegistryError(f"version {version} is already {status}")
-        self.sagemaker.update_model_package(
-            ModelPackageArn=current.arn, ModelApprovalStatus=status, ApprovalDescription=description[:1024]
-        )
+        self._update(current, status, description, current.customer_metadata)
         return self._describe(current.arn)
+
+    def set_metadata(self, version: int, properties: dict[str, str]) -> ModelVersion:
+        """Add ``properties`` to the version's customer metadata (e.g. its model card's address); status unchanged."""
+        current = self.version(version)
+        self._update(current, current.status, current.approval_description, {**current.customer_metadata, **properties})
+        return self._describe(current.arn)
+
+    def _update(self, current: ModelVersion, status: str, description: str, metadata: dict[str, str]) -> None:
+        # Status, description and metadata always travel together: AWS merges an update into the
+        # version, but moto's UpdateModelPackage resets every field the call leaves out.
+        extra: dict[str, Any] = {"CustomerMetadataProperties": metadata} if metadata else {}
+        self.sagemaker.update_model_package(
+            ModelPackageArn=current.arn, ModelApprovalStatus=status, ApprovalDescription=description[:1024], **extra
+        )
 
     # ---- reading -------------------------------------------------------------------------
     def arns(self, status: str | None = None) -> list[str]:
@@ -208,6 +237,7 @@ class ModelRegistry:
             image=container.get("Image", ""),
             evaluation_uri=evaluation_uri,
             evaluation=self._read_report(evaluation_uri),
+            customer_metadata={str(k): str(v) for k, v in (d.get("CustomerMetadataProperties") or {}).items()},
         )
 
     def _read_report(self, uri: str | None) -> dict[str, Any]:

@@ -26,10 +26,13 @@ from typing import Any
 import pandas as pd
 
 from lightship.deployment.record import DeploymentRecord
-from lightship.errors import LightshipError
+from lightship.errors import LightshipError, TrainingJobFailed
 from lightship.quality import store
 from lightship.registry.lineage import s3_objects
+from lightship.bundle.model_bundle import load_bundle
+from lightship.registry.gate import metric_for
 from lightship.registry.model_registry import REJECTED, ModelRegistry, ModelVersion
+from lightship.registry.same_rows import SameRows, compare
 from lightship.release.controller import make_plan
 from lightship.release.launch import launch
 from lightship.resources import Resources
@@ -41,9 +44,10 @@ from lightship.s3uri import S3Uri
 from lightship.settings import Settings
 from lightship.training.data import read_frame
 from lightship.training.launcher import JobOutcome
-from lightship.training.workflow import AwsClients, job_name_for, register_job
+from lightship.training.workflow import AwsClients, finished_run, job_name_for, register_run
 
 BY = "retraining state machine"
+HOLDOUT_FILE = "holdout.csv"
 TRAIN, NO_RUN, REFUSED = "train", "no_run", "refused"
 
 
@@ -147,8 +151,9 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     labeled = labeled_rows(deps.s3, deps.resources.data_bucket, capture_prefix=settings.capture_prefix,
                            batch_prefix=settings.batch_output_prefix, labels_prefix=settings.quality.labels_prefix,
                            dates=store.window_dates(day, r.window_days), id_column=settings.batch.id_column, features=features)
-    assembled = dataset_mod.assemble(frame, ids, labeled, target)
-    summary = {"version": assembled.version, "sha256": assembled.sha256, "counts": assembled.counts, "parent_version": parent.version}
+    assembled = dataset_mod.assemble(frame, ids, labeled, target, holdout_fraction=r.holdout_fraction)
+    summary = {"version": assembled.version, "sha256": assembled.sha256, "counts": assembled.counts, "parent_version": parent.version,
+               "window": {"days": r.window_days, "last": day}, "target": target}
     if assembled.counts["new_rows"] < r.min_new_labels:
         reason = (f"not enough new labels: {assembled.counts['new_rows']} new labeled rows in the {r.window_days} days to {day} "
                   f"(retraining.min_new_labels {r.min_new_labels}); nothing trained")
@@ -164,6 +169,9 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     data_uri = S3Uri(bucket, f"{prefix}/data/")
     deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/data/{dataset_mod.DATA_FILE}", Body=assembled.data_bytes, ContentType="text/csv")
     deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/ids.csv", Body=dataset_mod.ids_csv(assembled.ids), ContentType="text/csv")
+    if len(assembled.holdout):  # the gate's same rows: not in data/, which is the training channel
+        deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/{HOLDOUT_FILE}", Body=dataset_mod.holdout_csv(assembled), ContentType="text/csv")
+        summary["holdout_uri"] = f"s3://{bucket}/{prefix}/{HOLDOUT_FILE}"
     sources = {"parent": {"version": parent.version, "data_uri": parent.lineage["data"]["uri"], "objects": objects},
                "labels": {"window": {"days": r.window_days, "last": day}, "rows": assembled.counts["labeled_rows"]}}
     manifest = dataset_mod.manifest(assembled, sources=sources, trigger=dict(state.get("trigger") or {}), parent_version=parent.version)
@@ -210,19 +218,42 @@ def register(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     d = deps.sagemaker.describe_training_job(TrainingJobName=name)
     outcome = JobOutcome(name=name, arn=d["TrainingJobArn"], status=d["TrainingJobStatus"], failure_reason=d.get("FailureReason"),
                          model_data_url=d.get("ModelArtifacts", {}).get("S3ModelArtifacts"), description=d)
-    if outcome.status != "Completed" or not outcome.model_data_url:
-        raise RetrainingError(f"training job {name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}")
     hps = request["HyperParameters"]
     params = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
+    try:
+        run = finished_run(outcome, request["AlgorithmSpecification"]["TrainingImage"], int(json.loads(hps.get("seed", "0"))), deps.s3)
+    except TrainingJobFailed as exc:
+        raise RetrainingError(str(exc)) from exc
     data = S3Uri.parse(request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"])
     extra = {"retraining": {"run_id": state["run_id"], "trigger": state.get("trigger", {}),
                             "parent_version": assembled["dataset"]["parent_version"], "dataset": assembled["dataset"],
                             "parameters": params}}
+    same_rows = compare_with_champion(deps, assembled["dataset"], run.bundle_bytes)
+    if same_rows is not None:
+        extra["retraining"]["same_rows"] = same_rows.to_dict()
     clients = AwsClients(s3=deps.s3, sagemaker=deps.sagemaker, sts=deps.sts)
-    trained = register_job(deps.settings, deps.resources, clients, outcome, data=data, objects=s3_objects(deps.s3, data),
-                           image=request["AlgorithmSpecification"]["TrainingImage"],
-                           hyperparameters={k: json.loads(v) for k, v in params.items()}, extra_lineage=extra)
+    trained = register_run(deps.settings, deps.resources, clients, run, data=data, objects=s3_objects(deps.s3, data),
+                           hyperparameters={k: json.loads(v) for k, v in params.items()}, extra_lineage=extra, same_rows=same_rows)
     return {"version": trained.version.version, "approved": trained.decision.approved, "reason": trained.decision.reason}
+
+
+def compare_with_champion(deps: Collaborators, dataset: dict[str, Any], challenger_bundle: bytes) -> SameRows | None:
+    """The challenger and the registry's champion scored on the run's held-out labeled rows (None: no rows or no champion)."""
+    uri = dataset.get("holdout_uri")
+    champion = deps.registry.champion()
+    if not uri or champion is None:
+        return None
+    holdout = S3Uri.parse(uri)
+    frame = dataset_mod.read_holdout(store.get(deps.s3, holdout.bucket, holdout.key)).drop(columns=[dataset_mod.ID])
+    champion_uri = S3Uri.parse(champion.model_data_url)
+    champion_bundle = load_bundle(store.get(deps.s3, champion_uri.bucket, champion_uri.key), runtime="sklearn")
+    challenger = load_bundle(challenger_bundle, runtime="sklearn")
+    task = str(challenger.evaluation["task"])
+    metric, _ = metric_for(task, deps.settings.gate)
+    window = dataset.get("window") or {}
+    where = f"labeled rows of the {window.get('days', '?')} days to {window.get('last', '?')} held out of training"
+    return compare(challenger, champion_bundle, frame, target=str(dataset["target"]), task=task, metric=metric,
+                   champion_version=champion.version, where=where, confidence=deps.settings.quality.confidence)
 
 
 # ---- release -------------------------------------------------------------------------------

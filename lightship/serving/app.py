@@ -218,6 +218,8 @@ def create_app(runtime: ServingRuntime) -> FastAPI:
             metrics=evaluation.get("metrics", {}),
             feature_schema=live.bundle.schema.to_dict(),
             sklearn_version=live.bundle.manifest.get("sklearn_version"),
+            runtime=live.bundle.runtime,
+            runtime_reason=live.bundle.fallback_reason,
         )
         return Response(body.model_dump_json(), media_type=JSON)
 

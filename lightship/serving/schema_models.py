@@ -70,6 +70,8 @@ class ModelResponse(BaseModel):
     metrics: dict[str, Any]
     feature_schema: dict[str, Any]
     sklearn_version: str | None
+    runtime: str = Field(description="what answers: onnx (ONNX Runtime) or sklearn (the pickled pipeline, the fallback)")
+    runtime_reason: str | None = Field(None, description="why the scikit-learn fallback serves this version (None for onnx)")
 
 
 def instance_model(schema: FeatureSchema, name: str = "Instance") -> type[BaseModel]:

@@ -31,7 +31,8 @@ ENTRY_POINT = "train.py"
 TERMINAL = {"Completed", "Failed", "Stopped"}
 # The packages the training script imports from this repository; nothing else is shipped.
 SHIPPED_PACKAGES = ("lightship/__init__.py", "lightship/errors.py", "lightship/archive.py", "lightship/bundle", "lightship/training",
-                    "lightship/quality/__init__.py", "lightship/quality/calibration.py")
+                    "lightship/quality/__init__.py", "lightship/quality/calibration.py",
+                    "lightship/quality/metrics.py")
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,15 @@ def training_image(settings: Settings) -> str:
     )
 
 
-def hyperparameters(target: str, model: str, task: str | None, seed: int, params: dict[str, Any], code: S3Uri, region: str, holdout: float, bins: int) -> dict[str, str]:
+def hyperparameters(target: str, model: str, task: str | None, seed: int, params: dict[str, Any], code: S3Uri, region: str, holdout: float, bins: int,
+                    segments: list[str] | None = None, segment_confidence: float = 0.95) -> dict[str, str]:
     """Every value JSON-encoded, as SageMaker's framework containers expect."""
     values: dict[str, Any] = {"target": target, "model": model, "seed": seed, "holdout_fraction": holdout, "profile_bins": bins, **params}
     if task:
         values["task"] = task
+    if segments:  # comma-joined: one plain string survives every hyperparameter form SageMaker passes
+        values["segments"] = ",".join(segments)
+        values["segment_confidence"] = segment_confidence
     encoded = {k: json.dumps(v) for k, v in values.items()}
     encoded.update(
         sagemaker_program=json.dumps(ENTRY_POINT),
@@ -104,9 +109,10 @@ class TrainingLauncher:
         self.artifact_bucket = artifact_bucket
         self.role_arn = role_arn
 
-    def upload_code(self, job_name: str) -> S3Uri:
+    def upload_code(self, job_name: str, repo: Path = REPO_ROOT) -> S3Uri:
+        """Ship the code in ``repo`` (a re-run ships the tree of the commit in the version's lineage)."""
         uri = S3Uri(self.artifact_bucket, f"{self.settings.code_prefix}/{job_name}/sourcedir.tar.gz")
-        self.s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=source_tarball())
+        self.s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=source_tarball(repo))
         return uri
 
     def start(self, job_name: str, data: S3Uri, image: str, hps: dict[str, str]) -> str:

@@ -36,7 +36,8 @@ from lightship.settings import MODEL_NAMES
 TASKS: tuple[Task, ...] = ("classification", "regression")
 # Hyperparameters the launcher sets from ``lightship train``'s own options; train.py reads these
 # and hands the rest to the estimator. A ``--param`` with one of these names would overwrite them.
-RESERVED_HYPERPARAMETERS = frozenset({"target", "model", "task", "seed", "holdout_fraction", "profile_bins"})
+RESERVED_HYPERPARAMETERS = frozenset({"target", "model", "task", "seed", "holdout_fraction", "profile_bins",
+                                      "segments", "segment_confidence"})
 
 
 def make_estimator(model: str, task: Task, seed: int) -> BaseEstimator:

@@ -25,6 +25,7 @@ from lightship.training.evaluate import evaluate
 from lightship.training.features import frame_to_rows, infer_schema
 from lightship.training.models import build_pipeline
 from lightship.training.onnx_export import OnnxExport, export_onnx
+from lightship.training.segments import check_segment_columns, segment_metrics
 
 
 @dataclass
@@ -49,14 +50,20 @@ def train(
     seed: int = 42,
     holdout_fraction: float = 0.2,
     profile_bins: int = 20,
+    segments: list[str] | None = None,
+    segment_confidence: float = 0.95,
 ) -> TrainingResult:
     frame = data.frame
+    if segments:
+        check_segment_columns(frame, data.target, segments)
     schema = infer_schema(frame, data.target, data.task)
     rows = frame_to_rows(frame, schema)
     y = _target(frame[data.target].to_numpy(), schema)
     stratify = y if schema.task == "classification" and np.unique(y, return_counts=True)[1].min() >= 2 else None
-    x_train, x_test, y_train, y_test = train_test_split(
-        rows, y, test_size=holdout_fraction, random_state=seed, stratify=stratify
+    # The row positions ride along (the split depends only on the row count, seed and stratify,
+    # so adding them changes nothing): they pick each holdout row's segment values.
+    x_train, x_test, y_train, y_test, _, test_index = train_test_split(
+        rows, y, np.arange(len(rows)), test_size=holdout_fraction, random_state=seed, stratify=stratify
     )
     pipeline = build_pipeline(schema, model, params, seed)
     pipeline.fit(x_train, y_train)
@@ -91,6 +98,9 @@ def train(
         "environment": {"sklearn_version": sklearn.__version__, "python_version": platform.python_version()},
         "onnx": onnx.report,
     }
+    if segments:
+        holdout_values = {name: frame[name].to_numpy()[test_index] for name in segments}
+        evaluation["segments"] = segment_metrics(schema.task, holdout_values, y_test, y_pred, proba, classes, segment_confidence)
     return TrainingResult(pipeline=pipeline, schema=schema, profile=profile, evaluation=evaluation, onnx=onnx,
                           calibration=calibration)
 

@@ -81,19 +81,6 @@ def _policies_by_function(template: Template) -> dict[str, list[dict[str, Any]]]
     return out
 
 
-def _untagged(resources: dict[str, Any]) -> dict[str, Any]:
-    return {k: {**v, "Properties": {p: x for p, x in v.get("Properties", {}).items() if p != "Tags"}} for k, v in resources.items()}
-
-
-def test_the_emulators_standalone_batch_template_is_the_apps(synthesized: Any, tmp_path: Path) -> None:
-    # The emulator synthesizes the batch stack alone (lightship/local/batch_synth.py): apart from the
-    # app-wide "project" tag and the description, its template must be the one `cdk synth` emits.
-    alone = _standalone(tmp_path, synthesized.settings).to_json()
-    app = synthesized.templates["batch"].to_json()
-    assert _untagged(alone["Resources"]) == _untagged(app["Resources"])
-    assert alone.get("Outputs") == app.get("Outputs")
-
-
 def test_state_machine_logs_everything_traces_and_is_named_from_settings(batch: Template) -> None:
     batch.has_resource_properties(
         "AWS::StepFunctions::StateMachine",

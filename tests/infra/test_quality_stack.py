@@ -4,16 +4,12 @@ least-privilege grants, and the standalone template the emulator runs being the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.app_builder import cdk_json_context, enable_nag
 from infra.nag import flatten_cfn_reference
-from infra.stacks.quality import QualityStack
 from lightship.settings import Settings
 
 
@@ -122,20 +118,3 @@ def test_function_reads_predictions_and_labels_writes_only_reports_and_puts_only
                    for a in everything)
     writes = [r for st in by_sid.values() if any(a.startswith("s3:Put") for a in st["Action"]) for r in st["Resource"]]
     assert writes == [report]
-
-
-def test_the_emulators_standalone_quality_template_is_the_apps(synthesized: Any, tmp_path: Path) -> None:
-    context = cdk_json_context()
-    context["aws:cdk:bundling-stacks"] = []
-    app = cdk.App(context=context, outdir=str(tmp_path))
-    enable_nag(app)
-    settings: Settings = synthesized.settings
-    stack = QualityStack(app, f"{settings.project}-quality", settings=settings)
-    app.synth()
-    alone = Template.from_stack(stack).to_json()
-    whole = synthesized.templates["quality"].to_json()
-
-    def untagged(resources: dict[str, Any]) -> dict[str, Any]:
-        return {k: {**v, "Properties": {p: x for p, x in v.get("Properties", {}).items() if p != "Tags"}} for k, v in resources.items()}
-
-    assert untagged(alone["Resources"]) == untagged(whole["Resources"])

@@ -4,18 +4,13 @@ grants, and the standalone template the emulator runs being the one the whole ap
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.app_builder import cdk_json_context, enable_nag
 from infra.nag import flatten_cfn_reference
-from infra.stacks.release import ReleaseStack
 from lightship.monitoring.alarms import candidate_alarm_names
-from lightship.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -113,20 +108,3 @@ def test_release_function_may_only_step_the_record_reject_versions_and_read_the_
     everything = {a for s in _statements(release) for a in s["Action"]}
     assert not any(a.endswith("*") for a in everything)
     assert not any(a.startswith(("s3:Put", "s3:Delete", "dynamodb:Delete", "dynamodb:Update", "sns:")) for a in everything)
-
-
-def test_the_emulators_standalone_release_template_is_the_apps(synthesized: Any, tmp_path: Path) -> None:
-    context = cdk_json_context()
-    context["aws:cdk:bundling-stacks"] = []
-    app = cdk.App(context=context, outdir=str(tmp_path))
-    enable_nag(app)
-    settings: Settings = synthesized.settings
-    stack = ReleaseStack(app, f"{settings.project}-release", settings=settings)
-    app.synth()
-    alone = Template.from_stack(stack).to_json()
-    whole = synthesized.templates["release"].to_json()
-
-    def untagged(resources: dict[str, Any]) -> dict[str, Any]:
-        return {k: {**v, "Properties": {p: x for p, x in v.get("Properties", {}).items() if p != "Tags"}} for k, v in resources.items()}
-
-    assert untagged(alone["Resources"]) == untagged(whole["Resources"])

@@ -183,6 +183,29 @@ def test_a_failure_mid_run_alerts_and_leaves_the_live_version_alone(world: World
     assert world.ledger.lock()["state"] == "idle"
 
 
+def test_a_training_job_that_fails_alerts_and_leaves_the_live_version_alone(world: World) -> None:
+    """The job itself fails (its code is gone from S3: the toolkit cannot fetch it), not the assembly."""
+    job = world.registry.version(world.parent).lineage["training_job"]["name"]
+    code = json.loads(client("sagemaker").describe_training_job(TrainingJobName=job)["HyperParameters"]["sagemaker_submit_directory"])
+    bucket, key = code.removeprefix("s3://").split("/", 1)
+    s3, before = client("s3"), world.record.live()
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.delete_object(Bucket=bucket, Key=key)
+    try:
+        run_id, described = world.run("code gone")
+    finally:
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    assert described["status"] == "FAILED"
+    entered = states_entered(described["executionArn"])
+    assert "StartTraining" in entered and entered[-3:] == ["TrainingFailed", "Fail", "RetrainingFailed"]
+    entry = world.ledger.outcome_of(run_id)
+    assert entry is not None and entry.outcome == "failed" and "ended Failed" in entry.reason
+    [(subject, message)] = subjects(world)
+    assert subject == "lightship retraining failed" and "live version is untouched" in message
+    assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
+    assert world.ledger.lock()["state"] == "idle"
+
+
 def test_the_gate_refuses_a_retrained_version_that_does_not_beat_the_champion(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIGHTSHIP_GATE__MIN_IMPROVEMENT", "0.9")  # nothing beats the champion by 0.9
     run_id, described = world.run("a demanding gate")
@@ -262,12 +285,23 @@ def test_retrain_by_hand_goes_through_the_gate_and_a_canary_to_live_with_lineage
     assert lineage["trigger"] == {"kind": "person", "reason": "fresh labels from the spring campaign", "ref": who}
     assert lineage["parent_version"] == world.parent
     counts = lineage["dataset"]["counts"]
-    assert counts["new_rows"] == world.labeled and counts["rows"] == 400 + world.labeled and counts["already_in_parent"] == 0
+    assert counts["new_rows"] == world.labeled and counts["already_in_parent"] == 0
+    assert counts["rows"] + counts["holdout_rows"] == 400 + world.labeled and counts["holdout_rows"] > 0
+    # The gate compared the retrained version and the champion (the parent) on the same held-out fresh rows.
+    same = lineage["same_rows"]
+    assert same["champion_version"] == world.parent and same["rows"] == counts["holdout_rows"]
+    assert same["challenger"]["value"] > same["champion"]["value"]
+    description = world.registry.version(version).approval_description
+    assert f"on the same {counts['holdout_rows']:,} labeled rows" in description and f"beats champion v{world.parent}" in description
+    holdout = dataset_mod.read_holdout(client("s3").get_object(Bucket=lineage["dataset"]["holdout_uri"].split("/")[2],
+                                                               Key=lineage["dataset"]["holdout_uri"].split("/", 3)[3])["Body"].read())
+    assert len(holdout) == counts["holdout_rows"] and set(holdout["id"]) <= set(world.ids)
     # The dataset version in S3: the rows, their ids (unique, the parent's then the labels'), the hash the job read.
     uri = lineage["dataset"]["uri"].removeprefix("s3://").split("/", 1)
     s3 = client("s3")
     ids = dataset_mod.read_ids(s3.get_object(Bucket=uri[0], Key=uri[1] + "ids.csv")["Body"].read())
-    assert ids.is_unique and len(ids) == 400 + world.labeled and set(world.ids) <= set(ids)
+    assert ids.is_unique and len(ids) == counts["rows"] and set(world.ids) == set(ids[400:]) | set(holdout["id"])
+    assert set(holdout["id"]).isdisjoint(set(ids))
     data = s3.get_object(Bucket=uri[0], Key=uri[1] + "data/data.csv")["Body"].read()
     assert dataset_mod.sha256(b"data.csv" + data) == lineage["dataset"]["sha256"] == world.registry.version(version).evaluation["data"]["sha256"]
     manifest = json.loads(s3.get_object(Bucket=uri[0], Key=uri[1] + "manifest.json")["Body"].read())

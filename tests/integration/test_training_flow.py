@@ -59,6 +59,11 @@ def test_training_job_runs_the_script_and_registers_a_version_with_lineage(emula
 
     logs = client("logs").describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs", logStreamNamePrefix=outcome.job.name)
     assert logs["logStreams"], "the script's output reaches CloudWatch Logs as on SageMaker"
+    stream = logs["logStreams"][0]["logStreamName"]
+    lines = [e["message"] for e in client("logs").get_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)["events"]]
+    # SageMaker's training toolkit ran the script, with its own command line: one-letter names take one dash.
+    (command,) = [line for line in lines if line.strip().endswith("--target churned") and "train.py" in line]
+    assert " -C 0.5 " in command and "--C" not in command
 
 
 def test_gate_approves_a_better_version_and_holds_a_worse_one(emulator: LocalEmulator, settings: Settings, customers_csv: Path) -> None:

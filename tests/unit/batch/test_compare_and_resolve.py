@@ -15,7 +15,7 @@ from batch.resolve import run_date
 from lightship.cli.main import main
 from lightship.datasets import customers
 from lightship.errors import DataError, LightshipError
-from lightship.local.batch import resolve_references
+from lightship.local.stack_templates import StackRefs
 from lightship.versions import SKLEARN_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -73,13 +73,18 @@ def test_emulator_resolves_the_references_cdk_puts_in_a_definition() -> None:
         {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ':alerts","Machine":"',
         {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}, '"}',
     ]]}
-    refs = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123", "Machine": "arn:aws:states:us-east-1:123:stateMachine:m"}
-    arns = {"PlanFn": "arn:aws:lambda:us-east-1:123:function:plan"}
-    assert json.loads(resolve_references(definition, refs, arns)) == {
-        "Resource": "arn:aws:lambda:us-east-1:123:function:plan", "Topic": "arn:aws:sns:us-east-1:123:alerts", "Machine": "m",
+    template = {"Resources": {
+        "PlanFn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "plan"}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"StateMachineName": {"Fn::Sub": "${AWS::AccountId}-m"}}},
+    }}
+    stack = StackRefs("us-east-1", "123", template)
+    assert json.loads(stack.resolve(definition)) == {
+        "Resource": "arn:aws:lambda:us-east-1:123:function:plan", "Topic": "arn:aws:sns:us-east-1:123:alerts", "Machine": "123-m",
     }
     with pytest.raises(LightshipError, match="Unknown"):
-        resolve_references({"Ref": "Unknown"}, refs, arns)
+        stack.resolve({"Ref": "Unknown"})
+    with pytest.raises(LightshipError, match="PlanFn.Version"):
+        stack.resolve({"Fn::GetAtt": ["PlanFn", "Version"]})
 
 
 def test_batch_image_pins_the_scikit_learn_that_trains() -> None:

@@ -82,3 +82,34 @@ def test_labeled_rows_without_the_parents_features_are_refused() -> None:
 
 def test_default_ids_name_the_object_and_row() -> None:
     assert dataset_mod.default_ids("training/d/x.csv", 2).tolist() == ["training/d/x.csv:0", "training/d/x.csv:1"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(parent_ids=id_lists, new_ids=id_lists, fraction=st.sampled_from([0.0, 0.25, 0.5, 0.9]))
+def test_held_out_rows_are_new_rows_never_trained_on_and_the_counts_add_up(parent_ids: list[str], new_ids: list[str],
+                                                                          fraction: float) -> None:
+    out = assemble(parent_frame(len(parent_ids)), pd.Series(parent_ids, dtype=object), labeled_frame(new_ids), "churned",
+                   holdout_fraction=fraction)
+    held = set(out.holdout_ids)
+    assert held.isdisjoint(set(out.ids)) and held.isdisjoint(set(parent_ids))
+    assert out.holdout_ids.is_unique and len(out.holdout) == len(out.holdout_ids) == out.counts["holdout_rows"]
+    assert out.counts["rows"] + out.counts["holdout_rows"] == len(set(parent_ids)) + out.counts["new_rows"]
+    # The choice is the id's hash, not the row's position: the same ids are held out whatever else arrives.
+    expected = {i for i in set(new_ids) - set(parent_ids)
+                if int(hashlib.sha256(i.encode()).hexdigest()[:8], 16) < int(fraction * 2**32)}
+    assert held == expected
+    assert list(out.holdout.columns) == ["tenure", "plan", "churned"]
+
+
+def test_the_holdout_file_round_trips_with_ids_and_typed_targets() -> None:
+    out = assemble(parent_frame(4), pd.Series(["a", "b", "c", "d"]), labeled_frame([f"n{i}" for i in range(40)]), "churned",
+                   holdout_fraction=0.5)
+    assert 0 < out.counts["holdout_rows"] < 40
+    back = dataset_mod.read_holdout(dataset_mod.holdout_csv(out))
+    assert list(back["id"]) == list(out.holdout_ids)
+    assert back["churned"].tolist() == out.holdout["churned"].tolist() and back["churned"].dtype.kind == "i"
+
+
+def test_a_holdout_fraction_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="not in"):
+        dataset_mod.held_out(pd.Series(["a"]), 1.0)

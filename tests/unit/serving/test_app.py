@@ -95,6 +95,7 @@ def test_model_route_shows_version_lineage_metrics_and_schema(harness: Harness) 
     assert body["lineage"] == {"training_job": {"name": "job"}}
     assert "roc_auc" in body["metrics"]
     assert [f["name"] for f in body["feature_schema"]["features"]] == list(GOOD)
+    assert (body["runtime"], body["runtime_reason"]) == ("onnx", None)
 
 
 def test_openapi_documents_the_live_models_features(harness: Harness) -> None:

@@ -3,6 +3,7 @@ served by scikit-learn is announced (a warning with the reason, and a metric).""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from pathlib import Path
@@ -79,3 +80,16 @@ def test_a_number_beyond_float32_is_scored_finite_and_labelled_as_scikit_learn_d
     expected = customers_reference.pipeline.predict_proba(rows)
     assert proba is not None and np.isfinite(proba).all()
     assert labels.tolist() == customers_reference.pipeline.classes_[expected.argmax(axis=1)].tolist()
+
+
+def test_the_model_route_says_which_runtime_answers_and_why_scikit_learn_does(harness: Harness, customers_bundle_dir: Path) -> None:
+    live = harness.holder.current()
+    assert live is not None
+    api = TestClient(harness.app)
+    assert (api.get("/v1/model").json()["runtime"], api.get("/v1/model").json()["runtime_reason"]) == ("onnx", None)
+
+    fallback = load_bundle(customers_bundle_dir, runtime="sklearn")
+    fallback.fallback_reason = "parity failed on the holdout: (test)"
+    harness.holder._live = dataclasses.replace(live, bundle=fallback)
+    body = api.get("/v1/model").json()
+    assert (body["runtime"], body["runtime_reason"]) == ("sklearn", "parity failed on the holdout: (test)")
