@@ -118,10 +118,12 @@ def _alarm(story: Story, report: dict[str, Any], date: str) -> str:
     alarm = f"{settings.project}-quality-realized"
     cloudwatch = client("cloudwatch")
     # Still in ALARM from the quality chapter: back to OK now that another version is live, then the new breach.
+    watcher = story.emulator.alarm_watcher if story.emulator else None
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="demo: another version went live")
+    if watcher is not None:
+        watcher.deliver_pending()  # the watcher delivers changes of state it has seen: let it see OK before ALARM
     reason = f"QualityBreach=1 (Role=live) put by the quality run of {date}: {report['subject']}"
     cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason[:1000])
-    watcher = story.emulator.alarm_watcher if story.emulator else None
     if watcher is not None:
         watcher.deliver_pending()
     ledger = RunLedger(client("dynamodb"), story.resources.deployment_table)
