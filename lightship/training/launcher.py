@@ -116,14 +116,9 @@ class TrainingLauncher:
         return uri
 
     def start(self, job_name: str, data: S3Uri, image: str, hps: dict[str, str]) -> str:
-        response = self.sagemaker.create_training_job(**self.request(job_name, data, image, hps))
-        return str(response["TrainingJobArn"])
-
-    def request(self, job_name: str, data: S3Uri, image: str, hps: dict[str, str]) -> dict[str, Any]:
-        """The ``CreateTrainingJob`` request (the retraining state machine sends it itself)."""
         t = self.settings.training
         output = S3Uri(self.artifact_bucket, self.settings.model_prefix)
-        return dict(
+        response = self.sagemaker.create_training_job(
             TrainingJobName=job_name,
             AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
             RoleArn=self.role_arn,
@@ -140,6 +135,7 @@ class TrainingLauncher:
             EnableNetworkIsolation=False,
             Tags=[{"Key": "project", "Value": self.settings.project}],
         )
+        return str(response["TrainingJobArn"])
 
     def wait(self, job_name: str, on_status: Callable[[str, str], None] | None = None, poll_seconds: float = 0.5, timeout: float | None = None) -> JobOutcome:
         """Poll until the job ends; ``on_status(status, secondary_status)`` on every change."""
