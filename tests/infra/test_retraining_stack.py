@@ -1,6 +1,6 @@
 """The retraining stack: the state machine's flow (assemble, a non-.sync training job polled by a Wait/Describe/Choice
 loop, register, gate, release, a failure path), the function's triggers, and its role reading exactly the prefixes
-a run needs; the standalone template the emulator runs being the app's."""
+a run needs. The emulator provisions it from the whole app's template (tests/infra/test_emulator_templates.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app_builder import cdk_json_context, enable_nag
+from infra.app_builder import cdk_json_context
 from infra.stacks.retraining import RetrainingStack
 from lightship.settings import Settings
 from tests.infra.test_quality_stack import _function_statements, _render
@@ -122,19 +122,3 @@ def test_only_the_state_machine_starts_training_jobs_and_passes_only_the_sagemak
     create = [st for st in statements if "sagemaker:CreateTrainingJob" in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])]
     assert create and all(_render(st["Resource"]).endswith(":training-job/lightship-*") for st in create)
 
-
-def test_the_emulators_standalone_retraining_template_is_the_apps(synthesized: Any, tmp_path: Path) -> None:
-    context = cdk_json_context()
-    context["aws:cdk:bundling-stacks"] = []
-    app = cdk.App(context=context, outdir=str(tmp_path))
-    enable_nag(app)
-    settings: Settings = synthesized.settings
-    stack = RetrainingStack(app, f"{settings.project}-retraining", settings=settings)
-    app.synth()
-    alone = Template.from_stack(stack).to_json()["Resources"]
-    whole = synthesized.templates["retraining"].to_json()["Resources"]
-
-    def untagged(resources: dict[str, Any]) -> dict[str, Any]:
-        return {k: {**v, "Properties": {p: x for p, x in v.get("Properties", {}).items() if p != "Tags"}} for k, v in resources.items()}
-
-    assert untagged(alone) == untagged(whole)
