@@ -42,7 +42,7 @@ def chapters() -> list[tuple[str, Chapter]]:
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(workspace: Path = typer.Option(None, help="Where the demo writes its data (default: a temporary folder)")) -> None:
-        """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift."""
+        """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift, quality, retrain."""
         from lightship.demo.story import run_story
 
         settings = load_settings()
