@@ -12,19 +12,20 @@ scikit-learn's point values: :func:`lightship.training.segments.metrics_for`) fo
 (:func:`lightship.registry.gate.decide`), and :meth:`SameRows.describe` goes into the approval
 description and the evaluation report.
 
-Pure: bundles (anything with ``schema``, ``classes`` and ``predict_rows``) and a frame in.
+Pure: bundles (anything with ``schema``, ``classes`` and ``predict_rows``) and a frame in. The
+registry and the gate import :class:`SameRows` only; the scoring imports (numpy, pandas,
+scikit-learn) wait for :func:`score`, so the rollback function's zip, which imports the registry,
+needs none of them (tests/unit/rollback/test_handler_package.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-import pandas as pd
-
-from lightship.training.features import frame_to_rows
-from lightship.training.segments import metrics_for
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 class Scorable(Protocol):
@@ -67,6 +68,11 @@ class SameRows:
 
 def score(bundle: Scorable, frame: pd.DataFrame, target: str, task: str, confidence: float = 0.95) -> dict[str, Any]:
     """Every metric of ``bundle`` on ``frame``'s rows (``{metric: {"value", "ci"}}``)."""
+    import numpy as np
+
+    from lightship.training.features import frame_to_rows
+    from lightship.training.segments import metrics_for
+
     rows = frame_to_rows(frame, bundle.schema)
     predictions, proba = bundle.predict_rows(rows)
     y = frame[target].to_numpy()
