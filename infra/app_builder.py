@@ -2,7 +2,7 @@
 
 ``app.py`` and the tests in ``tests/infra`` both call :func:`build_app`, so the
 tests check exactly what ``cdk synth``/``cdk deploy`` produce. Stacks (serving, batch,
-monitoring, release, quality) are instantiated here, taking the buckets, table and
+monitoring, release, quality, retraining) are instantiated here, taking the buckets, table and
 role they need from the stacks returned so far.
 """
 
@@ -22,6 +22,7 @@ from infra.stacks.monitoring import MonitoringStack
 from infra.stacks.quality import QualityStack
 from infra.stacks.registry import RegistryStack
 from infra.stacks.release import ReleaseStack
+from infra.stacks.retraining import RetrainingStack
 from infra.stacks.serving import ServingStack
 from infra.stacks.storage import StorageStack
 from lightship.settings import REPO_ROOT, Settings, load_settings
@@ -176,5 +177,22 @@ def build_app(
     for needed, why in ((storage, "reads predictions and labels, writes reports"), (registry, "reads the registry and deployment record"),
                         (alerts, "publishes to the alerts topic")):
         quality.add_stack_dependency(needed, why)
+    retraining = RetrainingStack(
+        app,
+        f"{project}-retraining",
+        settings=settings,
+        data_bucket_name=storage.data_bucket_name,
+        artifact_bucket_name=storage.artifact_bucket_name,
+        env=env,
+        description=f"{project}: retraining on drift, quality alarms or a schedule, through the gate and a canary.",
+    )
+    retraining_needs: tuple[tuple[cdk.Stack, str], ...] = (
+        (storage, "reads predictions, labels and training data, writes dataset versions"),
+        (registry, "registers versions, writes the ledger beside the deployment record"),
+        (alerts, "subscribes to and publishes on the alerts topic"),
+        (release, "starts the release state machine"),
+    )
+    for dependency, reason in retraining_needs:
+        retraining.add_stack_dependency(dependency, reason)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
-            "serving": serving, "release": release, "quality": quality}
+            "serving": serving, "release": release, "quality": quality, "retraining": retraining}

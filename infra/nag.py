@@ -69,3 +69,24 @@ def grant_with_reasons(scope: IConstruct, role: Any, statements: list[tuple[Any,
     policy = role.node.find_child("DefaultPolicy")
     for finding, why in reasons.items():
         acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
+
+
+def acknowledge_machine_wildcards(stack: Any, machine: Any, why: dict[str, str]) -> None:
+    """A state machine's CDK-generated policy: each wildcard resource acknowledged with the reason for
+    its statement's first action (``why`` maps an action prefix such as ``"lambda:"`` to the reason)."""
+    from aws_cdk import aws_iam as iam
+
+    role = machine.node.try_find_child("Role")
+    policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
+    if not isinstance(policy, iam.Policy):
+        return
+    reasons: dict[str, list[str]] = {}
+    for statement in stack.resolve(policy.document.to_json())["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:
+            flat = flatten_cfn_reference(resource)
+            if "*" in flat:
+                reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
+    for finding, texts in reasons.items():
+        acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))

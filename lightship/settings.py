@@ -171,6 +171,24 @@ class QualitySettings(BaseModel):
     memory_mb: int = Field(default=3008, ge=128, le=10240)
 
 
+class RetrainingSettings(BaseModel):
+    """Closing the loop (docs/retraining.md): what starts a retraining run, and what it needs."""
+
+    on_drift: bool = False  # a batch run's drift alert starts a run (opt-in: the loop releases on its own)
+    on_quality: bool = False  # the realized-quality alarm starts a run (opt-in)
+    schedule: str | None = None  # e.g. "cron(0 6 ? * MON *)"; None: no scheduled runs
+    window_days: int = Field(default=30, ge=1, le=400)  # labeled rows of this many days join the training set
+    min_new_labels: int = Field(default=200, ge=1)  # fewer new labeled rows: no run, recorded with the reason
+    # This share of the new labeled rows (picked by id hash) is held out of training; the gate scores the retrained
+    # version and the champion on exactly those rows (docs/retraining.md). 0: the gate compares each one's own holdout.
+    holdout_fraction: float = Field(default=0.25, ge=0.0, lt=1.0)
+    cooldown_hours: float = Field(default=24.0, ge=0.0)  # after a run ends, triggers wait this long
+    poll_seconds: int = Field(default=60, ge=1)  # the state machine's wait between looks at the training job
+    stale_run_hours: float = Field(default=12.0, gt=0.0)  # a run holding the lock this long is presumed dead
+    datasets_prefix: str = "datasets"  # under the training prefix: assembled dataset versions
+    memory_mb: int = Field(default=3008, ge=128, le=10240)
+
+
 class Settings(BaseSettings):
     """The resolved settings; ``lightship config`` prints them."""
 
@@ -204,6 +222,7 @@ class Settings(BaseSettings):
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
     release: ReleaseSettings = Field(default_factory=ReleaseSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    retraining: RetrainingSettings = Field(default_factory=RetrainingSettings)
     # Prices, quotas and load assumptions of ``lightship estimate``: overrides of the typed, sourced defaults in
     # lightship/estimate/prices.py (validated there, when an estimate is made: they stay off the serving cold start).
     estimate: dict[str, Any] = Field(default_factory=dict)
@@ -246,6 +265,14 @@ class Settings(BaseSettings):
         return f"{self.project}-quality-measure"
 
     @property
+    def retraining_state_machine_name(self) -> str:
+        return f"{self.project}-retraining"
+
+    @property
+    def retraining_function_name(self) -> str:
+        return f"{self.project}-retraining-step"
+
+    @property
     def alerts_topic_name(self) -> str:
         return f"{self.project}-alerts"
 
@@ -280,6 +307,8 @@ class Settings(BaseSettings):
             release_function_name=self.release_function_name,
             quality_state_machine_name=self.quality_state_machine_name,
             quality_function_name=self.quality_function_name,
+            retraining_state_machine_name=self.retraining_state_machine_name,
+            retraining_function_name=self.retraining_function_name,
         )
         return data
 

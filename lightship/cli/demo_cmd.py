@@ -22,6 +22,7 @@ def chapters() -> list[tuple[str, Chapter]]:
     from lightship.demo.checklist_chapter import checklist
     from lightship.demo.quality_chapter import quality
     from lightship.demo.release_chapter import release
+    from lightship.demo.retraining_chapter import retraining
     from lightship.demo.rollback_chapter import rollback
     from lightship.demo.serving_chapter import serving
     from lightship.demo.training_chapter import training
@@ -34,13 +35,14 @@ def chapters() -> list[tuple[str, Chapter]]:
         ("5. Release gradually: a canary promoted, a faulty canary aborted by its alarm, a shadow and its report", release),
         ("6. Is the live model still right? Labels, realized quality, an estimate before labels, concept drift", quality),
         ("7. The go-live checklist for the live version: answers with evidence, a model card", checklist),
+        ("8. Close the loop: concept drift, the quality alarm, retraining on fresh labels, the gate, a canary, promoted", retraining),
     ]
 
 
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(workspace: Path = typer.Option(None, help="Where the demo writes its data (default: a temporary folder)")) -> None:
-        """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift."""
+        """The whole story on an embedded AWS emulator: train, gate, deploy, serve, roll back, batch-score, drift, quality, retrain."""
         from lightship.demo.story import run_story
 
         settings = load_settings()

@@ -94,8 +94,12 @@ def register(app: typer.Typer) -> None:
         ctx = aws_context()
         status = deployment_status(DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table), limit=limit)
         quality = last_quality_run(ctx)
+        from lightship.cli.retrain_cmd import recent_runs, runs_table
+
+        runs = recent_runs(ctx)
         if as_json:
-            typer.echo(json.dumps({**status_json(status), "quality": quality}, indent=2, default=str))
+            typer.echo(json.dumps({**status_json(status), "quality": quality, "retraining": [vars(e) for e in runs]},
+                                  indent=2, default=str))
             return
         if status.live is None:
             console.print("nothing is live yet: lightship deploy N makes an Approved version live")
@@ -104,6 +108,8 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]previous:[/] {describe(status.previous)}")
         console.print(history_table(status))
         console.print(f"[bold]last quality run:[/] {describe_quality(quality)}")
+        if runs:
+            console.print(runs_table(runs))
 
 
 def last_quality_run(ctx: AwsContext) -> dict[str, Any] | None:

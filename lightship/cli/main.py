@@ -20,6 +20,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from lightship.cli import config_cmd, demo_cmd, deploy_cmd, local_cmd, models_cmd, serve_cmd, train_cmd
 from lightship.cli import batch_cmd, datasets_cmd, drift_cmd, rollback_cmd
 from lightship.cli import quality_cmd, release_cmd
+from lightship.cli import retrain_cmd
 from lightship.cli import checklist_cmd
 from lightship.cli import estimate_cmd
 from lightship.cli.console import err_console
@@ -40,6 +41,7 @@ for module in (config_cmd, local_cmd, datasets_cmd, train_cmd, models_cmd, deplo
     module.register(app)
 release_cmd.register(app)
 quality_cmd.register(app)
+retrain_cmd.register(app)
 checklist_cmd.register(app)
 estimate_cmd.register(app)
 

@@ -79,9 +79,9 @@ def quality(story: Story) -> None:
                                  f"{', '.join(topics) or 'no topic'}; quality.on_breach={settings.quality.on_breach}")
 
 
-def _score_a_day(story: Story, date: str, seed: int, flip: bool = False) -> pd.DataFrame:
+def _score_a_day(story: Story, date: str, seed: int, flip: bool = False, rows: int = ROWS) -> pd.DataFrame:
     """Drop a day of input, score it with the batch state machine; the ids and true labels of its rows."""
-    frame = customers(rows=ROWS, seed=seed)
+    frame = customers(rows=rows, seed=seed)
     truth = frame.pop("churned")
     if flip:  # concept drift: the same customers, the opposite outcome for one region
         truth = truth.where(frame["region"] != FLIPPED_REGION, 1 - truth)
@@ -92,7 +92,7 @@ def _score_a_day(story: Story, date: str, seed: int, flip: bool = False) -> pd.D
                f"{scored['manifest']['rows']['scored']:,} rows scored; input drift: "
                + (f"in {', '.join(drift['drifted_features'])}" if drift["alert"] else f"none (max PSI {drift['max_psi']:.3f})"))
     source = scored["manifest"]["input"]["objects"][0]["uri"]
-    return pd.DataFrame({"id": [f"{source}:{i}" for i in range(ROWS)], "label": truth.astype(int).to_numpy()})
+    return pd.DataFrame({"id": [f"{source}:{i}" for i in range(rows)], "label": truth.astype(int).to_numpy()})
 
 
 def _labels(story: Story, date: str, truth: pd.DataFrame) -> None:

@@ -6,7 +6,7 @@ the CLI or a test process). It builds the app with :func:`infra.app_builder.buil
 ``app.py`` does (same stacks, settings and cdk.json context), without bundling assets and
 without cdk-nag (the infra tests hold the app to it), and prints
 ``{"templates": {concern: template}}`` with the concerns ``build_app`` names (storage,
-registry, alerts, batch, monitoring, serving, release, quality).
+registry, alerts, batch, monitoring, serving, release, quality, retraining).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def provision(settings: Settings, resources: Resources) -> None:
     stacks = provision_from_templates(settings, resources)  # buckets, table, roles, log groups, topics, functions, alarms
     for stack in stacks.values():
         if resources_of(stack.template, "AWS::StepFunctions::StateMachine"):
-            provision_state_machine(stack)  # batch, release, quality: the synthesized definitions
+            provision_state_machine(stack)  # batch, release, quality, retraining: the synthesized definitions
 
 
 def _model_package_group(sagemaker: Any, name: str) -> None:

@@ -3,10 +3,10 @@
 :func:`templates` runs :mod:`lightship.local.app_synth` once (cached by
 :mod:`lightship.local.synth_cache`, keyed on every file that shapes a template) and returns
 each stack's template by concern (storage, registry, alerts, batch, monitoring, serving,
-release, quality). :class:`StackRefs` evaluates the intrinsic functions CDK writes (Ref,
+release, quality, retraining). :class:`StackRefs` evaluates the intrinsic functions CDK writes (Ref,
 Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, Fn::Sub without variables map) with the
 emulator's account, region and the physical names the templates give their resources.
-Called by :mod:`lightship.local.from_templates` and the batch, release and quality modules.
+Called by :mod:`lightship.local.from_templates` and :mod:`lightship.local.state_machines`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ references in its ``DefinitionString``, role, logging and tracing configuration 
 emulator's ARNs, and creates it (or updates it: safe to run twice). Its functions, role and
 log group already exist (:mod:`lightship.local.from_templates`); moto then executes the
 synthesized definition itself, with Lambda tasks routed to our handlers in process.
-Called by the batch, release and quality modules.
+Called by :func:`lightship.local.provision.provision` for every stack with a state machine (batch, release, quality, retraining).
 """
 
 from __future__ import annotations

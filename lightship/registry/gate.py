@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from lightship.registry.same_rows import SameRows
 from lightship.registry.segment_check import check_segments
 from lightship.settings import LOWER_IS_BETTER, GateSettings
 
@@ -62,10 +63,22 @@ WAITING = "; waiting for a person"
 
 
 def decide(task: str, metrics: dict[str, Any], champion: Champion | None, gate: GateSettings,
-           segments: dict[str, Any] | None = None) -> GateDecision:
+           segments: dict[str, Any] | None = None, same_rows: SameRows | None = None) -> GateDecision:
     """The overall verdict, then the segment check (:mod:`lightship.registry.segment_check`) when the
-    evaluation has segment metrics: a finding holds the version and joins the reason either way."""
-    overall = _decide_overall(task, metrics, champion, gate)
+    evaluation has segment metrics: a finding holds the version and joins the reason either way.
+
+    With ``same_rows`` (a retraining run: :mod:`lightship.registry.same_rows`) the bar and the
+    margin apply to both versions' metric on those rows, not to each one's own holdout, and the
+    reason says which rows; ``champion`` must then be the version those rows scored.
+    """
+    if same_rows is not None:
+        if champion is None or champion.version != same_rows.champion_version:
+            raise ValueError(f"the same-rows comparison scored v{same_rows.champion_version}, not the champion")
+        compared = _decide_overall(task, same_rows.metrics(), Champion(champion.version, same_rows.champion_metrics()), gate)
+        overall = GateDecision(compared.approved, compared.metric, compared.value,
+                               compared.reason.replace("gate: ", f"gate, {same_rows.describe()}: ", 1))
+    else:
+        overall = _decide_overall(task, metrics, champion, gate)
     finding = check_segments(overall.metric, overall.value, segments, gate)
     if not finding.holds:
         return overall

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from lightship.errors import RegistryError
 from lightship.registry.gate import Champion, GateDecision, decide
+from lightship.registry.same_rows import SameRows
 from lightship.s3uri import S3Uri
 from lightship.settings import Settings
 
@@ -84,17 +85,28 @@ class ModelRegistry:
         image: str,
         training_job_name: str,
         training_job_arn: str,
+        same_rows: SameRows | None = None,
     ) -> tuple[ModelVersion, GateDecision]:
-        """Store the evaluation report, create the version, and let the gate approve it or not."""
-        champion = self.champion()
+        """Store the evaluation report, create the version, and let the gate approve it or not.
+
+        ``same_rows`` (a retraining run) compared the version with the champion it names, which must
+        still be the champion (another version approved meanwhile: :class:`RegistryError`).
+        """
+        current = self.champion()
+        if same_rows is not None and (current is None or current.version != same_rows.champion_version):
+            raise RegistryError(f"the champion changed while the run compared with v{same_rows.champion_version} "
+                                f"(now {f'v{current.version}' if current else 'none'}): nothing registered")
         decision = decide(
             evaluation["task"],
             evaluation["metrics"],
-            Champion(champion.version, champion.metrics) if champion else None,
+            Champion(current.version, current.metrics) if current else None,
             self.settings.gate,
             segments=evaluation.get("segments"),
+            same_rows=same_rows,
         )
         report = {**evaluation, "gate": {"approved": decision.approved, "metric": decision.metric, "reason": decision.reason}}
+        if same_rows is not None:
+            report["gate"]["same_rows"] = same_rows.to_dict()
         report_uri = S3Uri(self.artifact_bucket, f"{self.settings.evaluation_prefix}/{self.group}/{training_job_name}.json")
         self.s3.put_object(
             Bucket=report_uri.bucket,

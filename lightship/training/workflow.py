@@ -24,6 +24,7 @@ from lightship.errors import DataError, TrainingJobFailed
 from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
+from lightship.registry.same_rows import SameRows
 from lightship.resources import Resources
 from lightship.s3uri import S3Uri, is_s3
 from lightship.settings import REPO_ROOT, Settings
@@ -129,26 +130,51 @@ def train_and_register(
     if not objects:
         raise DataError(f"{data}: no objects at this address")
     run = run_training_job(request, data, settings, resources, clients, progress, poll_seconds)
-    job_name, outcome, image, seed, bundle = run.job.name, run.job, run.image, run.seed, run.bundle
+    return register_run(settings, resources, clients, run, data=data, objects=objects,
+                        hyperparameters={"model": request.model, "seed": run.seed, **request.params}, progress=progress)
+
+
+def register_run(
+    settings: Settings,
+    resources: Resources,
+    clients: AwsClients,
+    run: JobRun,
+    *,
+    data: S3Uri,
+    objects: list[dict[str, Any]],
+    hyperparameters: dict[str, Any],
+    extra_lineage: dict[str, Any] | None = None,
+    same_rows: SameRows | None = None,
+    progress: Progress = lambda _: None,
+) -> TrainOutcome:
+    """Collect a finished job's lineage, register the version and let the gate decide.
+
+    ``lightship train`` and the retraining state machine (which adds the trigger, the parent
+    version and the assembled dataset in ``extra_lineage``, and the comparison with the champion
+    on the window's held-out labeled rows in ``same_rows``) both register through here.
+    """
+    outcome, bundle = run.job, run.bundle
     evaluation = dict(bundle.evaluation)
     evaluation["lineage"] = {
         "git": git_state(REPO_ROOT),
         "data": {"uri": str(data), "objects": objects, "sha256": evaluation.get("data", {}).get("sha256")},
-        "hyperparameters": {"model": request.model, "seed": seed, **request.params},
-        "training_job": {"name": job_name, "arn": outcome.arn, "image": image, "instance_type": settings.training.instance_type},
+        "hyperparameters": hyperparameters,
+        "training_job": {"name": outcome.name, "arn": outcome.arn, "image": run.image, "instance_type": settings.training.instance_type},
         "model_data_url": outcome.model_data_url,
         "sklearn_version": bundle.manifest["sklearn_version"],
         "launched_by": who_am_i(clients.sts),
         "launched_at": now_iso(),
+        **(extra_lineage or {}),
     }
     registry = ModelRegistry(settings, clients.sagemaker, clients.s3, resources.artifact_bucket)
     progress("registering the version and running the quality gate")
     version, decision = registry.register(
         model_data_url=str(outcome.model_data_url),
         evaluation=evaluation,
-        image=image,
-        training_job_name=job_name,
+        image=run.image,
+        training_job_name=outcome.name,
         training_job_arn=outcome.arn,
+        same_rows=same_rows,
     )
     return TrainOutcome(version=version, decision=decision, job=outcome)
 
@@ -179,13 +205,17 @@ def run_training_job(
     progress(f"starting training job {job_name} on {settings.training.instance_type}")
     launcher.start(job_name, data, image, hps)
     outcome = launcher.wait(job_name, on_status=lambda s, sec: progress(f"training job {job_name}: {s} ({sec})"), poll_seconds=poll_seconds)
-    if outcome.status != "Completed" or not outcome.model_data_url:
-        raise TrainingJobFailed(f"training job {job_name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
+    return finished_run(outcome, image, seed, clients.s3, progress)
 
+
+def finished_run(outcome: JobOutcome, image: str, seed: int, s3: Any, progress: Progress = lambda _: None) -> JobRun:
+    """A completed job's bundle, read and checked (the scikit-learn version and the checksums)."""
+    if outcome.status != "Completed" or not outcome.model_data_url:
+        raise TrainingJobFailed(f"training job {outcome.name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
     progress(f"reading the bundle at {outcome.model_data_url}")
     bundle_uri = S3Uri.parse(outcome.model_data_url)
-    body = clients.s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
-    bundle = load_bundle(body)  # checks the scikit-learn version and the checksums
+    body = s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
+    bundle = load_bundle(body)
     return JobRun(job=outcome, image=image, seed=seed, bundle_bytes=body, bundle=bundle)
 
 

@@ -28,7 +28,7 @@ def _violations(outdir: Path) -> list[str]:
 def test_app_synthesizes_with_no_unacknowledged_aws_solutions_findings(synthesized: Any) -> None:
     # The fixture synthesized with the plugin on; a finding would have raised ValidationFailed there.
     assert _violations(synthesized.outdir) == []
-    assert {"storage", "registry", "batch", "release", "quality"} <= set(synthesized.stacks)
+    assert {"storage", "registry", "batch", "release", "quality", "retraining"} <= set(synthesized.stacks)
 
 
 def test_nag_fails_the_synth_on_an_insecure_bucket(tmp_path: Path) -> None:

@@ -111,8 +111,8 @@ def machines(synthesized: Any) -> list[tuple[str, str, dict[str, Any]]]:
     return state_machines(synthesized)
 
 
-def test_the_app_synthesizes_the_batch_release_and_quality_state_machines(machines: list[tuple[str, str, dict[str, Any]]]) -> None:
-    assert {stack for stack, _, _ in machines} == {"batch", "release", "quality"}
+def test_the_app_synthesizes_the_batch_release_quality_and_retraining_state_machines(machines: list[tuple[str, str, dict[str, Any]]]) -> None:
+    assert {stack for stack, _, _ in machines} == {"batch", "release", "quality", "retraining"}
 
 
 def test_every_synthesized_state_machine_passes_asl_validator(machines: list[tuple[str, str, dict[str, Any]]], tmp_path: Path) -> None:

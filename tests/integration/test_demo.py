@@ -36,6 +36,11 @@ def test_demo_runs_the_whole_story_without_an_aws_account(tmp_path: Path) -> Non
     assert [p.name for p in sorted((tmp_path / "reports").iterdir())] == ["drift-report.html", "model-card.html", "quality-report.html"]
     # The gate: v2 beats v1 by more than the margin, v3 does not beat v2.
     assert "version 2 Approved" in output and "beats champion v1" in output
+    # The loop: the quality alarm starts a retraining run; the gate compares on the same fresh rows; the canary promotes.
+    flat = " ".join(output.split())
+    assert "-> alerts topic -> retraining function: run" in flat and "released: version" in flat
+    assert "on the same" in flat and "labeled rows of the 30 days to" in flat and "held out of training" in flat
+    assert "promoted: live is version" in flat and "why version" in flat and "trigger quality (quality alarm" in flat
     # The narrative has no raw log lines: the in-process handlers' JSON lines went to the log file it names.
     raw = [line for line in output.splitlines() if line.lstrip().startswith("{")]
     assert raw == [], raw[:3]

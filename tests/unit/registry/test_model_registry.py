@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lightship.errors import RegistryError
+from lightship.registry.gate import GateDecision
+from lightship.registry.model_registry import ModelVersion
+from lightship.registry.same_rows import SameRows
 from tests.support.record_world import World
 
 
@@ -63,3 +66,30 @@ def test_a_missing_evaluation_report_shows_as_no_metrics_not_a_crash(world: Worl
 
 def test_an_empty_group_has_no_champion(world: World) -> None:
     assert world.registry().champion() is None and world.registry().versions() == []
+
+
+def _retrained(world: World, same_rows: SameRows) -> tuple[ModelVersion, GateDecision]:
+    evaluation = {"task": "classification", "model": "logistic", "metrics": {"roc_auc": 0.70},  # its own, mixed holdout
+                  "lineage": {"training_job": {"name": "job-rt"}}, "data": {"sha256": "1" * 64}}
+    return world.registry().register(model_data_url=f"s3://{world.resources.artifact_bucket}/models/job-rt/output/model.tar.gz",
+                                     evaluation=evaluation, image="sklearn-image", training_job_name="job-rt",
+                                     training_job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/job-rt", same_rows=same_rows)
+
+
+def test_a_retrained_version_is_judged_on_the_same_rows_as_the_champion_and_the_report_keeps_them(world: World) -> None:
+    world.register(0.80)  # v1, the champion; its own holdout says 0.80
+    rows = SameRows(rows=500, metric="roc_auc", challenger=0.78, champion=0.61, champion_version=1, where="labeled rows held out")
+    version, decision = _retrained(world, rows)
+    assert decision.approved and version.status == "Approved"
+    assert version.approval_description.startswith("gate, on the same 500 labeled rows held out: roc_auc 0.7800")
+    assert version.evaluation["gate"]["same_rows"]["champion"]["value"] == 0.61
+    assert version.metrics["roc_auc"] == 0.70  # the version's own figure stays what the job measured
+
+
+def test_rows_scored_against_a_former_champion_register_nothing(world: World) -> None:
+    world.register(0.80)
+    world.register(0.85)  # v2 approved while the run compared with v1
+    rows = SameRows(rows=500, metric="roc_auc", challenger=0.9, champion=0.6, champion_version=1, where="labeled rows held out")
+    with pytest.raises(RegistryError, match="the champion changed while the run compared with v1 \\(now v2\\)"):
+        _retrained(world, rows)
+    assert [v.version for v in world.registry().versions()] == [2, 1]

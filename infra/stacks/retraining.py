@@ -1,0 +1,239 @@
+"""``RetrainingStack``: the retraining state machine, its function, and what starts it (docs/retraining.md).
+
+The state machine (name ``settings.retraining_state_machine_name``), started by the function
+(on a trigger) or ``lightship retrain`` with ``{"run_id", "trigger", "poll_seconds"}``::
+
+    Assemble (parent's rows + the window's labeled rows, by id, as a dataset version in S3)
+        -> Enough? no_run / refused -> Finish
+        -> StartTraining (sagemaker:createTrainingJob, not .sync: it runs on AWS and the emulator)
+           -> WaitForTraining (poll_seconds) -> DescribeTraining -> TrainingStatus?
+                InProgress / Stopping -> WaitForTraining;  Completed -> Register;  else -> TrainingFailed
+        Register (lineage: trigger, parent, dataset; the quality gate) -> Approved?
+            yes -> Release (a canary with the default schedule) -> Finish;  no -> Finish (alert: the gate's reason)
+    a failure anywhere -> Fail task (alert; the live version is untouched) -> RetrainingFailed
+
+One function (the batch image: pandas and pyarrow) runs the tasks and the triggers: it is
+subscribed to the alerts topic (a batch run's drift alert, the quality alarm) and, with
+``retraining.schedule``, targeted by a schedule. Its role reads exactly the prefixes a run
+reads (capture, batch scores, labels, training data; bundles and evaluation reports) and
+writes only dataset versions and evaluation reports. Built by :func:`infra.app_builder.build_app`;
+the emulator creates its function, role, log groups, subscription and state machine from this stack's
+synthesized template (``lightship/local/from_templates.py``, ``state_machines.py``) and executes that definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.stacks.alerts import alerts_topic_arn
+from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
+from lightship.settings import Settings
+
+RETRAINING_HANDLER = "lambdas.retraining.handler.handler"
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+TASK_RETRY_ATTEMPTS = 2
+JOB = "$.assembled.job"
+
+
+class RetrainingStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        data_bucket_name: str | None = None,
+        artifact_bucket_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+        derived = settings.model_copy(update={"region": self.region})
+        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
+        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
+        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
+        self.sagemaker_role_arn = cdk.Arn.format(cdk.ArnComponents(service="iam", region="", resource="role",
+                                                                   resource_name=settings.sagemaker_execution_role_name), self)
+        self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
+        self.state_machine = self._state_machine(settings)
+        # Drift alerts (batch) and the quality alarm reach the alerts topic; the function picks its triggers from it.
+        self.topic.add_subscription(subscriptions.LambdaSubscription(self.function))
+        if settings.retraining.schedule:
+            self.rule = events.Rule(self, "Schedule", description=f"{settings.project}: scheduled retraining run.",
+                                    schedule=events.Schedule.expression(settings.retraining.schedule),
+                                    targets=[targets.LambdaFunction(self.function, retry_attempts=2)])
+        cdk.CfnOutput(self, "RetrainingStateMachineArn", value=self.state_machine.state_machine_arn)
+
+    def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
+        name = settings.retraining_function_name
+        log_group = logs.LogGroup(self, "RetrainLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
+                                  removal_policy=cdk.RemovalPolicy.RETAIN)
+        role = iam.Role(self, "RetrainRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Lightship retraining: assemble the dataset, register the trained version, start its canary.")
+        r = settings.retraining
+        function = lambda_.DockerImageFunction(
+            self, "RetrainFunction", function_name=name,
+            description="Lightship retraining: triggers (drift, quality alarm, schedule) and the state machine's tasks.",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(REPO_ROOT), file=DOCKERFILE, cmd=[RETRAINING_HANDLER],
+                exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"], ignore_mode=cdk.IgnoreMode.DOCKER,
+            ),
+            memory_size=r.memory_mb, timeout=cdk.Duration.minutes(15), role=role, log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE, architecture=lambda_.Architecture.X86_64,
+            environment={
+                "LIGHTSHIP_PROJECT": settings.project, "LIGHTSHIP_ACCOUNT": self.account,
+                "LIGHTSHIP_DATA_BUCKET": data_bucket, "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name, "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
+                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": settings.sagemaker_execution_role_name,
+                "LIGHTSHIP_RETRAINING__ON_DRIFT": str(r.on_drift).lower(), "LIGHTSHIP_RETRAINING__ON_QUALITY": str(r.on_quality).lower(),
+                "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels), "LIGHTSHIP_RETRAINING__HOLDOUT_FRACTION": str(r.holdout_fraction),
+                "LIGHTSHIP_RETRAINING__COOLDOWN_HOURS": str(r.cooldown_hours), "LIGHTSHIP_RETRAINING__POLL_SECONDS": str(r.poll_seconds),
+                "POWERTOOLS_SERVICE_NAME": "retraining", "OMP_NUM_THREADS": "1",
+            },
+        )
+        self._grant(settings, role, log_group, data_bucket, artifact_bucket)
+        return function
+
+    def read_prefixes(self, settings: Settings) -> dict[str, list[str]]:
+        """What a run reads, by bucket role: the infra tests assert the grants are exactly these."""
+        return {"data": [settings.capture_prefix, settings.batch_output_prefix, settings.quality.labels_prefix, settings.training_prefix],
+                "artifacts": [settings.model_prefix, settings.evaluation_prefix]}
+
+    def _grant(self, settings: Settings, role: iam.Role, log_group: logs.LogGroup, data_bucket: str, artifact_bucket: str) -> None:
+        objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
+        reads = self.read_prefixes(settings)
+        datasets = f"{settings.training_prefix.strip('/')}/{settings.retraining.datasets_prefix.strip('/')}"
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
+                                                       resource_name=f"{settings.model_package_group}/*"), self)
+        group_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package-group",
+                                                     resource_name=settings.model_package_group), self)
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{settings.project}-*"), self)
+        machines = [cdk.Arn.format(cdk.ArnComponents(service="states", resource="stateMachine", resource_name=name,
+                                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
+                    for name in (settings.retraining_state_machine_name, settings.release_state_machine_name)]
+        grant_with_reasons(self, role, [
+            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]), None),
+            (iam.PolicyStatement(sid="ListInputs", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
+                                 conditions={"StringLike": {"s3:prefix": [f"{p.strip('/')}/*" for p in reads["data"]]}}), None),
+            (iam.PolicyStatement(sid="ReadInputs", actions=["s3:GetObject"], resources=[objects(data_bucket, p) for p in reads["data"]]),
+             "A run reads the window's capture files, batch scores and labels (dated keys named by serving, batch runs and "
+             "users' pipelines) and the parent's training data (content-addressed keys); read-only."),
+            (iam.PolicyStatement(sid="WriteDatasets", actions=["s3:PutObject"], resources=[objects(data_bucket, datasets)]),
+             "A run writes its assembled dataset version (data, ids, manifest) under a content-addressed key of the datasets prefix."),
+            (iam.PolicyStatement(sid="ReadBundlesAndReports", actions=["s3:GetObject"],
+                                 resources=[objects(artifact_bucket, p) for p in reads["artifacts"]]),
+             "Registration reads the trained bundle and every version's evaluation report, keyed by training job name; read-only."),
+            (iam.PolicyStatement(sid="WriteEvaluationReports", actions=["s3:PutObject"],
+                                 resources=[objects(artifact_bucket, settings.evaluation_prefix)]),
+             "Registration writes the new version's evaluation report (metrics, lineage, gate), keyed by training job name."),
+            (iam.PolicyStatement(sid="LedgerAndRecord", actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
+                                                                 "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                                 resources=[table_arn]), None),
+            (iam.PolicyStatement(sid="ListVersions", actions=["sagemaker:ListModelPackages"], resources=["*"]),
+             "sagemaker:ListModelPackages supports no resource-level permissions; it lists version ARNs only."),
+            (iam.PolicyStatement(sid="RegisterVersions", actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+                                                                  "sagemaker:UpdateModelPackage"],
+                                 resources=[group_arn, package_arn]),
+             "Model package versions are numbered as they are registered (group/1, group/2, ...); only the project's group."),
+            (iam.PolicyStatement(sid="DescribeTrainingJobs", actions=["sagemaker:DescribeTrainingJob"], resources=[jobs_arn]),
+             "Training jobs are named {project}-{model}-{time}-{random} as they start; read-only, only the project's jobs."),
+            (iam.PolicyStatement(sid="Alert", actions=["sns:Publish"], resources=[alerts_topic_arn(self, settings)]), None),
+            (iam.PolicyStatement(sid="StartRunsAndReleases", actions=["states:StartExecution"], resources=machines), None),
+            (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+             "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
+        ])
+
+    def _task(self, id_: str, action: str, result_path: str) -> tasks.LambdaInvoke:
+        invoke = tasks.LambdaInvoke(
+            self, id_, lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,
+            payload=sfn.TaskInput.from_object({"action": action, "state": sfn.JsonPath.object_at("$")}), result_path=result_path,
+        )
+        invoke.add_retry(errors=["RetrainingError"], max_attempts=0)
+        invoke.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=TASK_RETRY_ATTEMPTS, backoff_rate=2.0)
+        return invoke
+
+    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{settings.project}-*"), self)
+        assemble = self._task("Assemble", "assemble", "$.assembled")
+        register = self._task("Register", "register", "$.registered")
+        release = self._task("Release", "release", "$.released")
+        finish = self._task("Finish", "finish", "$.outcome")
+        fail = self._task("Fail", "fail", "$.outcome")
+        fail.next(sfn.Fail(self, "RetrainingFailed", error="RetrainingFailed", cause="The retraining run failed; the live version is untouched."))
+        start = tasks.CallAwsService(
+            self, "StartTraining", service="sagemaker", action="createTrainingJob", iam_resources=[jobs_arn],
+            iam_action="sagemaker:CreateTrainingJob",
+            # The role is the stack's, not the task input's: a job runs only as the SageMaker execution role this
+            # machine may pass (and moto's ASL parser takes a "RoleArn.$" key for the Credentials field).
+            parameters={"RoleArn": self.sagemaker_role_arn,
+                        **{key: sfn.JsonPath.object_at(f"{JOB}.{key}") if key != "TrainingJobName" else sfn.JsonPath.string_at(f"{JOB}.{key}")
+                           for key in ("TrainingJobName", "AlgorithmSpecification", "HyperParameters", "InputDataConfig",
+                                       "OutputDataConfig", "ResourceConfig", "StoppingCondition", "Tags")}},
+            additional_iam_statements=[
+                iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[jobs_arn]),
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.sagemaker_role_arn],
+                                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+            ],
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.seconds_path("$.poll_seconds"))
+        describe = tasks.CallAwsService(
+            self, "DescribeTraining", service="sagemaker", action="describeTrainingJob", iam_resources=[jobs_arn],
+            iam_action="sagemaker:DescribeTrainingJob",
+            parameters={"TrainingJobName": sfn.JsonPath.string_at(f"{JOB}.TrainingJobName")},
+            result_selector={"status": sfn.JsonPath.string_at("$.TrainingJobStatus")}, result_path="$.training",
+        )
+        describe.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=TASK_RETRY_ATTEMPTS, backoff_rate=2.0)
+        training_failed = sfn.Pass(self, "TrainingFailed", parameters={
+            "Error": "TrainingJobFailed",
+            "Cause": sfn.JsonPath.format("training job {} ended {}", sfn.JsonPath.string_at(f"{JOB}.TrainingJobName"),
+                                         sfn.JsonPath.string_at("$.training.status")),
+        }, result_path="$.error").next(fail)
+        for state in (assemble, start, describe, register, release, finish):
+            state.add_catch(fail, errors=[sfn.Errors.ALL], result_path="$.error")
+        done = sfn.Succeed(self, "Done")
+        finish.next(done)
+        status = "$.training.status"
+        training_status = (
+            sfn.Choice(self, "TrainingStatus")
+            .when(sfn.Condition.string_equals(status, "Completed"), register)
+            .when(sfn.Condition.or_(sfn.Condition.string_equals(status, "InProgress"), sfn.Condition.string_equals(status, "Stopping")), wait)
+            .otherwise(training_failed)
+        )
+        gate = (sfn.Choice(self, "GateApproved")
+                .when(sfn.Condition.boolean_equals("$.registered.approved", True), release.next(finish))
+                .otherwise(finish))
+        register.next(gate)
+        enough = (sfn.Choice(self, "Enough")
+                  .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(wait).next(describe).next(training_status))
+                  .otherwise(finish))
+        definition = assemble.next(enough)
+        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.retraining_state_machine_name}",
+                                  retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
+        machine = sfn.StateMachine(
+            self, "StateMachine", state_machine_name=settings.retraining_state_machine_name,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            tracing_enabled=True, timeout=cdk.Duration.hours(settings.retraining.stale_run_hours),
+        )
+        acknowledge_machine_wildcards(self, machine, {
+            "lambda:": "LambdaInvoke grants invoke on the retraining function and its versions/aliases (ARN:*); only this stack's function.",
+            "sagemaker:": "Training jobs are named {project}-{model}-{time}-{random} as a run starts them; only the project's jobs.",
+            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
+        })
+        return machine

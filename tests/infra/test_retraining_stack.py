@@ -1,0 +1,124 @@
+"""The retraining stack: the state machine's flow (assemble, a non-.sync training job polled by a Wait/Describe/Choice
+loop, register, gate, release, a failure path), the function's triggers, and its role reading exactly the prefixes
+a run needs. The emulator provisions it from the whole app's template (tests/infra/test_emulator_templates.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from infra.app_builder import cdk_json_context
+from infra.stacks.retraining import RetrainingStack
+from lightship.settings import Settings
+from tests.infra.test_quality_stack import _function_statements, _render
+
+
+@pytest.fixture(scope="module")
+def retraining(synthesized: Any) -> Template:
+    return synthesized.templates["retraining"]
+
+
+@pytest.fixture(scope="module")
+def definition(retraining: Template) -> dict[str, Any]:
+    (machine,) = retraining.find_resources("AWS::StepFunctions::StateMachine").values()
+    return dict(json.loads(_render(machine["Properties"]["DefinitionString"])))
+
+
+def test_training_is_a_plain_create_call_polled_by_a_wait_loop_never_sync(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    assert definition["StartAt"] == "Assemble"
+    start = states["StartTraining"]
+    assert start["Resource"].endswith(":states:::aws-sdk:sagemaker:createTrainingJob")
+    assert not any(s.get("Resource", "").endswith(".sync") for s in states.values())
+    assert start["Parameters"]["TrainingJobName.$"] == "$.assembled.job.TrainingJobName"
+    assert start["Parameters"]["HyperParameters.$"] == "$.assembled.job.HyperParameters"
+    assert start["Parameters"]["RoleArn"] == "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/lightship-sagemaker-execution"
+    assert start["Next"] == "WaitForTraining"
+    assert states["WaitForTraining"] == {"Type": "Wait", "SecondsPath": "$.poll_seconds", "Next": "DescribeTraining"}
+    describe = states["DescribeTraining"]
+    assert describe["Resource"].endswith(":states:::aws-sdk:sagemaker:describeTrainingJob")
+    assert describe["ResultSelector"] == {"status.$": "$.TrainingJobStatus"} and describe["Next"] == "TrainingStatus"
+    choices = {json.dumps(c, sort_keys=True) for c in states["TrainingStatus"]["Choices"]}
+    assert json.dumps({"Next": "Register", "StringEquals": "Completed", "Variable": "$.training.status"}, sort_keys=True) in choices
+    assert any("WaitForTraining" in c and "InProgress" in c and "Stopping" in c for c in choices)
+    assert states["TrainingStatus"]["Default"] == "TrainingFailed" and states["TrainingFailed"]["Next"] == "Fail"
+
+
+def test_the_gate_decides_between_a_release_and_an_alert_and_every_failure_alerts(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    [enough] = states["Enough"]["Choices"]
+    assert enough == {"Variable": "$.assembled.verdict", "StringEquals": "train", "Next": "StartTraining"} and states["Enough"]["Default"] == "Finish"
+    [approved] = states["GateApproved"]["Choices"]
+    assert approved == {"Variable": "$.registered.approved", "BooleanEquals": True, "Next": "Release"}
+    assert states["GateApproved"]["Default"] == "Finish" and states["Release"]["Next"] == "Finish" and states["Finish"]["Next"] == "Done"
+    for name in ("Assemble", "StartTraining", "DescribeTraining", "Register", "Release", "Finish"):
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Fail"}], name
+    for name, action in (("Assemble", "assemble"), ("Register", "register"), ("Release", "release"), ("Finish", "finish"), ("Fail", "fail")):
+        assert states[name]["Parameters"] == {"action": action, "state.$": "$"}, name
+    assert states["Fail"]["Next"] == "RetrainingFailed" and states["RetrainingFailed"]["Type"] == "Fail"
+    # A run's own refusal is not retried: only transient errors are.
+    assert {"ErrorEquals": ["RetrainingError"], "MaxAttempts": 0} in states["Assemble"]["Retry"]
+
+
+def test_the_function_is_subscribed_to_the_alerts_topic_and_the_schedule_is_off_by_default(retraining: Template) -> None:
+    (subscription,) = retraining.find_resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "lambda"
+    assert _render(subscription["Properties"]["TopicArn"]) == "arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:lightship-alerts"
+    assert retraining.find_resources("AWS::Events::Rule") == {}
+    (function,) = retraining.find_resources("AWS::Lambda::Function").values()
+    props = function["Properties"]
+    assert props["FunctionName"] == "lightship-retraining-step" and props["ImageConfig"]["Command"] == ["lambdas.retraining.handler.handler"]
+    assert props["Environment"]["Variables"]["LIGHTSHIP_RETRAINING__ON_DRIFT"] == "false"
+
+
+def test_a_schedule_setting_adds_a_rule_targeting_the_function(tmp_path: Path) -> None:
+    context = cdk_json_context()
+    context["aws:cdk:bundling-stacks"] = []
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    settings = Settings().model_copy(update={"retraining": Settings().retraining.model_copy(update={"schedule": "cron(0 6 ? * MON *)"})})
+    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", settings=settings))
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    assert rule["Properties"]["ScheduleExpression"] == "cron(0 6 ? * MON *)"
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainFunction")
+
+
+def test_the_role_reads_exactly_the_prefixes_a_run_needs_and_writes_only_datasets_and_reports(synthesized: Any, retraining: Template) -> None:
+    s: Settings = synthesized.settings
+    by_sid = _function_statements(retraining)
+    def prefixes(sid: str) -> list[str]:
+        return sorted(r.split(":::", 1)[1].split("/", 1)[1] for r in by_sid[sid]["Resource"])
+    assert by_sid["ReadInputs"]["Action"] == ["s3:GetObject"]
+    assert prefixes("ReadInputs") == sorted(f"{p}/*" for p in (s.capture_prefix, s.batch_output_prefix, s.quality.labels_prefix, s.training_prefix))
+    assert all("-data-" in r for r in by_sid["ReadInputs"]["Resource"])
+    assert sorted(by_sid["ListInputs"]["Condition"]["StringLike"]["s3:prefix"]) == sorted(
+        f"{p}/*" for p in (s.capture_prefix, s.batch_output_prefix, s.quality.labels_prefix, s.training_prefix))
+    assert prefixes("ReadBundlesAndReports") == sorted(f"{p}/*" for p in (s.model_prefix, s.evaluation_prefix))
+    assert all("-artifacts-" in r for r in by_sid["ReadBundlesAndReports"]["Resource"])
+    writes = sorted(r for st in by_sid.values() if any(a.startswith("s3:Put") for a in st["Action"]) for r in st["Resource"])
+    assert [w.split(":::", 1)[1].split("/", 1)[1] for w in writes] == sorted(
+        [f"{s.training_prefix}/{s.retraining.datasets_prefix}/*", f"{s.evaluation_prefix}/*"])
+    everything = {a for st in by_sid.values() for a in st["Action"]}
+    assert not any(a.endswith("*") for a in everything)
+    assert not any(a.startswith(("s3:Delete", "dynamodb:Delete", "sagemaker:Delete", "sagemaker:CreateTrainingJob", "iam:")) for a in everything)
+    assert by_sid["StartRunsAndReleases"]["Resource"] == sorted(
+        f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:{n}"
+        for n in (s.retraining_state_machine_name, s.release_state_machine_name))
+
+
+def test_only_the_state_machine_starts_training_jobs_and_passes_only_the_sagemaker_role(retraining: Template) -> None:
+    (machine,) = retraining.find_resources("AWS::StepFunctions::StateMachine").values()
+    role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    statements = [st for p in retraining.find_resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"][0]["Ref"] == role
+                  for st in p["Properties"]["PolicyDocument"]["Statement"]]
+    [pass_role] = [st for st in statements if st["Action"] == "iam:PassRole"]
+    assert _render(pass_role["Resource"]) == "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/lightship-sagemaker-execution"
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    create = [st for st in statements if "sagemaker:CreateTrainingJob" in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])]
+    assert create and all(_render(st["Resource"]).endswith(":training-job/lightship-*") for st in create)
+
