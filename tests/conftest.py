@@ -39,11 +39,16 @@ def customers_csv(tmp_path: Path, customers_frame: pd.DataFrame) -> Path:
 
 # The longest test files, started first: with one file per worker (--dist loadfile), a long file
 # scheduled last keeps one core busy alone at the end of the run (the demo alone takes ~4 minutes).
-# Longest first, so the two workers finish close together. An order, not a selection: a name missing
-# here only runs in its collected place.
+# Longest first, so the two workers finish close together. xdist queues files in the collected order
+# only with --no-loadscope-reorder (pyproject's addopts); by default it re-sorts them by test count,
+# which ran the one-test demo last. An order, not a selection: a name missing here only runs in its
+# collected place.
 LONGEST_FIRST = (
     "tests/integration/test_demo.py",
     "tests/unit/test_static_checks.py",
+    "tests/integration/test_checklist.py",
+    "tests/integration/test_retraining_machine.py",
+    "tests/integration/test_cli_segments.py",
     "tests/integration/test_serving_under_faults.py",
     "tests/integration/test_rollback_chapter.py",
     "tests/integration/test_release_machine.py",
