@@ -21,7 +21,10 @@ _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeou
 
 
 def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    """The settings' region (one source: ``lightship.settings`` reads ``AWS_REGION`` when the context names none)."""
+    from lightship.settings import cached_settings
+
+    return cached_settings().region
 
 
 def client(service: str, **kwargs: Any) -> Any:
@@ -58,8 +61,6 @@ def cached_client(service: str) -> Any:
 
 
 def account_id() -> str:
-    """The account the credentials belong to (moto answers 123456789012)."""
-    explicit = os.environ.get("LIGHTSHIP_ACCOUNT")
-    if explicit:
-        return explicit
+    """The account the credentials belong to (moto answers 123456789012); ``settings.account`` pins another
+    (:func:`lightship.resources.current_resources`)."""
     return str(client("sts").get_caller_identity()["Account"])

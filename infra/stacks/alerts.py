@@ -1,4 +1,4 @@
-"""``AlertsStack``: the alerts SNS topic (``settings.alerts_topic_name``) people subscribe to.
+"""``AlertsStack``: the alerts SNS topic (``self.names.alerts_topic``) people subscribe to.
 
 The batch state machine publishes drift and failed runs to it; the monitoring stack may
 send alarm notifications to it too. Other stacks reach it by its ARN, built from its
@@ -21,17 +21,19 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from lightship.resources import names_for, resources_for
 from lightship.settings import Settings
 
 
 def alerts_topic_arn(scope: Construct, settings: Settings) -> str:
     """The alerts topic's ARN as seen from ``scope``'s stack (tokens or literals, like its env)."""
-    return cdk.Arn.format(cdk.ArnComponents(service="sns", resource=settings.alerts_topic_name), cdk.Stack.of(scope))
+    return cdk.Arn.format(cdk.ArnComponents(service="sns", resource=names_for(settings).alerts_topic), cdk.Stack.of(scope))
 
 
 class AlertsStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = resources_for(settings, self.account, region=self.region)
         self.key = kms.Key(
             self,
             "AlertsKey",
@@ -66,7 +68,7 @@ class AlertsStack(cdk.Stack):
         self.topic = sns.Topic(
             self,
             "AlertsTopic",
-            topic_name=settings.alerts_topic_name,
+            topic_name=self.names.alerts_topic,
             display_name=f"{settings.project} alerts",
             master_key=self.key,
             enforce_ssl=True,

@@ -1,6 +1,6 @@
 """``BatchStack``: scheduled batch scoring and drift checks on Step Functions.
 
-The state machine (name ``settings.batch_state_machine_name``)::
+The state machine (name ``self.names.batch_state_machine``)::
 
     ResolveLiveModel -> PlanChunks -> ChooseMapMode
         -> ScoreChunks (Map, INLINE, MaxConcurrency from settings)           plan <= threshold
@@ -33,9 +33,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge, flatten_cfn_reference, resource_finding
+from infra.nag import acknowledge, acknowledge_machine_wildcards, resource_finding
 from infra.stacks.alerts import alerts_topic_arn
 from lightship.observability import NAMESPACE, SERVICE_BATCH
+from lightship.resources import resources_for
 from lightship.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,7 @@ DOCKERFILE = "lambdas/batch_image/Dockerfile"
 # The image is built from the repository root; only these folders go into its context.
 IMAGE_CONTEXT = ["lightship", "batch", "lambdas"]
 
-# step -> handler module; function name is "{project}-batch-{step with - for _}"
+# step -> handler module; function name: lightship.resources.Names.batch_function
 STEPS = {
     "resolve": "lambdas.batch_resolve.handler.handler",
     "plan": "lambdas.batch_plan.handler.handler",
@@ -54,10 +55,6 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 # Chunk retries: a transient failure (throttling, a slow S3 read) gets two more tries.
 CHUNK_RETRY_INTERVAL = cdk.Duration.seconds(1)
 CHUNK_RETRY_ATTEMPTS = 2
-
-
-def batch_function_name(settings: Settings, step: str) -> str:
-    return f"{settings.project}-batch-{step.replace('_', '-')}"
 
 
 class BatchStack(cdk.Stack):
@@ -75,14 +72,14 @@ class BatchStack(cdk.Stack):
         self.settings = settings
         # Without names from the storage stack (the emulator synthesizes this stack alone), derive
         # them here exactly as StorageStack does: the template is the same either way (tested).
-        names = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or names.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or names.artifact_bucket_name(self.account)
+        self.names = resources_for(settings, self.account, region=self.region)
+        data_bucket_name = data_bucket_name or self.names.data_bucket
+        artifact_bucket_name = artifact_bucket_name or self.names.artifact_bucket
         data = s3.Bucket.from_bucket_name(self, "DataBucket", data_bucket_name)
         artifacts = s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name)
         self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
         table_arn = cdk.Arn.format(
-            cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self
+            cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self
         )
 
         prefix = {
@@ -161,7 +158,7 @@ class BatchStack(cdk.Stack):
             "LIGHTSHIP_ACCOUNT": self.account,
             "LIGHTSHIP_DATA_BUCKET": data_bucket,
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
             "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
             "LIGHTSHIP_BATCH_INPUT_PREFIX": settings.batch_input_prefix,
             "LIGHTSHIP_BATCH_OUTPUT_PREFIX": settings.batch_output_prefix,
@@ -181,7 +178,7 @@ class BatchStack(cdk.Stack):
         }
 
     def _function(self, step: str, handler: str, code_dir: str, environment: dict[str, str], settings: Settings) -> lambda_.DockerImageFunction:
-        name = batch_function_name(settings, step)
+        name = self.names.batch_function(step)
         log_group = logs.LogGroup(
             self, f"{_camel(step)}Logs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -313,50 +310,30 @@ class BatchStack(cdk.Stack):
         definition = resolve.next(plan).next(mode)
 
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.batch_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.batch_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=settings.batch_state_machine_name,
+            state_machine_name=self.names.batch_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
             timeout=cdk.Duration.hours(6),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        """The state machine's policies are CDK-generated; each wildcard they hold is acknowledged
-        with the reason of its action, computed from the resolved policy so ids cannot drift."""
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the batch functions and their versions/aliases (ARN:*); "
                        "only this stack's four functions.",
             "s3:": "The Distributed Map's S3 item reader reads the run's plan (a run-specific key under the reports "
                    "prefix); CDK scopes that grant to the data bucket's objects, read-only, for a role that runs no code.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
                      "permissions.",
+            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
+                     "permissions.",
             "states:": "Distributed Map child executions of this state machine, named by Step Functions at run time.",
-        }
-        for child in ("Role/DefaultPolicy", "DistributedMapPolicy"):
-            policy = machine.node.try_find_child(child.split("/")[0])
-            for part in child.split("/")[1:]:
-                policy = policy.node.try_find_child(part) if policy is not None else None
-            if not isinstance(policy, iam.Policy):
-                continue
-            reasons: dict[str, list[str]] = {}
-            for statement in self.resolve(policy.document.to_json())["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                for resource in resources:
-                    flat = flatten_cfn_reference(resource)
-                    if "*" in flat:
-                        reason = next(v for k, v in why.items() if actions[0].startswith(k) or (k == "logs:" and actions[0].startswith("xray:")))
-                        reasons.setdefault(f"Resource::{flat}", []).append(reason)
-            for finding, texts in reasons.items():
-                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        }, policies=("Role/DefaultPolicy", "DistributedMapPolicy"))
+        return machine
 
 
 def _camel(step: str) -> str:

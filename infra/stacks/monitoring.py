@@ -31,6 +31,7 @@ from infra.nag import grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from lightship import observability as names
 from lightship.monitoring.alarms import AlarmSpec, MetricRef, alarm_specs
+from lightship.resources import resources_for
 from lightship.settings import REPO_ROOT, Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -52,6 +53,7 @@ class MonitoringStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = resources_for(settings, self.account, region=self.region)
         self.settings = settings
         self.alerts_topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
         self.rollback_topic = self._rollback_topic(settings)
@@ -90,7 +92,7 @@ class MonitoringStack(cdk.Stack):
         topic = sns.Topic(
             self,
             "RollbackTopic",
-            topic_name=settings.rollback_topic_name,
+            topic_name=self.names.rollback_topic,
             display_name=f"{settings.project} rollback",
             master_key=key,
             enforce_ssl=True,
@@ -113,7 +115,7 @@ class MonitoringStack(cdk.Stack):
         return topic
 
     def _rollback_function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
-        name = settings.rollback_function_name
+        name = self.names.rollback_function
         log_group = logs.LogGroup(self, "RollbackLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "RollbackRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -134,10 +136,9 @@ class MonitoringStack(cdk.Stack):
             environment={
                 "LIGHTSHIP_PROJECT": settings.project,
                 "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
                 "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
                 "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
-                "ALERTS_TOPIC_ARN": alerts_topic_arn(self, settings),
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_ROLLBACK,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
@@ -150,7 +151,7 @@ class MonitoringStack(cdk.Stack):
 
     def _grant_rollback(self, role: iam.Role, log_group: logs.LogGroup, settings: Settings, artifact_bucket_name: str) -> None:
         group = settings.model_package_group
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package", resource_name=f"{group}/*"), self)
         reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [

@@ -1,6 +1,6 @@
 """``QualityStack``: the scheduled quality run on Step Functions (docs/quality.md).
 
-The state machine (name ``settings.quality_state_machine_name``), started by the EventBridge
+The state machine (name ``self.names.quality_state_machine``), started by the EventBridge
 schedule ``settings.quality.schedule`` with ``{"time": ...}`` or by ``lightship quality run``
 with ``{"date": "YYYY-MM-DD"}``::
 
@@ -35,10 +35,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
 from lightship import observability as names
+from lightship.resources import resources_for
 from lightship.settings import Settings
 
 QUALITY_HANDLER = "lambdas.quality.handler.handler"
@@ -61,9 +62,9 @@ class QualityStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
         # Without names from the storage stack (the emulator synthesizes this stack alone), derive them as StorageStack does.
-        derived = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
+        self.names = resources_for(settings, self.account, region=self.region)
+        data_bucket_name = data_bucket_name or self.names.data_bucket
+        artifact_bucket_name = artifact_bucket_name or self.names.artifact_bucket
         self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
         self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
         self.state_machine = self._state_machine(settings)
@@ -88,7 +89,7 @@ class QualityStack(cdk.Stack):
             "LIGHTSHIP_ACCOUNT": self.account,
             "LIGHTSHIP_DATA_BUCKET": data_bucket,
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
             "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
             "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
             "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
@@ -108,7 +109,7 @@ class QualityStack(cdk.Stack):
         }
 
     def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = settings.quality_function_name
+        name = self.names.quality_function
         log_group = logs.LogGroup(self, "MeasureLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "MeasureRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -134,7 +135,7 @@ class QualityStack(cdk.Stack):
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
         q = settings.quality
         read_prefixes = [settings.capture_prefix, settings.batch_output_prefix, q.labels_prefix, q.report_prefix]
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
                                                        resource_name=f"{settings.model_package_group}/*"), self)
         grant_with_reasons(self, role, [
@@ -190,36 +191,18 @@ class QualityStack(cdk.Stack):
         alert = sfn.Choice(self, "Alert").when(sfn.Condition.boolean_equals("$.result.alert", True), publish.next(done)).otherwise(done)
         definition = measure.next(alert)
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.quality_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.quality_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=settings.quality_state_machine_name,
+            self, "StateMachine", state_machine_name=self.names.quality_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True, timeout=cdk.Duration.hours(1),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        """The machine's policy is CDK-generated; each wildcard in it is acknowledged with its action's reason."""
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the quality function and its versions/aliases (ARN:*); only this stack's function.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
             "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-        }
-        role = machine.node.try_find_child("Role")
-        policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
-        if not isinstance(policy, iam.Policy):
-            return
-        reasons: dict[str, list[str]] = {}
-        for statement in self.resolve(policy.document.to_json())["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in resources:
-                flat = flatten_cfn_reference(resource)
-                if "*" in flat:
-                    reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
-        for finding, texts in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        })
+        return machine

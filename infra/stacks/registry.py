@@ -19,6 +19,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.nag import grant_with_reasons
+from lightship.resources import resources_for
 from lightship.settings import Settings
 
 # SageMaker writes every training job's logs and metrics here; the names are fixed by the service.
@@ -45,6 +46,7 @@ class RegistryStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = resources_for(settings, self.account, region=self.region)
 
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
@@ -60,7 +62,7 @@ class RegistryStack(cdk.Stack):
         self.deployment_table = dynamodb.Table(
             self,
             "DeploymentTable",
-            table_name=settings.deployment_table_name,
+            table_name=self.names.deployment_table,
             # One item names the live version; history items share the partition and
             # sort after it, so promotion/rollback read and write one partition.
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
@@ -98,7 +100,7 @@ class RegistryStack(cdk.Stack):
         role = iam.Role(
             self,
             "SageMakerExecutionRole",
-            role_name=settings.sagemaker_execution_role_name,
+            role_name=self.names.sagemaker_role_name,
             description="Lightship SageMaker training jobs: read training data and code, write model artifacts.",
             # aws:SourceAccount stops another account's SageMaker from using this role
             # (confused deputy) without pinning job names we do not know at deploy time.

@@ -1,6 +1,6 @@
 """``ReleaseStack``: the release state machine and its function.
 
-The state machine (name ``settings.release_state_machine_name``), started by
+The state machine (name ``self.names.release_state_machine``), started by
 ``lightship release start`` with ``{"release_id", "next_step": 0, "holds": 0}``::
 
     SetWeight -> Bake (Wait bake_seconds) -> Check -> Verdict?
@@ -34,10 +34,11 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.python_zip import python_zip_code, read_requirements
-from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
 from lightship import observability as names
 from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.release import checks
+from lightship.resources import resources_for
 from lightship.settings import REPO_ROOT, Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -60,15 +61,16 @@ class ReleaseStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = resources_for(settings, self.account, region=self.region)
         self.settings = settings
         # Without the storage stack's name (the emulator synthesizes this stack alone), derive it as StorageStack does.
-        artifact_bucket_name = artifact_bucket_name or settings.model_copy(update={"region": self.region}).artifact_bucket_name(self.account)
+        artifact_bucket_name = artifact_bucket_name or self.names.artifact_bucket
         self.function = self._function(settings, artifact_bucket_name)
         self.state_machine = self._state_machine(settings)
         cdk.CfnOutput(self, "ReleaseStateMachineArn", value=self.state_machine.state_machine_arn)
 
     def _function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
-        name = settings.release_function_name
+        name = self.names.release_function
         log_group = logs.LogGroup(self, "ReleaseStepLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "ReleaseStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -90,14 +92,14 @@ class ReleaseStack(cdk.Stack):
             environment={
                 "LIGHTSHIP_PROJECT": settings.project,
                 "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
                 "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
                 "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_RELEASE,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
         )
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
                                                        resource_name=f"{settings.model_package_group}/*"), self)
         reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
@@ -175,39 +177,21 @@ class ReleaseStack(cdk.Stack):
         )
         definition = set_weight.next(bake).next(check).next(verdict)
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.release_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.release_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=settings.release_state_machine_name,
+            state_machine_name=self.names.release_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
             timeout=cdk.Duration.days(7),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the release function and its versions/aliases (ARN:*); only this stack's function.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
             "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-        }
-        policy = machine.node.try_find_child("Role")
-        policy = policy.node.try_find_child("DefaultPolicy") if policy is not None else None
-        if not isinstance(policy, iam.Policy):
-            return
-        reasons: dict[str, list[str]] = {}
-        for statement in self.resolve(policy.document.to_json())["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in resources:
-                flat = flatten_cfn_reference(resource)
-                if "*" in flat:
-                    reason = next(v for k, v in why.items() if actions[0].startswith(k))
-                    reasons.setdefault(f"Resource::{flat}", []).append(reason)
-        for finding, texts in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        })
+        return machine

@@ -1,6 +1,6 @@
 """``RetrainingStack``: the retraining state machine, its function, and what starts it (docs/retraining.md).
 
-The state machine (name ``settings.retraining_state_machine_name``), started by the function
+The state machine (name ``self.names.retraining_state_machine``), started by the function
 (on a trigger) or ``lightship retrain`` with ``{"run_id", "trigger", "poll_seconds"}``::
 
     Assemble (parent's rows + the window's labeled rows, by id, as a dataset version in S3)
@@ -38,8 +38,10 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.settings_env import group_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
+from lightship.resources import resources_for
 from lightship.settings import Settings
 
 RETRAINING_HANDLER = "lambdas.retraining.handler.handler"
@@ -61,12 +63,12 @@ class RetrainingStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
-        derived = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
+        self.names = resources_for(settings, self.account, region=self.region)
+        data_bucket_name = data_bucket_name or self.names.data_bucket
+        artifact_bucket_name = artifact_bucket_name or self.names.artifact_bucket
         self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
         self.sagemaker_role_arn = cdk.Arn.format(cdk.ArnComponents(service="iam", region="", resource="role",
-                                                                   resource_name=settings.sagemaker_execution_role_name), self)
+                                                                   resource_name=self.names.sagemaker_role_name), self)
         self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
         self.state_machine = self._state_machine(settings)
         # Drift alerts (batch) and the quality alarm reach the alerts topic; the function picks its triggers from it.
@@ -78,7 +80,7 @@ class RetrainingStack(cdk.Stack):
         cdk.CfnOutput(self, "RetrainingStateMachineArn", value=self.state_machine.state_machine_arn)
 
     def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = settings.retraining_function_name
+        name = self.names.retraining_function
         log_group = logs.LogGroup(self, "RetrainLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "RetrainRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -96,11 +98,13 @@ class RetrainingStack(cdk.Stack):
             environment={
                 "LIGHTSHIP_PROJECT": settings.project, "LIGHTSHIP_ACCOUNT": self.account,
                 "LIGHTSHIP_DATA_BUCKET": data_bucket, "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name, "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": settings.sagemaker_execution_role_name,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table, "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
+                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": self.names.sagemaker_role_name,
                 "LIGHTSHIP_RETRAINING__ON_DRIFT": str(r.on_drift).lower(), "LIGHTSHIP_RETRAINING__ON_QUALITY": str(r.on_quality).lower(),
                 "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels), "LIGHTSHIP_RETRAINING__HOLDOUT_FRACTION": str(r.holdout_fraction),
                 "LIGHTSHIP_RETRAINING__COOLDOWN_HOURS": str(r.cooldown_hours), "LIGHTSHIP_RETRAINING__POLL_SECONDS": str(r.poll_seconds),
+                # The Register task runs the quality gate: a user's gate settings must reach it (no cdk.json on AWS).
+                **group_environment("gate", settings.gate),
                 "POWERTOOLS_SERVICE_NAME": "retraining", "OMP_NUM_THREADS": "1",
             },
         )
@@ -116,7 +120,7 @@ class RetrainingStack(cdk.Stack):
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
         reads = self.read_prefixes(settings)
         datasets = f"{settings.training_prefix.strip('/')}/{settings.retraining.datasets_prefix.strip('/')}"
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
                                                        resource_name=f"{settings.model_package_group}/*"), self)
         group_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package-group",
@@ -124,7 +128,7 @@ class RetrainingStack(cdk.Stack):
         jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{settings.project}-*"), self)
         machines = [cdk.Arn.format(cdk.ArnComponents(service="states", resource="stateMachine", resource_name=name,
                                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
-                    for name in (settings.retraining_state_machine_name, settings.release_state_machine_name)]
+                    for name in (self.names.retraining_state_machine, self.names.release_state_machine)]
         grant_with_reasons(self, role, [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ListInputs", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
@@ -222,10 +226,10 @@ class RetrainingStack(cdk.Stack):
                   .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(wait).next(describe).next(training_status))
                   .otherwise(finish))
         definition = assemble.next(enough)
-        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.retraining_state_machine_name}",
+        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.retraining_state_machine}",
                                   retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
         machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=settings.retraining_state_machine_name,
+            self, "StateMachine", state_machine_name=self.names.retraining_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True, timeout=cdk.Duration.hours(settings.retraining.stale_run_hours),

@@ -1,6 +1,6 @@
 """``ServingStack``: the serving Lambda (FastAPI + Mangum) behind an HTTPS API Gateway HTTP API.
 
-* Function ``settings.serving_function_name``: a zip (``lambdas/serving/requirements.txt``
+* Function ``self.names.serving_function``: a zip (``lambdas/serving/requirements.txt``
   bundled for manylinux x86_64 without Docker, test folders pruned, bytecode compiled;
   190 MiB unzipped, under Lambda's 250) on Python 3.12 with **SnapStart** on published
   versions: the init phase (imports, the live bundle from S3) is snapshotted once per
@@ -36,6 +36,7 @@ from constructs import Construct
 from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
 from infra.nag import acknowledge, grant_with_reasons
 from lightship import observability as names
+from lightship.resources import resources_for
 from lightship.settings import REPO_ROOT, Settings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12  # the first Python runtime with SnapStart
@@ -79,18 +80,21 @@ class ServingStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = resources_for(settings, self.account, region=self.region)
         serving = settings.serving
         if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
             raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json (context.lightship.serving)")
 
-        name = settings.serving_function_name
+        name = self.names.serving_function
         self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                        removal_policy=cdk.RemovalPolicy.RETAIN)
         self.role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Lightship serving: read the deployment record and model bundles, write inference capture.")
         environment = {
             "LIGHTSHIP_PROJECT": settings.project,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+            # The names resolve without asking STS at cold start (lightship.resources.current_resources).
+            "LIGHTSHIP_ACCOUNT": self.account,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
             "LIGHTSHIP_DATA_BUCKET": data_bucket_name,
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
             "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
@@ -177,7 +181,7 @@ class ServingStack(cdk.Stack):
         return api, stage
 
     def _grant(self, settings: Settings, data_bucket_name: str, artifact_bucket_name: str) -> None:
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         models = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.model_prefix.strip('/')}/*"
         capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.capture_prefix.strip('/')}/*"
         shadow = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.release.prefix.strip('/')}/shadow/*"

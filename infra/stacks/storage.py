@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constructs.secure_bucket import SecureBucket
+from lightship.resources import resources_for
 from lightship.settings import Settings
 
 # Access logs are an audit trail: kept for a year, then expired so the bucket does not grow forever.
@@ -49,13 +50,12 @@ class StorageStack(cdk.Stack):
         # and ``self.region`` are literals when the stack has an env and the
         # AWS::AccountId / AWS::Region tokens otherwise, so the name always matches the
         # place of deployment, never the settings' default region.
-        names = settings.model_copy(update={"region": self.region})
-        account = self.account
+        self.names = resources_for(settings, self.account, region=self.region)
 
         self.access_log_bucket: s3.IBucket = SecureBucket(
             self,
             "AccessLogBucket",
-            bucket_name=names.access_log_bucket_name(account),
+            bucket_name=self.names.access_log_bucket,
             access_logs_bucket=None,
             expiration_days=ACCESS_LOG_RETENTION_DAYS,
             removal_policy=removal_policy,
@@ -64,7 +64,7 @@ class StorageStack(cdk.Stack):
         self.data_bucket: s3.IBucket = SecureBucket(
             self,
             "DataBucket",
-            bucket_name=names.data_bucket_name(account),
+            bucket_name=self.names.data_bucket,
             access_logs_bucket=self.access_log_bucket,
             access_logs_prefix="data/",
             removal_policy=removal_policy,
@@ -73,15 +73,15 @@ class StorageStack(cdk.Stack):
         self.artifact_bucket: s3.IBucket = SecureBucket(
             self,
             "ArtifactBucket",
-            bucket_name=names.artifact_bucket_name(account),
+            bucket_name=self.names.artifact_bucket,
             access_logs_bucket=self.access_log_bucket,
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
         ).bucket
 
-        self.data_bucket_name: str = names.data_bucket_name(account)
-        self.artifact_bucket_name: str = names.artifact_bucket_name(account)
-        self.access_log_bucket_name: str = names.access_log_bucket_name(account)
+        self.data_bucket_name: str = self.names.data_bucket
+        self.artifact_bucket_name: str = self.names.artifact_bucket
+        self.access_log_bucket_name: str = self.names.access_log_bucket
 
         cdk.CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name,
                       description="Training data, batch input/output and inference capture.")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lightship import observability as names
+from lightship.resources import names_for
 from lightship.settings import Settings
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
@@ -69,7 +70,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     a = settings.alarms
     p = settings.project
     serving = serving_dimensions()
-    function = (("FunctionName", settings.serving_function_name),)
+    function = (("FunctionName", names_for(settings).serving_function),)
     window: dict[str, Any] = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
     return [
         AlarmSpec(
