@@ -18,7 +18,7 @@ conditionally write the deployment record, read and reject registry versions, re
 the candidate's metrics and alarms. Candidate alarms abort a release through the
 rollback route (monitoring stack), not through this machine: it only sees the end on its
 next task. Built by :func:`infra.app_builder.build_app`; the emulator executes the
-definition this stack synthesizes (``lightship/local/release.py``).
+definition this stack synthesizes (``lightship/local/state_machines.py``).
 """
 
 from __future__ import annotations
