@@ -9,6 +9,8 @@ conditionally write the live version in ``deployment_table``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,8 +21,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.nag import grant_with_reasons
-from lightship.resources import resources_for
-from lightship.settings import Settings
+from lightship.resources import Resources
 
 # SageMaker writes every training job's logs and metrics here; the names are fixed by the service.
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -31,6 +32,14 @@ TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 SKLEARN_IMAGE_REPOSITORY = "sagemaker-scikit-learn"
 
 
+@dataclass(frozen=True)
+class RegistryProps:
+    names: Resources  # group, table, role; the buckets the training role reads and writes
+    training_prefix: str
+    model_prefix: str
+    code_prefix: str
+
+
 class RegistryStack(cdk.Stack):
     """Model package group, least-privilege SageMaker execution role, deployment-record table."""
 
@@ -39,20 +48,18 @@ class RegistryStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str,
-        artifact_bucket_name: str,
+        props: RegistryProps,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.names = resources_for(settings, self.account, region=self.region)
+        self.names = props.names
 
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
-            model_package_group_name=settings.model_package_group,
-            model_package_group_description=f"{settings.project}: trained scikit-learn bundles and their approval.",
+            model_package_group_name=props.names.model_package_group,
+            model_package_group_description=f"{props.names.project}: trained scikit-learn bundles and their approval.",
         )
         # The registry is the source of truth for approval and lineage: a stack
         # deletion must not take it (CloudFormation could not delete a group that
@@ -83,9 +90,9 @@ class RegistryStack(cdk.Stack):
         # reference would become a CloudFormation export that pins the bucket (it could
         # never be replaced while imported) and whose generated name cdk-nag ids would
         # have to spell. The builder orders the stacks with add_dependency instead.
-        data_bucket = s3.Bucket.from_bucket_name(self, "DataBucket", data_bucket_name)
-        artifact_bucket = s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name)
-        self.training_role = self._training_role(settings, data_bucket, artifact_bucket)
+        data_bucket = s3.Bucket.from_bucket_name(self, "DataBucket", props.names.data_bucket)
+        artifact_bucket = s3.Bucket.from_bucket_name(self, "ArtifactBucket", props.names.artifact_bucket)
+        self.training_role = self._training_role(props, data_bucket, artifact_bucket)
 
         cdk.CfnOutput(self, "ModelPackageGroupName", value=self.model_package_group.model_package_group_name,
                       description="SageMaker Model Registry group holding every trained version.")
@@ -95,7 +102,7 @@ class RegistryStack(cdk.Stack):
         cdk.CfnOutput(self, "SageMakerExecutionRoleArn", value=self.training_role.role_arn,
                       description="Role SageMaker training jobs run as.")
 
-    def _training_role(self, settings: Settings, data_bucket: s3.IBucket, artifact_bucket: s3.IBucket) -> iam.Role:
+    def _training_role(self, props: RegistryProps, data_bucket: s3.IBucket, artifact_bucket: s3.IBucket) -> iam.Role:
         """The role training jobs run as: read their inputs, write their model, log, pull the image."""
         role = iam.Role(
             self,
@@ -110,9 +117,9 @@ class RegistryStack(cdk.Stack):
             ),
         )
 
-        training = settings.training_prefix.strip("/")
-        models = settings.model_prefix.strip("/")
-        code = settings.code_prefix.strip("/")
+        training = props.training_prefix.strip("/")
+        models = props.model_prefix.strip("/")
+        code = props.code_prefix.strip("/")
         # Each wildcard resource is acknowledged with the reason of the statement that
         # grants it; a new wildcard without a reason here fails the synth (KeyError).
         statements: list[tuple[iam.PolicyStatement, str | None]] = [

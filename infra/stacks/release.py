@@ -1,6 +1,6 @@
 """``ReleaseStack``: the release state machine and its function.
 
-The state machine (name ``self.names.release_state_machine``), started by
+The state machine (name ``Resources.release_state_machine`` (lightship/resources.py)), started by
 ``lightship release start`` with ``{"release_id", "next_step": 0, "holds": 0}``::
 
     SetWeight -> Bake (Wait bake_seconds) -> Check -> Verdict?
@@ -23,6 +23,8 @@ definition this stack synthesizes (``lightship/local/state_machines.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 import aws_cdk as cdk
@@ -36,18 +38,25 @@ from constructs import Construct
 from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
 from lightship import observability as names
-from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.release import checks
-from lightship.resources import resources_for
-from lightship.settings import REPO_ROOT, Settings
+from lightship.resources import Resources
+from lightship.settings import REPO_ROOT
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-# The release function needs exactly the rollback function's dependencies (record, registry, settings, powertools).
+# The release function needs exactly the rollback function's dependencies (record, registry, props, powertools).
 RELEASE_REQUIREMENTS = tuple(read_requirements(REPO_ROOT / "lambdas" / "rollback" / "requirements.txt"))
 RELEASE_SOURCES = ("lightship", "lambdas/release")
 RELEASE_HANDLER = "lambdas.release.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 TASK_RETRY_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class ReleaseProps:
+    names: Resources  # table, group, artifact bucket, function, state machine
+    candidate_alarms: frozenset[str]  # the alarms Check reads (lightship.monitoring.alarms.candidate_alarm_names)
+    evaluation_prefix: str
+    memory_mb: int  # release.memory_mb
 
 
 class ReleaseStack(cdk.Stack):
@@ -56,20 +65,16 @@ class ReleaseStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        artifact_bucket_name: str | None = None,
+        props: ReleaseProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.names = resources_for(settings, self.account, region=self.region)
-        self.settings = settings
-        # Without the storage stack's name (the emulator synthesizes this stack alone), derive it as StorageStack does.
-        artifact_bucket_name = artifact_bucket_name or self.names.artifact_bucket
-        self.function = self._function(settings, artifact_bucket_name)
-        self.state_machine = self._state_machine(settings)
+        self.names = props.names
+        self.function = self._function(props, props.names.artifact_bucket)
+        self.state_machine = self._state_machine(props)
         cdk.CfnOutput(self, "ReleaseStateMachineArn", value=self.state_machine.state_machine_arn)
 
-    def _function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
+    def _function(self, props: ReleaseProps, artifact_bucket_name: str) -> lambda_.Function:
         name = self.names.release_function
         log_group = logs.LogGroup(self, "ReleaseStepLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
@@ -84,28 +89,28 @@ class ReleaseStack(cdk.Stack):
             architecture=lambda_.Architecture.X86_64,
             handler=RELEASE_HANDLER,
             code=python_zip_code(requirements=RELEASE_REQUIREMENTS, sources=RELEASE_SOURCES, runtime=RUNTIME),
-            memory_size=settings.release.memory_mb,
+            memory_size=props.memory_mb,
             timeout=cdk.Duration.seconds(60),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "LIGHTSHIP_PROJECT": settings.project,
-                "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
+                "LIGHTSHIP_PROJECT": props.names.project,
+                "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
                 "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
                 "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-                "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
+                "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_RELEASE,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
         )
         table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
-                                                       resource_name=f"{settings.model_package_group}/*"), self)
-        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
+                                                       resource_name=f"{props.names.model_package_group}/*"), self)
+        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{props.evaluation_prefix.strip('/')}/*"
         alarm_arns = [cdk.Arn.format(cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=alarm,
                                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
-                      for alarm in sorted(candidate_alarm_names(settings))]
+                      for alarm in sorted(props.candidate_alarms)]
         grant_with_reasons(self, role, [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[log_group.log_group_arn]), None),
@@ -130,7 +135,7 @@ class ReleaseStack(cdk.Stack):
         ])
         return function
 
-    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+    def _state_machine(self, props: ReleaseProps) -> sfn.StateMachine:
         def task(id_: str, action: str) -> tasks.LambdaInvoke:
             invoke = tasks.LambdaInvoke(
                 self, id_, lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,

@@ -12,6 +12,8 @@ would block replacing a bucket while any stack imports it. Within this stack the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,11 +21,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constructs.secure_bucket import SecureBucket
-from lightship.resources import resources_for
-from lightship.settings import Settings
+from lightship.resources import Resources
 
 # Access logs are an audit trail: kept for a year, then expired so the bucket does not grow forever.
 ACCESS_LOG_RETENTION_DAYS = 365
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    names: Resources  # the three bucket names
 
 
 class StorageStack(cdk.Stack):
@@ -40,17 +46,15 @@ class StorageStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
+        props: StorageProps,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        # Names embed the account and region the stack is deployed to. ``self.account``
-        # and ``self.region`` are literals when the stack has an env and the
-        # AWS::AccountId / AWS::Region tokens otherwise, so the name always matches the
-        # place of deployment, never the settings' default region.
-        self.names = resources_for(settings, self.account, region=self.region)
+        # Names embed the account and region the stack is deployed to: literals when the app
+        # has an env, the AWS::AccountId / AWS::Region tokens otherwise (infra.app_builder.stack_names).
+        self.names = props.names
 
         self.access_log_bucket: s3.IBucket = SecureBucket(
             self,

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app_builder import cdk_json_context
+from infra.app_builder import cdk_json_context, retraining_props, stack_names
 from infra.stacks.retraining import RetrainingStack
 from lightship.resources import names_for
 from lightship.settings import Settings
@@ -82,7 +82,7 @@ def test_a_schedule_setting_adds_a_rule_targeting_the_function(tmp_path: Path) -
     context["aws:cdk:bundling-stacks"] = []
     app = cdk.App(context=context, outdir=str(tmp_path))
     settings = Settings().model_copy(update={"retraining": Settings().retraining.model_copy(update={"schedule": "cron(0 6 ? * MON *)"})})
-    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", settings=settings))
+    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", props=retraining_props(settings, stack_names(settings))))
     (rule,) = template.find_resources("AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "cron(0 6 ? * MON *)"
     [target] = rule["Properties"]["Targets"]
@@ -96,7 +96,7 @@ def test_the_gate_settings_reach_the_function_that_runs_the_gate(tmp_path: Path)
     settings = Settings.model_validate({"gate": {"classification_metric": "f1_macro", "classification_min": 0.61, "regression_metric": "mae",
                                                  "regression_max": 12.5, "min_improvement": 0.002, "max_segment_gap": 0.2,
                                                  "min_segment_rows": 75}})
-    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", settings=settings))
+    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", props=retraining_props(settings, stack_names(settings))))
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     env = function["Properties"]["Environment"]["Variables"]
     assert {k: v for k, v in env.items() if k.startswith("LIGHTSHIP_GATE__")} == {
