@@ -166,7 +166,7 @@ def build_app(
     cdk.Tags.of(app).add("project", project)
 
     def stack(cls: Any, concern: str, props: Any, description: str, **extra: Any) -> Any:
-        return cls(app, f"{project}-{concern}", props=props, env=env, description=f"{project}: {description}", **extra)
+        return cls(app, names.stack(concern), props=props, env=env, description=f"{project}: {description}", **extra)
 
     storage = stack(StorageStack, "storage", storage_props(settings, names), "data, artifact and access-log buckets.",
                     removal_policy=removal_policy)

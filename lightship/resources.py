@@ -35,6 +35,14 @@ class Names:
     retraining_state_machine: str
     alerts_topic: str
     rollback_topic: str
+    # The alarms other code finds by name (every alarm is defined in lightship.monitoring.alarms).
+    serving_error_alarm: str
+    candidate_error_alarm: str
+    quality_alarm: str
+
+    def stack(self, concern: str) -> str:
+        """The CloudFormation stack of one concern (``storage``, ``batch``, ...): ``cdk deploy {project}-batch``."""
+        return f"{self.project}-{concern}"
 
     def batch_function(self, step: str) -> str:
         """The function of one batch step (``resolve``, ``plan``, ``score_chunk``, ``finalize``)."""
@@ -92,6 +100,9 @@ def names_for(settings: Settings) -> Names:
         retraining_state_machine=f"{project}-retraining",
         alerts_topic=f"{project}-alerts",
         rollback_topic=f"{project}-rollback",
+        serving_error_alarm=f"{project}-serving-error-rate",
+        candidate_error_alarm=f"{project}-candidate-error-rate",
+        quality_alarm=f"{project}-quality-realized",
     )
 
 

@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = run_task(event, deps)
         logger.info(str(result.get("reason", "")), extra={"action": event.get("action"), "verdict": result.get("verdict")})
         return result
-    alarm = f"{deps.settings.project}-quality-realized"
+    alarm = deps.resources.quality_alarm
     outcomes = []
     for trigger in triggers.parse(event, alarm):
         begun = start_run(deps.settings, deps.resources, RunLedger(deps.dynamodb, deps.resources.deployment_table),

@@ -125,7 +125,7 @@ def release(story: Story) -> None:
         launched = launch(registry, record, sfn, machine, faulty.version, plan, reason="demo: canary of a faulty version", by="demo")
         wait_until(lambda: sum(n for (status, v), n in traffic.served.items() if v == faulty.version) >= 10,
                    "the canary to answer some requests", timeout=60)
-        alarm = f"{settings.project}-candidate-error-rate"
+        alarm = resources.candidate_error_alarm
         client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM",
                                              StateReason="Threshold Crossed: the candidate's 5xx share is above the threshold")
         aborted = wait_until(lambda: (lambda d: d if d is not None and d.action == "release_abort" else None)(record.live()),

@@ -113,8 +113,7 @@ def retraining(story: Story) -> None:
 
 def _alarm(story: Story, report: dict[str, Any], date: str) -> str:
     """Set the quality alarm from the breach (the emulator evaluates no alarms), let it reach the alerts topic; the run it started."""
-    settings = story.settings
-    alarm = f"{settings.project}-quality-realized"
+    alarm = story.resources.quality_alarm
     cloudwatch = client("cloudwatch")
     # Still in ALARM from the quality chapter: back to OK now that another version is live, then the new breach.
     watcher = story.emulator.alarm_watcher if story.emulator else None

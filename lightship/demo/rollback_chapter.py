@@ -88,7 +88,7 @@ def rollback(story: Story) -> None:
     if rate <= threshold:
         raise AssertionError(f"the faulty version's error rate {rate:.2f} did not cross {threshold}")
 
-    alarm = f"{settings.project}-serving-error-rate"
+    alarm = resources.serving_error_alarm
     reason = f"Threshold Crossed: 1 datapoint [{rate:.4f}] was greater than the threshold ({threshold})"
     client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason)
     story.console.print(f"set_alarm_state {alarm} -> ALARM; the emulator delivers it: alarm action -> SNS {resources.rollback_topic} -> Lambda {resources.rollback_function}")

@@ -75,7 +75,7 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             key="ErrorRateAlarm",
-            name=f"{p}-serving-error-rate",
+            name=names_for(settings).serving_error_alarm,
             description=f"Share of serving requests answered 5xx above {a.error_rate_threshold:g}: the live version is failing. Rolls back.",
             metrics=(
                 MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, serving, "Sum"),
@@ -180,7 +180,7 @@ def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[Al
     return [
         AlarmSpec(
             key="CandidateErrorRateAlarm",
-            name=f"{p}-candidate-error-rate",
+            name=names_for(settings).candidate_error_alarm,
             description=f"Share of the release candidate's requests (canary) or shadow calls answered 5xx above {a.error_rate_threshold:g}. Aborts the release.",
             metrics=(
                 MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, candidate, "Sum"),
@@ -251,7 +251,7 @@ def quality_alarm_specs(settings: Settings) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             key="QualityAlarm",
-            name=f"{p}-quality-realized",
+            name=names_for(settings).quality_alarm,
             description=(f"Realized {settings.gate.classification_metric}/{settings.gate.regression_metric} of the live version "
                          f"below its holdout's minus {q.tolerance:g} on at least {q.min_labels} labels. "
                          + ("Rolls back." if rolls_back else "Notifies; does not roll back (quality.on_breach=alert).")),

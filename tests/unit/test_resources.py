@@ -30,6 +30,7 @@ def test_every_name_derives_from_the_project_unless_the_user_set_it() -> None:
                                                  "deployment_table": "my-table", "sagemaker_role_name": "my-role"}), "111122223333")
     assert (own.data_bucket, own.artifact_bucket, own.deployment_table, own.sagemaker_role_name) == ("my-data", "my-models", "my-table", "my-role")
     assert names_for(Settings.model_validate({"project": "acme"})).release_state_machine == "acme-release"
+    assert names_for(Settings.model_validate({"project": "acme"})).stack("batch") == "acme-batch"
 
 
 def test_a_function_resolves_names_in_its_own_partition_region_and_account() -> None:
