@@ -46,7 +46,7 @@ def run(
     except sfn.exceptions.StateMachineDoesNotExist as exc:
         raise LightshipError(
             f"no state machine {ctx.resources.batch_state_machine}: deploy the batch stack "
-            "(npx cdk deploy lightship-batch) or start the emulator (lightship local up)"
+            f"(npx cdk deploy {ctx.resources.stack('batch')}) or start the emulator (lightship local up)"
         ) from exc
     with progress_line(f"batch run for {date}") as update:
         execution_arn = execution.start(sfn, arn, request)

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             sfn.describe_state_machine(stateMachineArn=ctx.resources.state_machine_arn(ctx.resources.retraining_state_machine))
         except sfn.exceptions.StateMachineDoesNotExist as exc:
             raise LightshipError(f"no state machine {ctx.resources.retraining_state_machine}: deploy the retraining stack "
-                                 f"(npx cdk deploy {ctx.settings.project}-retraining) or start the emulator (lightship local up)") from exc
+                                 f"(npx cdk deploy {ctx.resources.stack('retraining')}) or start the emulator (lightship local up)") from exc
         ledger = RunLedger(client("dynamodb"), ctx.resources.deployment_table)
         begun = start_run(ctx.settings, ctx.resources, ledger, sfn, by_person(reason, who_am_i(client("sts"))))
         if begun.outcome != ledger_mod.STARTED:

@@ -27,7 +27,7 @@ def run(sfn: Any, settings: Settings, resources: Resources, date: str, progress:
         sfn.describe_state_machine(stateMachineArn=arn)
     except sfn.exceptions.StateMachineDoesNotExist as exc:
         raise LightshipError(f"no state machine {resources.quality_state_machine}: deploy the quality stack "
-                             f"(npx cdk deploy {settings.project}-quality) or start the emulator (lightship local up)") from exc
+                             f"(npx cdk deploy {resources.stack('quality')}) or start the emulator (lightship local up)") from exc
     name = f"quality-{date}-{uuid.uuid4().hex[:8]}"
     started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"date": date}))
     return wait(sfn, str(started["executionArn"]), progress=progress, timeout_seconds=timeout_seconds, what="quality run")
