@@ -17,13 +17,13 @@ import botocore.session
 from botocore.config import Config
 from botocore.loaders import Loader
 
+from lightship.settings import cached_settings
+
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
 
 
 def region() -> str:
     """The settings' region (one source: ``lightship.settings`` reads ``AWS_REGION`` when the context names none)."""
-    from lightship.settings import cached_settings
-
     return cached_settings().region
 
 

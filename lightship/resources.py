@@ -131,7 +131,7 @@ def resources_of_function(settings: Settings, function_arn: str) -> Resources:
 
 def current_resources(settings: Settings) -> Resources:
     """The names for this process's credentials: ``settings.account`` when set, else the caller's account (STS)."""
-    from lightship.clients import account_id  # STS only when the account is not pinned
+    from lightship.clients import account_id  # boto3 stays off the import of this module (stacks, alarm specs)
 
     return resources_for(settings, settings.account or account_id())
 
