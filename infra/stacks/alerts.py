@@ -13,7 +13,6 @@ calling through SNS, use the key, so a publisher needs only ``sns:Publish`` in I
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk

@@ -17,9 +17,8 @@ emulator runs the very definition this stack synthesizes (``lightship/local/stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

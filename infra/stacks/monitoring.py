@@ -14,7 +14,6 @@ before or after them. Built by :func:`infra.app_builder.build_app`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk

@@ -23,7 +23,6 @@ bundles and the deployment record, and puts metrics in the Lightship namespace o
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk

@@ -10,7 +10,6 @@ conditionally write the live version in ``deployment_table``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk

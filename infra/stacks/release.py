@@ -24,7 +24,6 @@ definition this stack synthesizes (``lightship/local/state_machines.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk

@@ -19,9 +19,8 @@ resources it names from the settings (no CloudFormation exports).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk

@@ -13,7 +13,6 @@ would block replacing a bucket while any stack imports it. Within this stack the
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import aws_cdk as cdk
