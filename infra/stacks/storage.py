@@ -1,8 +1,7 @@
 """``StorageStack``: the data, artifact and access-log buckets.
 
-Built by :func:`infra.app_builder.build_app`. The registry stack (SageMaker role)
-and the later serving, batch and monitoring stacks take the bucket *names* from
-this stack's attributes (``data_bucket_name``, ``artifact_bucket_name``) and
+Built by :func:`infra.app_builder.build_app`. The other stacks take the bucket *names*
+from the same resolved names (their props' ``names``, :mod:`lightship.resources`) and
 import them with ``s3.Bucket.from_bucket_name`` in their own scope, the builder
 adding a stack dependency. The names hold only AWS::AccountId / AWS::Region
 (or literals), so no CloudFormation export ties the stacks together: an export
@@ -81,10 +80,6 @@ class StorageStack(cdk.Stack):
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
         ).bucket
-
-        self.data_bucket_name: str = self.names.data_bucket
-        self.artifact_bucket_name: str = self.names.artifact_bucket
-        self.access_log_bucket_name: str = self.names.access_log_bucket
 
         cdk.CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name,
                       description="Training data, batch input/output and inference capture.")
