@@ -107,7 +107,7 @@ def rollback(story: Story) -> None:
     story.console.print(history_table(deployment_status(record, limit=10)))
 
     watcher = story.emulator.alarm_watcher if story.emulator else None
-    delivered = [d for d in (watcher.deliveries if watcher else []) if d.alarm == alarm and d.topic_arn == story.resources.rollback_topic_arn]
+    delivered = [d for d in (watcher.deliveries if watcher else []) if d.alarm == alarm and d.topic_arn.endswith(f":{resources.rollback_topic}")]
     if delivered:
         revision = live.revision
         client("sns").publish(TopicArn=delivered[-1].topic_arn, Subject="ALARM (redelivered)", Message=delivered[-1].message)
