@@ -1,7 +1,7 @@
 """Where a batch run reads and writes, and its limits: resolved once from the settings.
 
 Every batch step builds a :class:`BatchConfig` from :func:`lightship.settings.load_settings`
-and the account; on Lambda the stack passes the resolved names as ``LIGHTSHIP_*``
+and the names :mod:`lightship.resources` resolves for the account; on Lambda the stack passes the resolved names as ``LIGHTSHIP_*``
 environment variables, so the same code resolves the same names everywhere.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lightship.clients import account_id
+from lightship.resources import Resources, current_resources
 from lightship.settings import Settings, cached_settings
 
 
@@ -33,13 +33,14 @@ class BatchConfig:
     id_column: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, account: str) -> BatchConfig:
+    def from_settings(cls, settings: Settings, resources: Resources) -> BatchConfig:
+        """The names from ``resources`` (lightship.resources, the one place they are resolved), the limits from ``settings``."""
         return cls(
-            region=settings.region,
-            account=account,
-            data_bucket=settings.data_bucket_name(account),
-            artifact_bucket=settings.artifact_bucket_name(account),
-            deployment_table=settings.deployment_table_name,
+            region=resources.region,
+            account=resources.account,
+            data_bucket=resources.data_bucket,
+            artifact_bucket=resources.artifact_bucket,
+            deployment_table=resources.deployment_table,
             input_prefix=settings.batch_input_prefix.strip("/"),
             output_prefix=settings.batch_output_prefix.strip("/"),
             rejects_prefix=settings.batch_rejects_prefix.strip("/"),
@@ -62,4 +63,4 @@ class BatchConfig:
 def current_config() -> BatchConfig:
     """The configuration of this process (a Lambda's environment, or the CLI's settings)."""
     settings = cached_settings()
-    return BatchConfig.from_settings(settings, account_id())
+    return BatchConfig.from_settings(settings, current_resources(settings))

@@ -32,10 +32,6 @@ class Execution:
     seconds: float
 
 
-def state_machine_arn(settings_name: str, region: str, account: str) -> str:
-    return f"arn:aws:states:{region}:{account}:stateMachine:{settings_name}"
-
-
 def start(sfn: Any, machine_arn: str, request: RunRequest) -> str:
     label = request.date.isoformat() if request.date else "scheduled"
     name = f"{label}-{uuid.uuid4().hex[:8]}"

@@ -29,7 +29,7 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
     from batch.model import load_model
     from batch.plan import plan
     from batch.score import score_chunk, score_frame
-    from lightship.clients import account_id
+    from lightship.resources import current_resources
     from lightship.settings import load_settings
 
     bundle = load_model(model_uri)
@@ -39,7 +39,7 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
     if mode == "chunks":
         settings = load_settings()
         config = BatchConfig.from_settings(settings.model_copy(update={"batch": settings.batch.model_copy(update={"chunk_rows": chunk_rows})}),
-                                           account_id())
+                                           current_resources(settings))
         planned = plan(run, config)
         rows = sum(score_chunk(run, c).rows_scored for c in planned.chunks)
     else:

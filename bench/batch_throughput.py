@@ -80,7 +80,7 @@ def main() -> None:
         run = support.run_context(resources.data_bucket, resources.artifact_bucket, "bench/model.tar.gz")
         s3.put_object(Bucket=resources.data_bucket, Key=run.input_uri.split("/", 3)[3] + "data.parquet", Body=body)
         config = BatchConfig.from_settings(settings.model_copy(update={"batch": settings.batch.model_copy(update={"chunk_rows": args.chunk_rows})}),
-                                           resources.account)
+                                           resources)
 
         sketch_seconds = [0.0]
         original = score_module.count_values

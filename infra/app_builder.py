@@ -16,15 +16,17 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from infra.stacks.alerts import AlertsStack
-from infra.stacks.batch import BatchStack
-from infra.stacks.monitoring import MonitoringStack
-from infra.stacks.quality import QualityStack
-from infra.stacks.registry import RegistryStack
-from infra.stacks.release import ReleaseStack
-from infra.stacks.retraining import RetrainingStack
-from infra.stacks.serving import ServingStack
-from infra.stacks.storage import StorageStack
+from infra.stacks.alerts import AlertsProps, AlertsStack
+from infra.stacks.batch import BatchProps, BatchStack
+from infra.stacks.monitoring import MonitoringProps, MonitoringStack
+from infra.stacks.quality import QualityProps, QualityStack
+from infra.stacks.registry import RegistryProps, RegistryStack
+from infra.stacks.release import ReleaseProps, ReleaseStack
+from infra.stacks.retraining import RetrainingProps, RetrainingStack
+from infra.stacks.serving import ServingProps, ServingStack
+from infra.stacks.storage import StorageProps, StorageStack
+from lightship.monitoring.alarms import alarm_specs, candidate_alarm_names
+from lightship.resources import Resources, resources_for
 from lightship.settings import REPO_ROOT, Settings, load_settings
 
 
@@ -80,6 +82,65 @@ def enable_nag(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
+def stack_names(settings: Settings, env: cdk.Environment | None = None) -> Resources:
+    """Every resource name, as the stacks see them: the env's account and region when pinned, else the
+    ``AWS::AccountId`` / ``AWS::Region`` tokens (what ``Stack.account`` / ``Stack.region`` give), so a
+    name always matches the place of deployment, never the settings' default region."""
+    account = env.account if env is not None and env.account else cdk.Aws.ACCOUNT_ID
+    region = env.region if env is not None and env.region else cdk.Aws.REGION
+    return resources_for(settings, account, region=region)
+
+
+def storage_props(settings: Settings, names: Resources) -> StorageProps:
+    return StorageProps(names=names)
+
+
+def registry_props(settings: Settings, names: Resources) -> RegistryProps:
+    return RegistryProps(names=names, training_prefix=settings.training_prefix, model_prefix=settings.model_prefix,
+                         code_prefix=settings.code_prefix)
+
+
+def alerts_props(settings: Settings, names: Resources) -> AlertsProps:
+    return AlertsProps(names=names, alert_email=settings.alarms.alert_email)
+
+
+def batch_props(settings: Settings, names: Resources) -> BatchProps:
+    return BatchProps(names=names, batch=settings.batch, rows=settings.rows, profile_bins=settings.training.profile_bins,
+                      model_prefix=settings.model_prefix, batch_input_prefix=settings.batch_input_prefix,
+                      batch_output_prefix=settings.batch_output_prefix, batch_rejects_prefix=settings.batch_rejects_prefix,
+                      batch_report_prefix=settings.batch_report_prefix)
+
+
+def monitoring_props(settings: Settings, names: Resources) -> MonitoringProps:
+    return MonitoringProps(names=names, alarms=tuple(alarm_specs(settings)), evaluation_prefix=settings.evaluation_prefix,
+                           shadow_disagreement_threshold=settings.release.shadow_disagreement_threshold,
+                           psi_threshold=settings.batch.psi_threshold)
+
+
+def serving_props(settings: Settings, names: Resources) -> ServingProps:
+    return ServingProps(names=names, serving=settings.serving, rows=settings.rows, model_prefix=settings.model_prefix,
+                        capture_prefix=settings.capture_prefix, release_prefix=settings.release.prefix,
+                        shadow_deadline_ms=settings.release.shadow_deadline_ms)
+
+
+def release_props(settings: Settings, names: Resources) -> ReleaseProps:
+    return ReleaseProps(names=names, candidate_alarms=candidate_alarm_names(settings), evaluation_prefix=settings.evaluation_prefix,
+                        memory_mb=settings.release.memory_mb)
+
+
+def quality_props(settings: Settings, names: Resources) -> QualityProps:
+    return QualityProps(names=names, quality=settings.quality, id_column=settings.batch.id_column, model_prefix=settings.model_prefix,
+                        evaluation_prefix=settings.evaluation_prefix, capture_prefix=settings.capture_prefix,
+                        batch_output_prefix=settings.batch_output_prefix)
+
+
+def retraining_props(settings: Settings, names: Resources) -> RetrainingProps:
+    return RetrainingProps(names=names, retraining=settings.retraining, gate=settings.gate, labels_prefix=settings.quality.labels_prefix,
+                           training_prefix=settings.training_prefix, model_prefix=settings.model_prefix,
+                           evaluation_prefix=settings.evaluation_prefix, capture_prefix=settings.capture_prefix,
+                           batch_output_prefix=settings.batch_output_prefix)
+
+
 def build_app(
     app: cdk.App,
     settings: Settings,
@@ -90,109 +151,58 @@ def build_app(
     """Instantiate every Lightship stack in ``app``; returns them by concern name.
 
     Stack ids are ``{project}-{concern}`` so ``cdk deploy lightship-storage`` names
-    one, and two projects can live in one account.
+    one, and two projects can live in one account. Each stack gets its props (what it
+    needs, built above from the settings) and the names of :func:`stack_names`.
+
+    Stacks refer to each other's resources by name, not by passing constructs: a construct
+    reference across stacks becomes a CloudFormation export (``Fn::ImportValue``) that pins the
+    exported resource (it could not be replaced while imported), that cdk-nag's acknowledgement ids
+    would have to spell, and that the emulator's provisioning from templates (lightship/local/
+    stack_templates.py) does not resolve. So the deploy order is explicit: each dependency below,
+    with its reason.
     """
-    project = settings.project
+    names = stack_names(settings, env)
+    project = names.project
     cdk.Tags.of(app).add("project", project)
 
-    storage = StorageStack(
-        app,
-        f"{project}-storage",
-        settings=settings,
-        removal_policy=removal_policy,
-        env=env,
-        description=f"{project}: data, artifact and access-log buckets.",
-    )
-    registry = RegistryStack(
-        app,
-        f"{project}-registry",
-        settings=settings,
-        data_bucket_name=storage.data_bucket_name,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        removal_policy=removal_policy,
-        env=env,
-        description=f"{project}: model registry, SageMaker training role, deployment record.",
-    )
-    # Bucket names, not exports, cross the stack boundary: order the deploys explicitly.
+    def stack(cls: Any, concern: str, props: Any, description: str, **extra: Any) -> Any:
+        return cls(app, names.stack(concern), props=props, env=env, description=f"{project}: {description}", **extra)
+
+    storage = stack(StorageStack, "storage", storage_props(settings, names), "data, artifact and access-log buckets.",
+                    removal_policy=removal_policy)
+    registry = stack(RegistryStack, "registry", registry_props(settings, names),
+                     "model registry, SageMaker training role, deployment record.", removal_policy=removal_policy)
     registry.add_stack_dependency(storage, "the training role's policy names the storage buckets")
-    alerts = AlertsStack(app, f"{project}-alerts", settings=settings, env=env,
-                         description=f"{project}: alerts topic (drift, failed batch runs, alarms).")
-    batch = BatchStack(
-        app,
-        f"{project}-batch",
-        settings=settings,
-        data_bucket_name=storage.data_bucket_name,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: scheduled batch scoring and drift checks on Step Functions.",
-    )
+    alerts = stack(AlertsStack, "alerts", alerts_props(settings, names), "alerts topic (drift, failed batch runs, alarms).")
+    batch = stack(BatchStack, "batch", batch_props(settings, names), "scheduled batch scoring and drift checks on Step Functions.")
     for needed, why in ((storage, "reads and writes the storage buckets"), (registry, "reads the deployment record"),
                         (alerts, "publishes to the alerts topic")):
         batch.add_stack_dependency(needed, why)
-    monitoring = MonitoringStack(
-        app,
-        f"{project}-monitoring",
-        settings=settings,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: alarms on the live endpoint, automatic rollback, dashboard.",
-    )
+    monitoring = stack(MonitoringStack, "monitoring", monitoring_props(settings, names),
+                       "alarms on the live endpoint, automatic rollback, dashboard.")
     for needed, why in ((registry, "the rollback function rewrites the deployment record"),
                         (alerts, "alarms and the rollback function notify the alerts topic")):
         monitoring.add_stack_dependency(needed, why)
-    serving = ServingStack(
-        app,
-        f"{project}-serving",
-        settings=settings,
-        data_bucket_name=storage.data_bucket_name,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: online predictions, Lambda (FastAPI + Mangum) behind an authenticated HTTPS API.",
-    )
+    serving = stack(ServingStack, "serving", serving_props(settings, names),
+                    "online predictions, Lambda (FastAPI + Mangum) behind an authenticated HTTPS API.")
     for needed, why in ((storage, "reads model bundles and writes inference capture"), (registry, "reads the deployment record")):
         serving.add_stack_dependency(needed, why)
-    release = ReleaseStack(
-        app,
-        f"{project}-release",
-        settings=settings,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: gradual release (canary, shadow) state machine on the deployment record.",
-    )
-    release_needs: tuple[tuple[cdk.Stack, str], ...] = (
-        (registry, "steps the deployment record's release and rejects aborted candidates"),
-        (monitoring, "checks the candidate alarms the monitoring stack defines"),
-    )
-    for dependency, reason in release_needs:
-        release.add_stack_dependency(dependency, reason)
-    quality = QualityStack(
-        app,
-        f"{project}-quality",
-        settings=settings,
-        data_bucket_name=storage.data_bucket_name,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: scheduled quality run (labels joined to predictions, realized and estimated metrics).",
-    )
+    release = stack(ReleaseStack, "release", release_props(settings, names),
+                    "gradual release (canary, shadow) state machine on the deployment record.")
+    for needed, why in ((registry, "steps the deployment record's release and rejects aborted candidates"),
+                        (monitoring, "checks the candidate alarms the monitoring stack defines")):
+        release.add_stack_dependency(needed, why)
+    quality = stack(QualityStack, "quality", quality_props(settings, names),
+                    "scheduled quality run (labels joined to predictions, realized and estimated metrics).")
     for needed, why in ((storage, "reads predictions and labels, writes reports"), (registry, "reads the registry and deployment record"),
                         (alerts, "publishes to the alerts topic")):
         quality.add_stack_dependency(needed, why)
-    retraining = RetrainingStack(
-        app,
-        f"{project}-retraining",
-        settings=settings,
-        data_bucket_name=storage.data_bucket_name,
-        artifact_bucket_name=storage.artifact_bucket_name,
-        env=env,
-        description=f"{project}: retraining on drift, quality alarms or a schedule, through the gate and a canary.",
-    )
-    retraining_needs: tuple[tuple[cdk.Stack, str], ...] = (
-        (storage, "reads predictions, labels and training data, writes dataset versions"),
-        (registry, "registers versions, writes the ledger beside the deployment record"),
-        (alerts, "subscribes to and publishes on the alerts topic"),
-        (release, "starts the release state machine"),
-    )
-    for dependency, reason in retraining_needs:
-        retraining.add_stack_dependency(dependency, reason)
+    retraining = stack(RetrainingStack, "retraining", retraining_props(settings, names),
+                       "retraining on drift, quality alarms or a schedule, through the gate and a canary.")
+    for needed, why in ((storage, "reads predictions, labels and training data, writes dataset versions"),
+                        (registry, "registers versions, writes the ledger beside the deployment record"),
+                        (alerts, "subscribes to and publishes on the alerts topic"),
+                        (release, "starts the release state machine")):
+        retraining.add_stack_dependency(needed, why)
     return {"storage": storage, "registry": registry, "alerts": alerts, "batch": batch, "monitoring": monitoring,
             "serving": serving, "release": release, "quality": quality, "retraining": retraining}

@@ -2,8 +2,7 @@
 
 cdk-nag names a finding on a wildcard by the flattened resource, e.g.
 ``AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::name-<AWS::AccountId>/prefix/*]``,
-and only that exact id acknowledges it. The stacks (``infra.stacks.registry`` now;
-serving, batch and monitoring later) compute those ids here from the same ARN
+and only that exact id acknowledges it. The stacks compute those ids here from the same ARN
 they grant, so an id can never drift from the policy, whether the stack is
 environment-agnostic (tokens) or pinned to an account and region (literals).
 """
@@ -71,22 +70,28 @@ def grant_with_reasons(scope: IConstruct, role: Any, statements: list[tuple[Any,
         acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(why))
 
 
-def acknowledge_machine_wildcards(stack: Any, machine: Any, why: dict[str, str]) -> None:
-    """A state machine's CDK-generated policy: each wildcard resource acknowledged with the reason for
-    its statement's first action (``why`` maps an action prefix such as ``"lambda:"`` to the reason)."""
+MACHINE_POLICIES = ("Role/DefaultPolicy",)
+
+
+def acknowledge_machine_wildcards(stack: Any, machine: Any, why: dict[str, str], policies: tuple[str, ...] = MACHINE_POLICIES) -> None:
+    """A state machine's CDK-generated policies (``policies``: paths under the machine, e.g. a Distributed Map's
+    ``DistributedMapPolicy``): each wildcard resource acknowledged with the reason for its statement's first action
+    (``why`` maps an action prefix such as ``"lambda:"`` to the reason), computed from the resolved policy so ids cannot drift."""
     from aws_cdk import aws_iam as iam
 
-    role = machine.node.try_find_child("Role")
-    policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
-    if not isinstance(policy, iam.Policy):
-        return
-    reasons: dict[str, list[str]] = {}
-    for statement in stack.resolve(policy.document.to_json())["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        for resource in resources:
-            flat = flatten_cfn_reference(resource)
-            if "*" in flat:
-                reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
-    for finding, texts in reasons.items():
-        acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+    for path in policies:
+        policy = machine
+        for part in path.split("/"):
+            policy = policy.node.try_find_child(part) if policy is not None else None
+        if not isinstance(policy, iam.Policy):
+            continue
+        reasons: dict[str, list[str]] = {}
+        for statement in stack.resolve(policy.document.to_json())["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                flat = flatten_cfn_reference(resource)
+                if "*" in flat:
+                    reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
+        for finding, texts in reasons.items():
+            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))

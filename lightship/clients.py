@@ -17,11 +17,14 @@ import botocore.session
 from botocore.config import Config
 from botocore.loaders import Loader
 
+from lightship.settings import cached_settings
+
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60)
 
 
 def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    """The settings' region (one source: ``lightship.settings`` reads ``AWS_REGION`` when the context names none)."""
+    return cached_settings().region
 
 
 def client(service: str, **kwargs: Any) -> Any:
@@ -58,8 +61,6 @@ def cached_client(service: str) -> Any:
 
 
 def account_id() -> str:
-    """The account the credentials belong to (moto answers 123456789012)."""
-    explicit = os.environ.get("LIGHTSHIP_ACCOUNT")
-    if explicit:
-        return explicit
+    """The account the credentials belong to (moto answers 123456789012); ``settings.account`` pins another
+    (:func:`lightship.resources.current_resources`)."""
     return str(client("sts").get_caller_identity()["Account"])

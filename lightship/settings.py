@@ -4,7 +4,7 @@ Precedence, lowest first: the defaults below, the ``lightship`` object in
 ``cdk.json``'s context (or ``cdk deploy -c lightship='{...}'``), then environment
 variables (``LIGHTSHIP_GATE__MIN_IMPROVEMENT=0.01``; ``__`` reaches into a group).
 The CDK app (``app.py``), the CLI, the local emulator and the Lambda functions all
-call :func:`load_settings`; the stacks pass resolved names to the functions as
+call :func:`load_settings`; names derive from it in :mod:`lightship.resources`; the stacks pass resolved names to the functions as
 environment variables, so a function never needs ``cdk.json``.
 """
 
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lightship.errors import LightshipError
-from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION, SKLEARN_VERSION
+from lightship.versions import SAGEMAKER_SKLEARN_FRAMEWORK_VERSION
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_KEY = "lightship"
@@ -36,7 +36,6 @@ class TrainingSettings(BaseModel):
     volume_size_gb: int = Field(default=10, ge=1)
     max_runtime_seconds: int = Field(default=3600, ge=60)
     framework_version: str = SAGEMAKER_SKLEARN_FRAMEWORK_VERSION
-    sklearn_version: str = SKLEARN_VERSION
     default_model: ModelName = "hist_gradient_boosting"
     holdout_fraction: float = Field(default=0.2, gt=0.0, lt=0.9)
     seed: int = 42
@@ -196,10 +195,11 @@ class Settings(BaseSettings):
 
     project: str = Field(default="lightship", pattern=r"^[a-z][a-z0-9-]{1,20}$")
     region: str = "us-east-1"
+    # The account the names are derived for; None: the function's own (its ARN) or the caller's (STS).
     account: str | None = None
     model_package_group: str = "lightship-models"
     # Bucket names default to ``{project}-{role}-{account}-{region}`` (globally unique);
-    # set them to use buckets of your own naming.
+    # set them to use buckets of your own naming. Every derived name: lightship/resources.py.
     data_bucket: str | None = None
     artifact_bucket: str | None = None
     training_prefix: str = "training"
@@ -226,91 +226,6 @@ class Settings(BaseSettings):
     # Prices, quotas and load assumptions of ``lightship estimate``: overrides of the typed, sourced defaults in
     # lightship/estimate/prices.py (validated there, when an estimate is made: they stay off the serving cold start).
     estimate: dict[str, Any] = Field(default_factory=dict)
-
-    def data_bucket_name(self, account: str) -> str:
-        return self.data_bucket or f"{self.project}-data-{account}-{self.region}"
-
-    def artifact_bucket_name(self, account: str) -> str:
-        return self.artifact_bucket or f"{self.project}-artifacts-{account}-{self.region}"
-
-    def access_log_bucket_name(self, account: str) -> str:
-        return f"{self.project}-access-logs-{account}-{self.region}"
-
-    @property
-    def deployment_table_name(self) -> str:
-        return self.deployment_table or f"{self.project}-deployments"
-
-    @property
-    def serving_function_name(self) -> str:
-        return f"{self.project}-serving"
-
-    @property
-    def batch_state_machine_name(self) -> str:
-        return f"{self.project}-batch-scoring"
-
-    @property
-    def release_state_machine_name(self) -> str:
-        return f"{self.project}-release"
-
-    @property
-    def release_function_name(self) -> str:
-        return f"{self.project}-release-step"
-
-    @property
-    def quality_state_machine_name(self) -> str:
-        return f"{self.project}-quality"
-
-    @property
-    def quality_function_name(self) -> str:
-        return f"{self.project}-quality-measure"
-
-    @property
-    def retraining_state_machine_name(self) -> str:
-        return f"{self.project}-retraining"
-
-    @property
-    def retraining_function_name(self) -> str:
-        return f"{self.project}-retraining-step"
-
-    @property
-    def alerts_topic_name(self) -> str:
-        return f"{self.project}-alerts"
-
-    @property
-    def rollback_topic_name(self) -> str:
-        return f"{self.project}-rollback"
-
-    @property
-    def rollback_function_name(self) -> str:
-        return f"{self.project}-rollback"
-
-    @property
-    def sagemaker_execution_role_name(self) -> str:
-        return self.sagemaker_role_name or f"{self.project}-sagemaker-execution"
-
-    def resolved(self, account: str) -> dict[str, Any]:
-        """The settings with every derived name filled in, as ``lightship config`` prints them."""
-        data = self.model_dump(mode="json")
-        data.update(
-            account=account,
-            data_bucket=self.data_bucket_name(account),
-            artifact_bucket=self.artifact_bucket_name(account),
-            access_log_bucket=self.access_log_bucket_name(account),
-            deployment_table=self.deployment_table_name,
-            sagemaker_role_name=self.sagemaker_execution_role_name,
-            serving_function_name=self.serving_function_name,
-            batch_state_machine_name=self.batch_state_machine_name,
-            alerts_topic_name=self.alerts_topic_name,
-            rollback_topic_name=self.rollback_topic_name,
-            rollback_function_name=self.rollback_function_name,
-            release_state_machine_name=self.release_state_machine_name,
-            release_function_name=self.release_function_name,
-            quality_state_machine_name=self.quality_state_machine_name,
-            quality_function_name=self.quality_function_name,
-            retraining_state_machine_name=self.retraining_state_machine_name,
-            retraining_function_name=self.retraining_function_name,
-        )
-        return data
 
 
 class SettingsError(LightshipError):

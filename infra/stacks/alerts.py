@@ -1,4 +1,4 @@
-"""``AlertsStack``: the alerts SNS topic (``settings.alerts_topic_name``) people subscribe to.
+"""``AlertsStack``: the alerts SNS topic (``Resources.alerts_topic`` (lightship/resources.py)) people subscribe to.
 
 The batch state machine publishes drift and failed runs to it; the monitoring stack may
 send alarm notifications to it too. Other stacks reach it by its ARN, built from its
@@ -12,6 +12,7 @@ calling through SNS, use the key, so a publisher needs only ``sns:Publish`` in I
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,21 +22,28 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from lightship.settings import Settings
+from lightship.resources import Names, Resources
 
 
-def alerts_topic_arn(scope: Construct, settings: Settings) -> str:
+def alerts_topic_arn(scope: Construct, names: Names) -> str:
     """The alerts topic's ARN as seen from ``scope``'s stack (tokens or literals, like its env)."""
-    return cdk.Arn.format(cdk.ArnComponents(service="sns", resource=settings.alerts_topic_name), cdk.Stack.of(scope))
+    return cdk.Arn.format(cdk.ArnComponents(service="sns", resource=names.alerts_topic), cdk.Stack.of(scope))
+
+
+@dataclass(frozen=True)
+class AlertsProps:
+    names: Resources
+    alert_email: str | None = None  # alarms.alert_email: subscribed to the topic
 
 
 class AlertsStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: AlertsProps, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = props.names
         self.key = kms.Key(
             self,
             "AlertsKey",
-            description=f"{settings.project}: encrypts the alerts topic's messages.",
+            description=f"{props.names.project}: encrypts the alerts topic's messages.",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
@@ -66,12 +74,12 @@ class AlertsStack(cdk.Stack):
         self.topic = sns.Topic(
             self,
             "AlertsTopic",
-            topic_name=settings.alerts_topic_name,
-            display_name=f"{settings.project} alerts",
+            topic_name=self.names.alerts_topic,
+            display_name=f"{props.names.project} alerts",
             master_key=self.key,
             enforce_ssl=True,
         )
-        if settings.alarms.alert_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarms.alert_email))
+        if props.alert_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(props.alert_email))
         self.topic_arn = self.topic.topic_arn
         cdk.CfnOutput(self, "AlertsTopicArn", value=self.topic.topic_arn, description="SNS topic for drift, failed batch runs and alarms.")

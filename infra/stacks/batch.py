@@ -1,6 +1,6 @@
 """``BatchStack``: scheduled batch scoring and drift checks on Step Functions.
 
-The state machine (name ``settings.batch_state_machine_name``)::
+The state machine (name ``Resources.batch_state_machine`` (lightship/resources.py))::
 
     ResolveLiveModel -> PlanChunks -> ChooseMapMode
         -> ScoreChunks (Map, INLINE, MaxConcurrency from settings)           plan <= threshold
@@ -18,6 +18,7 @@ emulator runs the very definition this stack synthesizes (``lightship/local/stat
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,18 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge, flatten_cfn_reference, resource_finding
+from infra.nag import acknowledge, acknowledge_machine_wildcards, resource_finding
 from infra.stacks.alerts import alerts_topic_arn
 from lightship.observability import NAMESPACE, SERVICE_BATCH
-from lightship.settings import Settings
+from lightship.resources import Resources
+from lightship.settings import BatchSettings, RowSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "lambdas/batch_image/Dockerfile"
 # The image is built from the repository root; only these folders go into its context.
 IMAGE_CONTEXT = ["lightship", "batch", "lambdas"]
 
-# step -> handler module; function name is "{project}-batch-{step with - for _}"
+# step -> handler module; function name: lightship.resources.Names.batch_function
 STEPS = {
     "resolve": "lambdas.batch_resolve.handler.handler",
     "plan": "lambdas.batch_plan.handler.handler",
@@ -56,8 +58,17 @@ CHUNK_RETRY_INTERVAL = cdk.Duration.seconds(1)
 CHUNK_RETRY_ATTEMPTS = 2
 
 
-def batch_function_name(settings: Settings, step: str) -> str:
-    return f"{settings.project}-batch-{step.replace('_', '-')}"
+@dataclass(frozen=True)
+class BatchProps:
+    names: Resources  # buckets, table, state machine, functions, alerts topic
+    batch: BatchSettings
+    rows: RowSettings  # the row policy a step applies
+    profile_bins: int  # training.profile_bins: drift sketches bin like the baseline profile
+    model_prefix: str
+    batch_input_prefix: str
+    batch_output_prefix: str
+    batch_rejects_prefix: str
+    batch_report_prefix: str
 
 
 class BatchStack(cdk.Stack):
@@ -66,37 +77,30 @@ class BatchStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str | None = None,
-        artifact_bucket_name: str | None = None,
+        props: BatchProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.settings = settings
-        # Without names from the storage stack (the emulator synthesizes this stack alone), derive
-        # them here exactly as StorageStack does: the template is the same either way (tested).
-        names = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or names.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or names.artifact_bucket_name(self.account)
-        data = s3.Bucket.from_bucket_name(self, "DataBucket", data_bucket_name)
-        artifacts = s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name)
-        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
+        self.names = props.names
+        data = s3.Bucket.from_bucket_name(self, "DataBucket", props.names.data_bucket)
+        artifacts = s3.Bucket.from_bucket_name(self, "ArtifactBucket", props.names.artifact_bucket)
+        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, props.names))
         table_arn = cdk.Arn.format(
-            cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self
+            cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self
         )
 
         prefix = {
-            "input": settings.batch_input_prefix.strip("/"),
-            "output": settings.batch_output_prefix.strip("/"),
-            "rejects": settings.batch_rejects_prefix.strip("/"),
-            "reports": settings.batch_report_prefix.strip("/"),
-            "models": settings.model_prefix.strip("/"),
+            "input": props.batch_input_prefix.strip("/"),
+            "output": props.batch_output_prefix.strip("/"),
+            "rejects": props.batch_rejects_prefix.strip("/"),
+            "reports": props.batch_report_prefix.strip("/"),
+            "models": props.model_prefix.strip("/"),
         }
-        environment = self._environment(settings, data_bucket_name, artifact_bucket_name)
+        environment = self._environment(props, props.names.data_bucket, props.names.artifact_bucket)
         code_dir = str(REPO_ROOT)
         self.functions: dict[str, lambda_.DockerImageFunction] = {}
         for step, handler in STEPS.items():
-            self.functions[step] = self._function(step, handler, code_dir, environment, settings)
+            self.functions[step] = self._function(step, handler, code_dir, environment, props)
 
         # Least privilege per step: what each one reads and writes, by prefix.
         s3_read = lambda bucket, p: bucket.arn_for_objects(f"{p}/*")
@@ -131,12 +135,12 @@ class BatchStack(cdk.Stack):
              [s3_read(data, prefix["reports"]), s3_read(data, prefix["output"]), s3_read(data, prefix["rejects"])],
              "writes report and manifest and removes parts an earlier run of the same date left (date-specific keys)"),
         ])
-        self.state_machine = self._state_machine(settings, data, prefix)
+        self.state_machine = self._state_machine(props, data, prefix)
         self.rule = events.Rule(
             self,
             "Schedule",
-            description=f"{settings.project}: score the previous day's batch input.",
-            schedule=events.Schedule.expression(settings.batch.schedule),
+            description=f"{props.names.project}: score the previous day's batch input.",
+            schedule=events.Schedule.expression(props.batch.schedule),
             targets=[
                 targets.SfnStateMachine(
                     self.state_machine,
@@ -150,38 +154,38 @@ class BatchStack(cdk.Stack):
 
     # -- pieces ---------------------------------------------------------------------------
 
-    def _environment(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
+    def _environment(self, props: BatchProps, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
         """The resolved settings a batch step reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
-        batch = settings.batch
+        batch = props.batch
         # Only when set: an empty variable would not mean "no id column".
         id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": batch.id_column} if batch.id_column is not None else {}
         return {
             **id_column,
-            "LIGHTSHIP_PROJECT": settings.project,
+            "LIGHTSHIP_PROJECT": props.names.project,
             "LIGHTSHIP_ACCOUNT": self.account,
             "LIGHTSHIP_DATA_BUCKET": data_bucket,
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
-            "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
-            "LIGHTSHIP_BATCH_INPUT_PREFIX": settings.batch_input_prefix,
-            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": settings.batch_output_prefix,
-            "LIGHTSHIP_BATCH_REJECTS_PREFIX": settings.batch_rejects_prefix,
-            "LIGHTSHIP_BATCH_REPORT_PREFIX": settings.batch_report_prefix,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
+            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
+            "LIGHTSHIP_BATCH_INPUT_PREFIX": props.batch_input_prefix,
+            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": props.batch_output_prefix,
+            "LIGHTSHIP_BATCH_REJECTS_PREFIX": props.batch_rejects_prefix,
+            "LIGHTSHIP_BATCH_REPORT_PREFIX": props.batch_report_prefix,
             "LIGHTSHIP_BATCH__CHUNK_ROWS": str(batch.chunk_rows),
             "LIGHTSHIP_BATCH__DISTRIBUTED_MAP_THRESHOLD": str(batch.distributed_map_threshold),
             "LIGHTSHIP_BATCH__PSI_THRESHOLD": str(batch.psi_threshold),
             "LIGHTSHIP_BATCH__KS_THRESHOLD": str(batch.ks_threshold),
             "LIGHTSHIP_BATCH__FEATURE_THRESHOLDS": json.dumps(batch.feature_thresholds, sort_keys=True),
-            "LIGHTSHIP_TRAINING__PROFILE_BINS": str(settings.training.profile_bins),
-            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
-            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
+            "LIGHTSHIP_TRAINING__PROFILE_BINS": str(props.profile_bins),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": props.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(props.rows.range_tolerance),
             "POWERTOOLS_SERVICE_NAME": SERVICE_BATCH,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "OMP_NUM_THREADS": "1",
         }
 
-    def _function(self, step: str, handler: str, code_dir: str, environment: dict[str, str], settings: Settings) -> lambda_.DockerImageFunction:
-        name = batch_function_name(settings, step)
+    def _function(self, step: str, handler: str, code_dir: str, environment: dict[str, str], props: BatchProps) -> lambda_.DockerImageFunction:
+        name = self.names.batch_function(step)
         log_group = logs.LogGroup(
             self, f"{_camel(step)}Logs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
             removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -208,8 +212,8 @@ class BatchStack(cdk.Stack):
                 exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"],
                 ignore_mode=cdk.IgnoreMode.DOCKER,
             ),
-            memory_size=settings.batch.memory_mb if step in ("score_chunk", "finalize", "plan") else 512,
-            timeout=cdk.Duration.seconds(settings.batch.timeout_seconds if step != "resolve" else 60),
+            memory_size=props.batch.memory_mb if step in ("score_chunk", "finalize", "plan") else 512,
+            timeout=cdk.Duration.seconds(props.batch.timeout_seconds if step != "resolve" else 60),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
@@ -241,13 +245,13 @@ class BatchStack(cdk.Stack):
         for finding, why in reasons.items():
             acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(why)))
 
-    def _state_machine(self, settings: Settings, data: s3.IBucket, prefix: dict[str, str]) -> sfn.StateMachine:
+    def _state_machine(self, props: BatchProps, data: s3.IBucket, prefix: dict[str, str]) -> sfn.StateMachine:
         fns = self.functions
         notify_failure = tasks.SnsPublish(
             self,
             "NotifyFailure",
             topic=self.topic,
-            subject=f"{settings.project} batch run failed",
+            subject=f"{props.names.project} batch run failed",
             message=sfn.TaskInput.from_json_path_at("States.Format('Batch run {} failed: {}', $$.Execution.Name, $.error.Cause)"),
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -280,14 +284,14 @@ class BatchStack(cdk.Stack):
             return task
 
         inline = sfn.Map(
-            self, "ScoreChunks", items_path="$.plan.chunks", max_concurrency=settings.batch.map_concurrency,
+            self, "ScoreChunks", items_path="$.plan.chunks", max_concurrency=props.batch.map_concurrency,
             item_selector=chunk_input, result_path=sfn.JsonPath.DISCARD,
         )
         inline.item_processor(score("ScoreChunk"))
         distributed = sfn.DistributedMap(
             self, "ScoreChunksDistributed",
             item_reader=sfn.S3JsonItemReader(bucket=data, key=sfn.JsonPath.string_at("$.plan.plan_key")),
-            max_concurrency=settings.batch.map_concurrency,
+            max_concurrency=props.batch.map_concurrency,
             item_selector=chunk_input, result_path=sfn.JsonPath.DISCARD,
             map_execution_type=sfn.StateMachineType.STANDARD,
         )
@@ -313,50 +317,30 @@ class BatchStack(cdk.Stack):
         definition = resolve.next(plan).next(mode)
 
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.batch_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.batch_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=settings.batch_state_machine_name,
+            state_machine_name=self.names.batch_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
             timeout=cdk.Duration.hours(6),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        """The state machine's policies are CDK-generated; each wildcard they hold is acknowledged
-        with the reason of its action, computed from the resolved policy so ids cannot drift."""
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the batch functions and their versions/aliases (ARN:*); "
                        "only this stack's four functions.",
             "s3:": "The Distributed Map's S3 item reader reads the run's plan (a run-specific key under the reports "
                    "prefix); CDK scopes that grant to the data bucket's objects, read-only, for a role that runs no code.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
                      "permissions.",
+            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
+                     "permissions.",
             "states:": "Distributed Map child executions of this state machine, named by Step Functions at run time.",
-        }
-        for child in ("Role/DefaultPolicy", "DistributedMapPolicy"):
-            policy = machine.node.try_find_child(child.split("/")[0])
-            for part in child.split("/")[1:]:
-                policy = policy.node.try_find_child(part) if policy is not None else None
-            if not isinstance(policy, iam.Policy):
-                continue
-            reasons: dict[str, list[str]] = {}
-            for statement in self.resolve(policy.document.to_json())["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                for resource in resources:
-                    flat = flatten_cfn_reference(resource)
-                    if "*" in flat:
-                        reason = next(v for k, v in why.items() if actions[0].startswith(k) or (k == "logs:" and actions[0].startswith("xray:")))
-                        reasons.setdefault(f"Resource::{flat}", []).append(reason)
-            for finding, texts in reasons.items():
-                acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        }, policies=("Role/DefaultPolicy", "DistributedMapPolicy"))
+        return machine
 
 
 def _camel(step: str) -> str:

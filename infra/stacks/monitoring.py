@@ -13,6 +13,7 @@ before or after them. Built by :func:`infra.app_builder.build_app`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -30,8 +31,9 @@ from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from lightship import observability as names
-from lightship.monitoring.alarms import AlarmSpec, MetricRef, alarm_specs
-from lightship.settings import REPO_ROOT, Settings
+from lightship.monitoring.alarms import AlarmSpec, MetricRef
+from lightship.resources import Resources
+from lightship.settings import REPO_ROOT
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 # The rollback function's own dependencies (boto3 comes with the runtime), exported from uv.lock.
@@ -41,27 +43,35 @@ ROLLBACK_HANDLER = "lambdas.rollback.handler.handler"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 
+@dataclass(frozen=True)
+class MonitoringProps:
+    names: Resources  # table, group, artifact bucket, serving and rollback functions, both topics
+    alarms: tuple[AlarmSpec, ...]  # lightship.monitoring.alarms.alarm_specs: what each alarm watches and whom it notifies
+    evaluation_prefix: str
+    shadow_disagreement_threshold: float  # release.*: the dashboard's annotation
+    psi_threshold: float  # batch.*: the dashboard's annotation
+
+
 class MonitoringStack(cdk.Stack):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        artifact_bucket_name: str,
+        props: MonitoringProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.settings = settings
-        self.alerts_topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
-        self.rollback_topic = self._rollback_topic(settings)
-        self.rollback_function = self._rollback_function(settings, artifact_bucket_name)
+        self.names = props.names
+        self.alerts_topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, props.names))
+        self.rollback_topic = self._rollback_topic(props)
+        self.rollback_function = self._rollback_function(props, props.names.artifact_bucket)
         self.rollback_topic.add_subscription(subscriptions.LambdaSubscription(self.rollback_function))
 
         self.alarms: dict[str, cw.Alarm] = {}
-        for spec in alarm_specs(settings):
+        for spec in props.alarms:
             self.alarms[spec.name] = self._alarm(spec)
-        self.dashboard = self._dashboard(settings)
+        self.dashboard = self._dashboard(props)
 
         cdk.CfnOutput(self, "RollbackTopicArn", value=self.rollback_topic.topic_arn,
                       description="SNS topic the 'broken version' alarms notify; the rollback function subscribes.")
@@ -69,12 +79,12 @@ class MonitoringStack(cdk.Stack):
         cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
 
     # ---- the rollback route ----------------------------------------------------------------
-    def _rollback_topic(self, settings: Settings) -> sns.Topic:
+    def _rollback_topic(self, props: MonitoringProps) -> sns.Topic:
         # A customer-managed key: CloudWatch cannot publish to a topic under alias/aws/sns.
         key = kms.Key(
             self,
             "RollbackTopicKey",
-            description=f"{settings.project}: encrypts alarm notifications on the rollback topic.",
+            description=f"{props.names.project}: encrypts alarm notifications on the rollback topic.",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,  # holds only in-flight notifications
         )
@@ -90,8 +100,8 @@ class MonitoringStack(cdk.Stack):
         topic = sns.Topic(
             self,
             "RollbackTopic",
-            topic_name=settings.rollback_topic_name,
-            display_name=f"{settings.project} rollback",
+            topic_name=self.names.rollback_topic,
+            display_name=f"{props.names.project} rollback",
             master_key=key,
             enforce_ssl=True,
         )
@@ -105,15 +115,15 @@ class MonitoringStack(cdk.Stack):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": self.account},
                     "ArnLike": {"aws:SourceArn": cdk.Arn.format(
-                        cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=f"{settings.project}-*",
+                        cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=f"{props.names.project}-*",
                                           arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)},
                 },
             )
         )
         return topic
 
-    def _rollback_function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
-        name = settings.rollback_function_name
+    def _rollback_function(self, props: MonitoringProps, artifact_bucket_name: str) -> lambda_.Function:
+        name = self.names.rollback_function
         log_group = logs.LogGroup(self, "RollbackLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "RollbackRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -132,12 +142,11 @@ class MonitoringStack(cdk.Stack):
             role=role,
             log_group=log_group,
             environment={
-                "LIGHTSHIP_PROJECT": settings.project,
-                "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+                "LIGHTSHIP_PROJECT": props.names.project,
+                "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
                 "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-                "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
-                "ALERTS_TOPIC_ARN": alerts_topic_arn(self, settings),
+                "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_ROLLBACK,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
@@ -145,14 +154,14 @@ class MonitoringStack(cdk.Stack):
             # rollback whose rejection is still owed fails the invocation on purpose: the retry completes it.
             retry_attempts=2,
         )
-        self._grant_rollback(role, log_group, settings, artifact_bucket_name)
+        self._grant_rollback(role, log_group, props, artifact_bucket_name)
         return function
 
-    def _grant_rollback(self, role: iam.Role, log_group: logs.LogGroup, settings: Settings, artifact_bucket_name: str) -> None:
-        group = settings.model_package_group
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+    def _grant_rollback(self, role: iam.Role, log_group: logs.LogGroup, props: MonitoringProps, artifact_bucket_name: str) -> None:
+        group = props.names.model_package_group
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package", resource_name=f"{group}/*"), self)
-        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
+        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{props.evaluation_prefix.strip('/')}/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[log_group.log_group_arn]), None),
@@ -169,7 +178,7 @@ class MonitoringStack(cdk.Stack):
             (iam.PolicyStatement(sid="ReadEvaluationReports", actions=["s3:GetObject"], resources=[reports]),
              "The registry reads each version's evaluation report, keyed by training job name, under the "
              "evaluations prefix of the artifact bucket; read-only."),
-            (iam.PolicyStatement(sid="NotifyAlerts", actions=["sns:Publish"], resources=[alerts_topic_arn(self, settings)]), None),
+            (iam.PolicyStatement(sid="NotifyAlerts", actions=["sns:Publish"], resources=[alerts_topic_arn(self, props.names)]), None),
         ]
         grant_with_reasons(self, role, statements)
 
@@ -206,7 +215,7 @@ class MonitoringStack(cdk.Stack):
         return alarm
 
     # ---- dashboard -----------------------------------------------------------------------
-    def _dashboard(self, settings: Settings) -> cw.Dashboard:
+    def _dashboard(self, props: MonitoringProps) -> cw.Dashboard:
         ns = names.NAMESPACE
         minute = cdk.Duration.minutes(1)
 
@@ -225,10 +234,10 @@ class MonitoringStack(cdk.Stack):
             return cw.MathExpression(expression=f"SEARCH('{{{ns},{names.DIMENSION_MODEL_VERSION},service}} MetricName=\"{name}\"', '{stat}', 3600)",
                                      label=name, period=cdk.Duration.hours(1))
 
-        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{settings.project}-live-model",
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{props.names.project}-live-model",
                                  default_interval=cdk.Duration.hours(6))
         dashboard.add_widgets(
-            cw.TextWidget(markdown=(f"# {settings.project}: the live model\nServing requests, errors and latency (all versions, "
+            cw.TextWidget(markdown=(f"# {props.names.project}: the live model\nServing requests, errors and latency (all versions, "
                                     "and per model version: the line with traffic is the live one), alarms that roll back, "
                                     "batch rows and drift. Rollbacks are in the deployment record's history (`lightship status`)."),
                           width=24, height=2),
@@ -248,7 +257,7 @@ class MonitoringStack(cdk.Stack):
                            left=[serving(names.LATENCY_MS, "p99", "live"), serving(names.LATENCY_MS, "p99", "candidate", candidate)], width=8),
             cw.GraphWidget(title="Shadow: share of labels differing from live",
                            left=[serving(names.SHADOW_DISAGREEMENT, "Average", "disagreement", candidate)], width=8,
-                           left_annotations=[cw.HorizontalAnnotation(value=settings.release.shadow_disagreement_threshold, label="abort above")]),
+                           left_annotations=[cw.HorizontalAnnotation(value=props.shadow_disagreement_threshold, label="abort above")]),
         )
         dashboard.add_widgets(
             cw.SingleValueWidget(title="Live model version (requests in the last hour, by version)",
@@ -266,7 +275,7 @@ class MonitoringStack(cdk.Stack):
             cw.GraphWidget(title="Drift: PSI per feature", left=[cw.MathExpression(
                 expression=f"SEARCH('Namespace=\"{ns}\" MetricName=\"{names.FEATURE_PSI}\"', 'Maximum', 3600)",
                 label="PSI", period=cdk.Duration.hours(1))], width=8,
-                left_annotations=[cw.HorizontalAnnotation(value=settings.batch.psi_threshold, label="PSI threshold")]),
+                left_annotations=[cw.HorizontalAnnotation(value=props.psi_threshold, label="PSI threshold")]),
             cw.GraphWidget(title="Drift: max PSI, drifted features", left=[batch(names.MAX_PSI, "Maximum")],
                            right=[batch(names.DRIFTED_FEATURES, "Maximum")], width=8),
         )

@@ -1,6 +1,6 @@
 """``QualityStack``: the scheduled quality run on Step Functions (docs/quality.md).
 
-The state machine (name ``settings.quality_state_machine_name``), started by the EventBridge
+The state machine (name ``Resources.quality_state_machine`` (lightship/resources.py)), started by the EventBridge
 schedule ``settings.quality.schedule`` with ``{"time": ...}`` or by ``lightship quality run``
 with ``{"date": "YYYY-MM-DD"}``::
 
@@ -22,6 +22,7 @@ bundles and the deployment record, and puts metrics in the Lightship namespace o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -35,16 +36,28 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
 from lightship import observability as names
-from lightship.settings import Settings
+from lightship.resources import Resources
+from lightship.settings import QualitySettings
 
 QUALITY_HANDLER = "lambdas.quality.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 # A run rereads the window and rewrites the same report: a retry after a transient failure is safe.
 TASK_RETRY_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class QualityProps:
+    names: Resources  # buckets, table, group, function, state machine, alerts topic
+    quality: QualitySettings
+    id_column: str | None  # batch.id_column: the scores' id column the labels join on
+    model_prefix: str
+    evaluation_prefix: str
+    capture_prefix: str
+    batch_output_prefix: str
 
 
 class QualityStack(cdk.Stack):
@@ -53,47 +66,41 @@ class QualityStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str | None = None,
-        artifact_bucket_name: str | None = None,
+        props: QualityProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.settings = settings
-        # Without names from the storage stack (the emulator synthesizes this stack alone), derive them as StorageStack does.
-        derived = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
-        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
-        self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
-        self.state_machine = self._state_machine(settings)
+        self.names = props.names
+        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, props.names))
+        self.function = self._function(props, props.names.data_bucket, props.names.artifact_bucket)
+        self.state_machine = self._state_machine(props)
         self.rule = events.Rule(
             self,
             "Schedule",
-            description=f"{settings.project}: join the window's labels to predictions and measure quality per version.",
-            schedule=events.Schedule.expression(settings.quality.schedule),
+            description=f"{props.names.project}: join the window's labels to predictions and measure quality per version.",
+            schedule=events.Schedule.expression(props.quality.schedule),
             targets=[targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_object({"time": events.EventField.time}),
                                              retry_attempts=2)],
         )
         cdk.CfnOutput(self, "QualityStateMachineArn", value=self.state_machine.state_machine_arn,
                       description="Quality state machine; start it with {\"date\": \"YYYY-MM-DD\"}.")
 
-    def _environment(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
+    def _environment(self, props: QualityProps, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
         """The resolved settings the quality run reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
-        q = settings.quality
-        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": settings.batch.id_column} if settings.batch.id_column is not None else {}
+        q = props.quality
+        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": props.id_column} if props.id_column is not None else {}
         return {
             **id_column,
-            "LIGHTSHIP_PROJECT": settings.project,
+            "LIGHTSHIP_PROJECT": props.names.project,
             "LIGHTSHIP_ACCOUNT": self.account,
             "LIGHTSHIP_DATA_BUCKET": data_bucket,
             "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
-            "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-            "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
-            "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
-            "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
-            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": settings.batch_output_prefix,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
+            "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
+            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
+            "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
+            "LIGHTSHIP_CAPTURE_PREFIX": props.capture_prefix,
+            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": props.batch_output_prefix,
             "LIGHTSHIP_QUALITY__WINDOW_DAYS": str(q.window_days),
             "LIGHTSHIP_QUALITY__MIN_LABELS": str(q.min_labels),
             "LIGHTSHIP_QUALITY__TOLERANCE": str(q.tolerance),
@@ -107,8 +114,8 @@ class QualityStack(cdk.Stack):
             "OMP_NUM_THREADS": "1",
         }
 
-    def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = settings.quality_function_name
+    def _function(self, props: QualityProps, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
+        name = self.names.quality_function
         log_group = logs.LogGroup(self, "MeasureLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "MeasureRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -123,20 +130,20 @@ class QualityStack(cdk.Stack):
                 exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"],
                 ignore_mode=cdk.IgnoreMode.DOCKER,
             ),
-            memory_size=settings.quality.memory_mb,
+            memory_size=props.quality.memory_mb,
             timeout=cdk.Duration.minutes(15),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=self._environment(settings, data_bucket, artifact_bucket),
+            environment=self._environment(props, data_bucket, artifact_bucket),
             architecture=lambda_.Architecture.X86_64,
         )
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
-        q = settings.quality
-        read_prefixes = [settings.capture_prefix, settings.batch_output_prefix, q.labels_prefix, q.report_prefix]
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        q = props.quality
+        read_prefixes = [props.capture_prefix, props.batch_output_prefix, q.labels_prefix, q.report_prefix]
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
-                                                       resource_name=f"{settings.model_package_group}/*"), self)
+                                                       resource_name=f"{props.names.model_package_group}/*"), self)
         grant_with_reasons(self, role, [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[log_group.log_group_arn]), None),
@@ -149,7 +156,7 @@ class QualityStack(cdk.Stack):
             (iam.PolicyStatement(sid="WriteReport", actions=["s3:PutObject"], resources=[objects(data_bucket, q.report_prefix)]),
              "Quality writes report.json and report.html under a date-specific key of the quality report prefix."),
             (iam.PolicyStatement(sid="ReadBundlesAndEvaluations", actions=["s3:GetObject"],
-                                 resources=[objects(artifact_bucket, settings.model_prefix), objects(artifact_bucket, settings.evaluation_prefix)]),
+                                 resources=[objects(artifact_bucket, props.model_prefix), objects(artifact_bucket, props.evaluation_prefix)]),
              "Quality reads each version's bundle (classes, calibrator) and evaluation report (holdout metrics), keyed "
              "by training job name; read-only."),
             (iam.PolicyStatement(sid="ReadDeploymentRecord", actions=["dynamodb:GetItem", "dynamodb:Query"], resources=[table_arn]), None),
@@ -167,9 +174,9 @@ class QualityStack(cdk.Stack):
         ])
         return function
 
-    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+    def _state_machine(self, props: QualityProps) -> sfn.StateMachine:
         notify_failure = tasks.SnsPublish(
-            self, "NotifyFailure", topic=self.topic, subject=f"{settings.project} quality run failed",
+            self, "NotifyFailure", topic=self.topic, subject=f"{props.names.project} quality run failed",
             message=sfn.TaskInput.from_json_path_at("States.Format('Quality run {} failed: {}', $$.Execution.Name, $.error.Cause)"),
             result_path=sfn.JsonPath.DISCARD,
         )
@@ -190,36 +197,18 @@ class QualityStack(cdk.Stack):
         alert = sfn.Choice(self, "Alert").when(sfn.Condition.boolean_equals("$.result.alert", True), publish.next(done)).otherwise(done)
         definition = measure.next(alert)
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.quality_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.quality_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=settings.quality_state_machine_name,
+            self, "StateMachine", state_machine_name=self.names.quality_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True, timeout=cdk.Duration.hours(1),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        """The machine's policy is CDK-generated; each wildcard in it is acknowledged with its action's reason."""
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the quality function and its versions/aliases (ARN:*); only this stack's function.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
             "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-        }
-        role = machine.node.try_find_child("Role")
-        policy = role.node.try_find_child("DefaultPolicy") if role is not None else None
-        if not isinstance(policy, iam.Policy):
-            return
-        reasons: dict[str, list[str]] = {}
-        for statement in self.resolve(policy.document.to_json())["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in resources:
-                flat = flatten_cfn_reference(resource)
-                if "*" in flat:
-                    reasons.setdefault(f"Resource::{flat}", []).append(next(v for k, v in why.items() if actions[0].startswith(k)))
-        for finding, texts in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        })
+        return machine

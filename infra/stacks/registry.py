@@ -9,6 +9,7 @@ conditionally write the live version in ``deployment_table``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,7 +20,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from infra.nag import grant_with_reasons
-from lightship.settings import Settings
+from lightship.resources import Resources
 
 # SageMaker writes every training job's logs and metrics here; the names are fixed by the service.
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -30,6 +31,14 @@ TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
 SKLEARN_IMAGE_REPOSITORY = "sagemaker-scikit-learn"
 
 
+@dataclass(frozen=True)
+class RegistryProps:
+    names: Resources  # group, table, role; the buckets the training role reads and writes
+    training_prefix: str
+    model_prefix: str
+    code_prefix: str
+
+
 class RegistryStack(cdk.Stack):
     """Model package group, least-privilege SageMaker execution role, deployment-record table."""
 
@@ -38,19 +47,18 @@ class RegistryStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str,
-        artifact_bucket_name: str,
+        props: RegistryProps,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.names = props.names
 
         self.model_package_group = sagemaker.CfnModelPackageGroup(
             self,
             "ModelPackageGroup",
-            model_package_group_name=settings.model_package_group,
-            model_package_group_description=f"{settings.project}: trained scikit-learn bundles and their approval.",
+            model_package_group_name=props.names.model_package_group,
+            model_package_group_description=f"{props.names.project}: trained scikit-learn bundles and their approval.",
         )
         # The registry is the source of truth for approval and lineage: a stack
         # deletion must not take it (CloudFormation could not delete a group that
@@ -60,7 +68,7 @@ class RegistryStack(cdk.Stack):
         self.deployment_table = dynamodb.Table(
             self,
             "DeploymentTable",
-            table_name=settings.deployment_table_name,
+            table_name=self.names.deployment_table,
             # One item names the live version; history items share the partition and
             # sort after it, so promotion/rollback read and write one partition.
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
@@ -81,9 +89,9 @@ class RegistryStack(cdk.Stack):
         # reference would become a CloudFormation export that pins the bucket (it could
         # never be replaced while imported) and whose generated name cdk-nag ids would
         # have to spell. The builder orders the stacks with add_dependency instead.
-        data_bucket = s3.Bucket.from_bucket_name(self, "DataBucket", data_bucket_name)
-        artifact_bucket = s3.Bucket.from_bucket_name(self, "ArtifactBucket", artifact_bucket_name)
-        self.training_role = self._training_role(settings, data_bucket, artifact_bucket)
+        data_bucket = s3.Bucket.from_bucket_name(self, "DataBucket", props.names.data_bucket)
+        artifact_bucket = s3.Bucket.from_bucket_name(self, "ArtifactBucket", props.names.artifact_bucket)
+        self.training_role = self._training_role(props, data_bucket, artifact_bucket)
 
         cdk.CfnOutput(self, "ModelPackageGroupName", value=self.model_package_group.model_package_group_name,
                       description="SageMaker Model Registry group holding every trained version.")
@@ -93,12 +101,12 @@ class RegistryStack(cdk.Stack):
         cdk.CfnOutput(self, "SageMakerExecutionRoleArn", value=self.training_role.role_arn,
                       description="Role SageMaker training jobs run as.")
 
-    def _training_role(self, settings: Settings, data_bucket: s3.IBucket, artifact_bucket: s3.IBucket) -> iam.Role:
+    def _training_role(self, props: RegistryProps, data_bucket: s3.IBucket, artifact_bucket: s3.IBucket) -> iam.Role:
         """The role training jobs run as: read their inputs, write their model, log, pull the image."""
         role = iam.Role(
             self,
             "SageMakerExecutionRole",
-            role_name=settings.sagemaker_execution_role_name,
+            role_name=self.names.sagemaker_role_name,
             description="Lightship SageMaker training jobs: read training data and code, write model artifacts.",
             # aws:SourceAccount stops another account's SageMaker from using this role
             # (confused deputy) without pinning job names we do not know at deploy time.
@@ -108,9 +116,9 @@ class RegistryStack(cdk.Stack):
             ),
         )
 
-        training = settings.training_prefix.strip("/")
-        models = settings.model_prefix.strip("/")
-        code = settings.code_prefix.strip("/")
+        training = props.training_prefix.strip("/")
+        models = props.model_prefix.strip("/")
+        code = props.code_prefix.strip("/")
         # Each wildcard resource is acknowledged with the reason of the statement that
         # grants it; a new wildcard without a reason here fails the synth (KeyError).
         statements: list[tuple[iam.PolicyStatement, str | None]] = [

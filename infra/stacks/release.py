@@ -1,6 +1,6 @@
 """``ReleaseStack``: the release state machine and its function.
 
-The state machine (name ``settings.release_state_machine_name``), started by
+The state machine (name ``Resources.release_state_machine`` (lightship/resources.py)), started by
 ``lightship release start`` with ``{"release_id", "next_step": 0, "holds": 0}``::
 
     SetWeight -> Bake (Wait bake_seconds) -> Check -> Verdict?
@@ -18,11 +18,12 @@ conditionally write the deployment record, read and reject registry versions, re
 the candidate's metrics and alarms. Candidate alarms abort a release through the
 rollback route (monitoring stack), not through this machine: it only sees the end on its
 next task. Built by :func:`infra.app_builder.build_app`; the emulator executes the
-definition this stack synthesizes (``lightship/local/release.py``).
+definition this stack synthesizes (``lightship/local/state_machines.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -34,19 +35,27 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.constructs.python_zip import python_zip_code, read_requirements
-from infra.nag import acknowledge, flatten_cfn_reference, grant_with_reasons
+from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
 from lightship import observability as names
-from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.release import checks
-from lightship.settings import REPO_ROOT, Settings
+from lightship.resources import Resources
+from lightship.settings import REPO_ROOT
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-# The release function needs exactly the rollback function's dependencies (record, registry, settings, powertools).
+# The release function needs exactly the rollback function's dependencies (record, registry, props, powertools).
 RELEASE_REQUIREMENTS = tuple(read_requirements(REPO_ROOT / "lambdas" / "rollback" / "requirements.txt"))
 RELEASE_SOURCES = ("lightship", "lambdas/release")
 RELEASE_HANDLER = "lambdas.release.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 TASK_RETRY_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class ReleaseProps:
+    names: Resources  # table, group, artifact bucket, function, state machine
+    candidate_alarms: frozenset[str]  # the alarms Check reads (lightship.monitoring.alarms.candidate_alarm_names)
+    evaluation_prefix: str
+    memory_mb: int  # release.memory_mb
 
 
 class ReleaseStack(cdk.Stack):
@@ -55,20 +64,17 @@ class ReleaseStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        artifact_bucket_name: str | None = None,
+        props: ReleaseProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.settings = settings
-        # Without the storage stack's name (the emulator synthesizes this stack alone), derive it as StorageStack does.
-        artifact_bucket_name = artifact_bucket_name or settings.model_copy(update={"region": self.region}).artifact_bucket_name(self.account)
-        self.function = self._function(settings, artifact_bucket_name)
-        self.state_machine = self._state_machine(settings)
+        self.names = props.names
+        self.function = self._function(props, props.names.artifact_bucket)
+        self.state_machine = self._state_machine(props)
         cdk.CfnOutput(self, "ReleaseStateMachineArn", value=self.state_machine.state_machine_arn)
 
-    def _function(self, settings: Settings, artifact_bucket_name: str) -> lambda_.Function:
-        name = settings.release_function_name
+    def _function(self, props: ReleaseProps, artifact_bucket_name: str) -> lambda_.Function:
+        name = self.names.release_function
         log_group = logs.LogGroup(self, "ReleaseStepLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "ReleaseStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -82,28 +88,28 @@ class ReleaseStack(cdk.Stack):
             architecture=lambda_.Architecture.X86_64,
             handler=RELEASE_HANDLER,
             code=python_zip_code(requirements=RELEASE_REQUIREMENTS, sources=RELEASE_SOURCES, runtime=RUNTIME),
-            memory_size=settings.release.memory_mb,
+            memory_size=props.memory_mb,
             timeout=cdk.Duration.seconds(60),
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "LIGHTSHIP_PROJECT": settings.project,
-                "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
+                "LIGHTSHIP_PROJECT": props.names.project,
+                "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
                 "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-                "LIGHTSHIP_EVALUATION_PREFIX": settings.evaluation_prefix,
+                "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
                 "POWERTOOLS_SERVICE_NAME": names.SERVICE_RELEASE,
                 "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
             },
         )
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
-                                                       resource_name=f"{settings.model_package_group}/*"), self)
-        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.evaluation_prefix.strip('/')}/*"
+                                                       resource_name=f"{props.names.model_package_group}/*"), self)
+        reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{props.evaluation_prefix.strip('/')}/*"
         alarm_arns = [cdk.Arn.format(cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=alarm,
                                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
-                      for alarm in sorted(candidate_alarm_names(settings))]
+                      for alarm in sorted(props.candidate_alarms)]
         grant_with_reasons(self, role, [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[log_group.log_group_arn]), None),
@@ -128,7 +134,7 @@ class ReleaseStack(cdk.Stack):
         ])
         return function
 
-    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
+    def _state_machine(self, props: ReleaseProps) -> sfn.StateMachine:
         def task(id_: str, action: str) -> tasks.LambdaInvoke:
             invoke = tasks.LambdaInvoke(
                 self, id_, lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,
@@ -175,39 +181,21 @@ class ReleaseStack(cdk.Stack):
         )
         definition = set_weight.next(bake).next(check).next(verdict)
         log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.release_state_machine_name}",
+            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.release_state_machine}",
             retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=settings.release_state_machine_name,
+            state_machine_name=self.names.release_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
             timeout=cdk.Duration.days(7),
         )
-        self._acknowledge_machine_wildcards(machine)
-        return machine
-
-    def _acknowledge_machine_wildcards(self, machine: sfn.StateMachine) -> None:
-        why = {
+        acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the release function and its versions/aliases (ARN:*); only this stack's function.",
             "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
             "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-        }
-        policy = machine.node.try_find_child("Role")
-        policy = policy.node.try_find_child("DefaultPolicy") if policy is not None else None
-        if not isinstance(policy, iam.Policy):
-            return
-        reasons: dict[str, list[str]] = {}
-        for statement in self.resolve(policy.document.to_json())["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for resource in resources:
-                flat = flatten_cfn_reference(resource)
-                if "*" in flat:
-                    reason = next(v for k, v in why.items() if actions[0].startswith(k))
-                    reasons.setdefault(f"Resource::{flat}", []).append(reason)
-        for finding, texts in reasons.items():
-            acknowledge(policy, f"AwsSolutions-IAM5[{finding}]", " ".join(dict.fromkeys(texts)))
+        })
+        return machine

@@ -1,6 +1,6 @@
 """``RetrainingStack``: the retraining state machine, its function, and what starts it (docs/retraining.md).
 
-The state machine (name ``settings.retraining_state_machine_name``), started by the function
+The state machine (name ``Resources.retraining_state_machine`` (lightship/resources.py)), started by the function
 (on a trigger) or ``lightship retrain`` with ``{"run_id", "trigger", "poll_seconds"}``::
 
     Assemble (parent's rows + the window's labeled rows, by id, as a dataset version in S3)
@@ -23,6 +23,7 @@ synthesized template (``lightship/local/from_templates.py``, ``state_machines.py
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -38,14 +39,29 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.settings_env import group_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
-from lightship.settings import Settings
+from lightship.resources import Resources
+from lightship.settings import GateSettings, RetrainingSettings
 
 RETRAINING_HANDLER = "lambdas.retraining.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 TASK_RETRY_ATTEMPTS = 2
 JOB = "$.assembled.job"
+
+
+@dataclass(frozen=True)
+class RetrainingProps:
+    names: Resources  # buckets, table, group, role, functions, both state machines, alerts topic
+    retraining: RetrainingSettings
+    gate: GateSettings  # the Register task runs the quality gate
+    labels_prefix: str  # quality.labels_prefix: a run reads the labels there
+    training_prefix: str
+    model_prefix: str
+    evaluation_prefix: str
+    capture_prefix: str
+    batch_output_prefix: str
 
 
 class RetrainingStack(cdk.Stack):
@@ -54,36 +70,31 @@ class RetrainingStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str | None = None,
-        artifact_bucket_name: str | None = None,
+        props: RetrainingProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.settings = settings
-        derived = settings.model_copy(update={"region": self.region})
-        data_bucket_name = data_bucket_name or derived.data_bucket_name(self.account)
-        artifact_bucket_name = artifact_bucket_name or derived.artifact_bucket_name(self.account)
-        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, settings))
+        self.names = props.names
+        self.topic = sns.Topic.from_topic_arn(self, "AlertsTopic", alerts_topic_arn(self, props.names))
         self.sagemaker_role_arn = cdk.Arn.format(cdk.ArnComponents(service="iam", region="", resource="role",
-                                                                   resource_name=settings.sagemaker_execution_role_name), self)
-        self.function = self._function(settings, data_bucket_name, artifact_bucket_name)
-        self.state_machine = self._state_machine(settings)
+                                                                   resource_name=self.names.sagemaker_role_name), self)
+        self.function = self._function(props, props.names.data_bucket, props.names.artifact_bucket)
+        self.state_machine = self._state_machine(props)
         # Drift alerts (batch) and the quality alarm reach the alerts topic; the function picks its triggers from it.
         self.topic.add_subscription(subscriptions.LambdaSubscription(self.function))
-        if settings.retraining.schedule:
-            self.rule = events.Rule(self, "Schedule", description=f"{settings.project}: scheduled retraining run.",
-                                    schedule=events.Schedule.expression(settings.retraining.schedule),
+        if props.retraining.schedule:
+            self.rule = events.Rule(self, "Schedule", description=f"{props.names.project}: scheduled retraining run.",
+                                    schedule=events.Schedule.expression(props.retraining.schedule),
                                     targets=[targets.LambdaFunction(self.function, retry_attempts=2)])
         cdk.CfnOutput(self, "RetrainingStateMachineArn", value=self.state_machine.state_machine_arn)
 
-    def _function(self, settings: Settings, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = settings.retraining_function_name
+    def _function(self, props: RetrainingProps, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
+        name = self.names.retraining_function
         log_group = logs.LogGroup(self, "RetrainLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
         role = iam.Role(self, "RetrainRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="Lightship retraining: assemble the dataset, register the trained version, start its canary.")
-        r = settings.retraining
+        r = props.retraining
         function = lambda_.DockerImageFunction(
             self, "RetrainFunction", function_name=name,
             description="Lightship retraining: triggers (drift, quality alarm, schedule) and the state machine's tasks.",
@@ -94,37 +105,39 @@ class RetrainingStack(cdk.Stack):
             memory_size=r.memory_mb, timeout=cdk.Duration.minutes(15), role=role, log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE, architecture=lambda_.Architecture.X86_64,
             environment={
-                "LIGHTSHIP_PROJECT": settings.project, "LIGHTSHIP_ACCOUNT": self.account,
+                "LIGHTSHIP_PROJECT": props.names.project, "LIGHTSHIP_ACCOUNT": self.account,
                 "LIGHTSHIP_DATA_BUCKET": data_bucket, "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name, "LIGHTSHIP_MODEL_PACKAGE_GROUP": settings.model_package_group,
-                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": settings.sagemaker_execution_role_name,
+                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table, "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
+                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": self.names.sagemaker_role_name,
                 "LIGHTSHIP_RETRAINING__ON_DRIFT": str(r.on_drift).lower(), "LIGHTSHIP_RETRAINING__ON_QUALITY": str(r.on_quality).lower(),
                 "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels), "LIGHTSHIP_RETRAINING__HOLDOUT_FRACTION": str(r.holdout_fraction),
                 "LIGHTSHIP_RETRAINING__COOLDOWN_HOURS": str(r.cooldown_hours), "LIGHTSHIP_RETRAINING__POLL_SECONDS": str(r.poll_seconds),
+                # The Register task runs the quality gate: a user's gate settings must reach it (no cdk.json on AWS).
+                **group_environment("gate", props.gate),
                 "POWERTOOLS_SERVICE_NAME": "retraining", "OMP_NUM_THREADS": "1",
             },
         )
-        self._grant(settings, role, log_group, data_bucket, artifact_bucket)
+        self._grant(props, role, log_group, data_bucket, artifact_bucket)
         return function
 
-    def read_prefixes(self, settings: Settings) -> dict[str, list[str]]:
+    def read_prefixes(self, props: RetrainingProps) -> dict[str, list[str]]:
         """What a run reads, by bucket role: the infra tests assert the grants are exactly these."""
-        return {"data": [settings.capture_prefix, settings.batch_output_prefix, settings.quality.labels_prefix, settings.training_prefix],
-                "artifacts": [settings.model_prefix, settings.evaluation_prefix]}
+        return {"data": [props.capture_prefix, props.batch_output_prefix, props.labels_prefix, props.training_prefix],
+                "artifacts": [props.model_prefix, props.evaluation_prefix]}
 
-    def _grant(self, settings: Settings, role: iam.Role, log_group: logs.LogGroup, data_bucket: str, artifact_bucket: str) -> None:
+    def _grant(self, props: RetrainingProps, role: iam.Role, log_group: logs.LogGroup, data_bucket: str, artifact_bucket: str) -> None:
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
-        reads = self.read_prefixes(settings)
-        datasets = f"{settings.training_prefix.strip('/')}/{settings.retraining.datasets_prefix.strip('/')}"
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
+        reads = self.read_prefixes(props)
+        datasets = f"{props.training_prefix.strip('/')}/{props.retraining.datasets_prefix.strip('/')}"
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
-                                                       resource_name=f"{settings.model_package_group}/*"), self)
+                                                       resource_name=f"{props.names.model_package_group}/*"), self)
         group_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package-group",
-                                                     resource_name=settings.model_package_group), self)
-        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{settings.project}-*"), self)
+                                                     resource_name=props.names.model_package_group), self)
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.project}-*"), self)
         machines = [cdk.Arn.format(cdk.ArnComponents(service="states", resource="stateMachine", resource_name=name,
                                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
-                    for name in (settings.retraining_state_machine_name, settings.release_state_machine_name)]
+                    for name in (self.names.retraining_state_machine, self.names.release_state_machine)]
         grant_with_reasons(self, role, [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ListInputs", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
@@ -138,7 +151,7 @@ class RetrainingStack(cdk.Stack):
                                  resources=[objects(artifact_bucket, p) for p in reads["artifacts"]]),
              "Registration reads the trained bundle and every version's evaluation report, keyed by training job name; read-only."),
             (iam.PolicyStatement(sid="WriteEvaluationReports", actions=["s3:PutObject"],
-                                 resources=[objects(artifact_bucket, settings.evaluation_prefix)]),
+                                 resources=[objects(artifact_bucket, props.evaluation_prefix)]),
              "Registration writes the new version's evaluation report (metrics, lineage, gate), keyed by training job name."),
             (iam.PolicyStatement(sid="LedgerAndRecord", actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                                                                  "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
@@ -151,7 +164,7 @@ class RetrainingStack(cdk.Stack):
              "Model package versions are numbered as they are registered (group/1, group/2, ...); only the project's group."),
             (iam.PolicyStatement(sid="DescribeTrainingJobs", actions=["sagemaker:DescribeTrainingJob"], resources=[jobs_arn]),
              "Training jobs are named {project}-{model}-{time}-{random} as they start; read-only, only the project's jobs."),
-            (iam.PolicyStatement(sid="Alert", actions=["sns:Publish"], resources=[alerts_topic_arn(self, settings)]), None),
+            (iam.PolicyStatement(sid="Alert", actions=["sns:Publish"], resources=[alerts_topic_arn(self, props.names)]), None),
             (iam.PolicyStatement(sid="StartRunsAndReleases", actions=["states:StartExecution"], resources=machines), None),
             (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
              "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
@@ -166,8 +179,8 @@ class RetrainingStack(cdk.Stack):
         invoke.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=TASK_RETRY_ATTEMPTS, backoff_rate=2.0)
         return invoke
 
-    def _state_machine(self, settings: Settings) -> sfn.StateMachine:
-        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{settings.project}-*"), self)
+    def _state_machine(self, props: RetrainingProps) -> sfn.StateMachine:
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.project}-*"), self)
         assemble = self._task("Assemble", "assemble", "$.assembled")
         register = self._task("Register", "register", "$.registered")
         release = self._task("Release", "release", "$.released")
@@ -222,13 +235,13 @@ class RetrainingStack(cdk.Stack):
                   .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(wait).next(describe).next(training_status))
                   .otherwise(finish))
         definition = assemble.next(enough)
-        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{settings.retraining_state_machine_name}",
+        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.retraining_state_machine}",
                                   retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
         machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=settings.retraining_state_machine_name,
+            self, "StateMachine", state_machine_name=self.names.retraining_state_machine,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True, timeout=cdk.Duration.hours(settings.retraining.stale_run_hours),
+            tracing_enabled=True, timeout=cdk.Duration.hours(props.retraining.stale_run_hours),
         )
         acknowledge_machine_wildcards(self, machine, {
             "lambda:": "LambdaInvoke grants invoke on the retraining function and its versions/aliases (ARN:*); only this stack's function.",

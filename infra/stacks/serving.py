@@ -1,6 +1,6 @@
 """``ServingStack``: the serving Lambda (FastAPI + Mangum) behind an HTTPS API Gateway HTTP API.
 
-* Function ``settings.serving_function_name``: a zip (``lambdas/serving/requirements.txt``
+* Function ``Resources.serving_function`` (lightship/resources.py): a zip (``lambdas/serving/requirements.txt``
   bundled for manylinux x86_64 without Docker, test folders pruned, bytecode compiled;
   190 MiB unzipped, under Lambda's 250) on Python 3.12 with **SnapStart** on published
   versions: the init phase (imports, the live bundle from S3) is snapshotted once per
@@ -20,6 +20,7 @@ resources it names from the settings (no CloudFormation exports).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -36,7 +37,8 @@ from constructs import Construct
 from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
 from infra.nag import acknowledge, grant_with_reasons
 from lightship import observability as names
-from lightship.settings import REPO_ROOT, Settings
+from lightship.resources import Resources
+from lightship.settings import REPO_ROOT, RowSettings, ServingSettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12  # the first Python runtime with SnapStart
 SERVING_SOURCES = ("lightship", "lambdas/serving")
@@ -66,41 +68,53 @@ ACCESS_LOG_FORMAT = {
 }
 
 
+@dataclass(frozen=True)
+class ServingProps:
+    names: Resources  # table, buckets, function
+    serving: ServingSettings
+    rows: RowSettings  # the row policy the app applies
+    model_prefix: str
+    capture_prefix: str
+    release_prefix: str  # release.prefix: shadow records
+    shadow_deadline_ms: float  # release.shadow_deadline_ms
+
+
 class ServingStack(cdk.Stack):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
-        data_bucket_name: str,
-        artifact_bucket_name: str,
+        props: ServingProps,
         code: lambda_.Code | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        serving = settings.serving
+        self.names = props.names
+        serving = props.serving
         if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
             raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json (context.lightship.serving)")
 
-        name = settings.serving_function_name
+        name = self.names.serving_function
         self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
                                        removal_policy=cdk.RemovalPolicy.RETAIN)
         self.role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Lightship serving: read the deployment record and model bundles, write inference capture.")
         environment = {
-            "LIGHTSHIP_PROJECT": settings.project,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": settings.deployment_table_name,
-            "LIGHTSHIP_DATA_BUCKET": data_bucket_name,
-            "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-            "LIGHTSHIP_MODEL_PREFIX": settings.model_prefix,
-            "LIGHTSHIP_CAPTURE_PREFIX": settings.capture_prefix,
-            "LIGHTSHIP_RELEASE__PREFIX": settings.release.prefix,
-            "LIGHTSHIP_RELEASE__SHADOW_DEADLINE_MS": str(settings.release.shadow_deadline_ms),
+            "LIGHTSHIP_PROJECT": props.names.project,
+            # The names resolve without asking STS at cold start (lightship.resources.current_resources).
+            "LIGHTSHIP_ACCOUNT": self.account,
+            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
+            "LIGHTSHIP_DATA_BUCKET": props.names.data_bucket,
+            "LIGHTSHIP_ARTIFACT_BUCKET": props.names.artifact_bucket,
+            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
+            "LIGHTSHIP_CAPTURE_PREFIX": props.capture_prefix,
+            "LIGHTSHIP_RELEASE__PREFIX": props.release_prefix,
+            "LIGHTSHIP_RELEASE__SHADOW_DEADLINE_MS": str(props.shadow_deadline_ms),
             "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
             "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
-            "LIGHTSHIP_ROWS__OUT_OF_RANGE": settings.rows.out_of_range,
-            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(settings.rows.range_tolerance),
+            "LIGHTSHIP_ROWS__OUT_OF_RANGE": props.rows.out_of_range,
+            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(props.rows.range_tolerance),
             "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
             "LIGHTSHIP_SERVING__CAPTURE_SAMPLE_RATE": str(serving.capture_sample_rate),
             "POWERTOOLS_SERVICE_NAME": names.SERVICE_SERVING,
@@ -135,15 +149,15 @@ class ServingStack(cdk.Stack):
         )
         self.alias = lambda_.Alias(self, "LiveAlias", alias_name=ALIAS, version=self.function.current_version,
                                    description="What the API invokes: the latest published (SnapStart) version.")
-        self._grant(settings, data_bucket_name, artifact_bucket_name)
-        self.api, self.stage = self._api(settings)
+        self._grant(props, props.names.data_bucket, props.names.artifact_bucket)
+        self.api, self.stage = self._api(props)
 
         cdk.CfnOutput(self, "ApiUrl", value=self.stage.url, description="Base URL: POST {ApiUrl}v1/predict (SigV4-signed unless JWT).")
         cdk.CfnOutput(self, "ServingFunctionName", value=self.function.function_name)
         cdk.CfnOutput(self, "ServingAliasArn", value=self.alias.function_arn)
 
-    def _api(self, settings: Settings) -> tuple[apigw.HttpApi, apigw.HttpStage]:
-        serving = settings.serving
+    def _api(self, props: ServingProps) -> tuple[apigw.HttpApi, apigw.HttpStage]:
+        serving = props.serving
         authorizer: apigw.IHttpRouteAuthorizer
         if serving.auth == "jwt":
             authorizer = authorizers.HttpJwtAuthorizer("JwtAuthorizer", serving.jwt_issuer or "", jwt_audience=list(serving.jwt_audience))
@@ -152,7 +166,7 @@ class ServingStack(cdk.Stack):
         api = apigw.HttpApi(
             self,
             "ServingApi",
-            api_name=f"{settings.project}-serving",
+            api_name=f"{props.names.project}-serving",
             description="Lightship predictions (HTTPS only; IAM or JWT auth on every route).",
             create_default_stage=False,
             default_authorizer=authorizer,
@@ -162,7 +176,7 @@ class ServingStack(cdk.Stack):
         )
         # One proxy route behind the authorizer: the app routes itself (/v1/..., /docs, /openapi.json).
         api.add_routes(path="/{proxy+}", methods=[apigw.HttpMethod.ANY], integration=integration)
-        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{settings.project}-serving",
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{props.names.project}-serving",
                                     retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
         stage = apigw.HttpStage(
             self,
@@ -176,11 +190,11 @@ class ServingStack(cdk.Stack):
         )
         return api, stage
 
-    def _grant(self, settings: Settings, data_bucket_name: str, artifact_bucket_name: str) -> None:
-        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=settings.deployment_table_name), self)
-        models = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{settings.model_prefix.strip('/')}/*"
-        capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.capture_prefix.strip('/')}/*"
-        shadow = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{settings.release.prefix.strip('/')}/shadow/*"
+    def _grant(self, props: ServingProps, data_bucket_name: str, artifact_bucket_name: str) -> None:
+        table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
+        models = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{props.model_prefix.strip('/')}/*"
+        capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{props.capture_prefix.strip('/')}/*"
+        shadow = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{props.release_prefix.strip('/')}/shadow/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
             (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                  resources=[self.log_group.log_group_arn]), None),

@@ -1,8 +1,7 @@
 """``StorageStack``: the data, artifact and access-log buckets.
 
-Built by :func:`infra.app_builder.build_app`. The registry stack (SageMaker role)
-and the later serving, batch and monitoring stacks take the bucket *names* from
-this stack's attributes (``data_bucket_name``, ``artifact_bucket_name``) and
+Built by :func:`infra.app_builder.build_app`. The other stacks take the bucket *names*
+from the same resolved names (their props' ``names``, :mod:`lightship.resources`) and
 import them with ``s3.Bucket.from_bucket_name`` in their own scope, the builder
 adding a stack dependency. The names hold only AWS::AccountId / AWS::Region
 (or literals), so no CloudFormation export ties the stacks together: an export
@@ -12,6 +11,7 @@ would block replacing a bucket while any stack imports it. Within this stack the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,10 +19,15 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.constructs.secure_bucket import SecureBucket
-from lightship.settings import Settings
+from lightship.resources import Resources
 
 # Access logs are an audit trail: kept for a year, then expired so the bucket does not grow forever.
 ACCESS_LOG_RETENTION_DAYS = 365
+
+
+@dataclass(frozen=True)
+class StorageProps:
+    names: Resources  # the three bucket names
 
 
 class StorageStack(cdk.Stack):
@@ -39,23 +44,20 @@ class StorageStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        settings: Settings,
+        props: StorageProps,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        # Names embed the account and region the stack is deployed to. ``self.account``
-        # and ``self.region`` are literals when the stack has an env and the
-        # AWS::AccountId / AWS::Region tokens otherwise, so the name always matches the
-        # place of deployment, never the settings' default region.
-        names = settings.model_copy(update={"region": self.region})
-        account = self.account
+        # Names embed the account and region the stack is deployed to: literals when the app
+        # has an env, the AWS::AccountId / AWS::Region tokens otherwise (infra.app_builder.stack_names).
+        self.names = props.names
 
         self.access_log_bucket: s3.IBucket = SecureBucket(
             self,
             "AccessLogBucket",
-            bucket_name=names.access_log_bucket_name(account),
+            bucket_name=self.names.access_log_bucket,
             access_logs_bucket=None,
             expiration_days=ACCESS_LOG_RETENTION_DAYS,
             removal_policy=removal_policy,
@@ -64,7 +66,7 @@ class StorageStack(cdk.Stack):
         self.data_bucket: s3.IBucket = SecureBucket(
             self,
             "DataBucket",
-            bucket_name=names.data_bucket_name(account),
+            bucket_name=self.names.data_bucket,
             access_logs_bucket=self.access_log_bucket,
             access_logs_prefix="data/",
             removal_policy=removal_policy,
@@ -73,15 +75,11 @@ class StorageStack(cdk.Stack):
         self.artifact_bucket: s3.IBucket = SecureBucket(
             self,
             "ArtifactBucket",
-            bucket_name=names.artifact_bucket_name(account),
+            bucket_name=self.names.artifact_bucket,
             access_logs_bucket=self.access_log_bucket,
             access_logs_prefix="artifacts/",
             removal_policy=removal_policy,
         ).bucket
-
-        self.data_bucket_name: str = names.data_bucket_name(account)
-        self.artifact_bucket_name: str = names.artifact_bucket_name(account)
-        self.access_log_bucket_name: str = names.access_log_bucket_name(account)
 
         cdk.CfnOutput(self, "DataBucketName", value=self.data_bucket.bucket_name,
                       description="Training data, batch input/output and inference capture.")

@@ -10,9 +10,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from lightship.clients import account_id
 from lightship.quality import wiring
-from lightship.resources import resources_for
+from lightship.resources import current_resources
 from lightship.settings import load_settings
 
 logger = Logger(service="quality")
@@ -23,7 +22,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = load_settings()
     request = event.get("request", event)
     date = request.get("date") or (str(request["time"])[:10] if request.get("time") else None)
-    report = wiring.run(settings, resources_for(settings, settings.account or account_id()), date)
+    report = wiring.run(settings, current_resources(settings), date)
     summary = {k: report[k] for k in ("date", "breach", "estimated_breach", "alert", "subject", "message", "report_uri")}
     # "message" is a LogRecord attribute: logging refuses it as an extra key.
     logger.info("quality run", extra={k: v for k, v in summary.items() if k != "message"})

@@ -19,7 +19,7 @@ from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.observability import NAMESPACE, RELEASE_ABORTS, RELEASE_PROMOTIONS, SERVICE_RELEASE
 from lightship.registry.model_registry import ModelRegistry
 from lightship.release.machine import Collaborators, run_task
-from lightship.resources import resources_for
+from lightship.resources import resources_of_function
 from lightship.settings import cached_settings
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -28,9 +28,8 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE_RELEASE)
 
 
 def collaborators(function_arn: str) -> Collaborators:
-    account = function_arn.split(":")[4]
     settings = cached_settings()
-    resources = resources_for(settings, account)
+    resources = resources_of_function(settings, function_arn)
     return Collaborators(
         record=DeploymentRecord(cached_client("dynamodb"), resources.deployment_table),
         registry=ModelRegistry(settings, cached_client("sagemaker"), cached_client("s3"), resources.artifact_bucket),

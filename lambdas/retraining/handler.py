@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lightship.clients import cached_client
-from lightship.resources import resources_for
+from lightship.resources import resources_of_function
 from lightship.retraining import triggers
 from lightship.retraining.ledger import RunLedger
 from lightship.retraining.start import start_run
@@ -28,7 +28,7 @@ logger = Logger(service="retraining")
 
 def collaborators(function_arn: str) -> Collaborators:
     settings = load_settings()  # per invocation: a run is minutes long, the settings cost microseconds
-    resources = resources_for(settings, settings.account or function_arn.split(":")[4])
+    resources = resources_of_function(settings, function_arn)
     return Collaborators(settings=settings, resources=resources, s3=cached_client("s3"), sagemaker=cached_client("sagemaker"),
                          sts=cached_client("sts"), sns=cached_client("sns"), stepfunctions=cached_client("stepfunctions"),
                          dynamodb=cached_client("dynamodb"))
@@ -41,7 +41,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = run_task(event, deps)
         logger.info(str(result.get("reason", "")), extra={"action": event.get("action"), "verdict": result.get("verdict")})
         return result
-    alarm = f"{deps.settings.project}-quality-realized"
+    alarm = deps.resources.quality_alarm
     outcomes = []
     for trigger in triggers.parse(event, alarm):
         begun = start_run(deps.settings, deps.resources, RunLedger(deps.dynamodb, deps.resources.deployment_table),

@@ -14,13 +14,12 @@ Rejected, the handler raises :class:`RollbackIncomplete` after logging and count
 so Lambda delivers the alarm again and that delivery completes the rejection.
 
 Configuration comes from ``LIGHTSHIP_*`` environment variables the monitoring stack
-sets (project, model package group, table, artifact bucket) and ``ALERTS_TOPIC_ARN``;
-the account is the function's own. The local emulator routes invocations here too.
+sets (project, model package group, table, artifact bucket); every name, the alerts topic's
+included, is resolved by :mod:`lightship.resources` in the function's own partition, region and account. The local emulator routes invocations here too.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
@@ -32,7 +31,7 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.observability import NAMESPACE, RELEASE_ABORTS, ROLLBACK_IMPOSSIBLE, ROLLBACKS, SERVICE_ROLLBACK
 from lightship.registry.model_registry import ModelRegistry
-from lightship.resources import resources_for
+from lightship.resources import resources_of_function
 from lightship.rollback.decision import Verdict
 from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
 from lightship.rollback.rollback import Rollbacker, RollbackIncomplete
@@ -46,16 +45,13 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE_ROLLBACK)
 
 def rollbacker(function_arn: str) -> Rollbacker:
     """Collaborators for this account and region (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``)."""
-    parts = function_arn.split(":")
-    partition, region, account = parts[1], parts[3], parts[4]
     settings = cached_settings()
-    resources = resources_for(settings, account)
-    topic = os.environ.get("ALERTS_TOPIC_ARN") or f"arn:{partition}:sns:{region}:{account}:{settings.alerts_topic_name}"
+    resources = resources_of_function(settings, function_arn)
     return Rollbacker(
         DeploymentRecord(cached_client("dynamodb"), resources.deployment_table),
         ModelRegistry(settings, cached_client("sagemaker"), cached_client("s3"), resources.artifact_bucket),
         cached_client("sns"),
-        topic,
+        resources.alerts_topic_arn,
         candidate_alarms=candidate_alarm_names(settings),
     )
 

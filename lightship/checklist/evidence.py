@@ -78,8 +78,8 @@ def gather(settings: Settings, resources: Resources, clients: Clients, version: 
         serving=serving_figures(clients.cloudwatch, version),
         capture_uri=str(S3Uri(resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/")),
         capture_objects=_count(clients.s3, resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/"),
-        log_group=f"/aws/lambda/{settings.serving_function_name}",
-        batch_state_machine=settings.batch_state_machine_name,
+        log_group=f"/aws/lambda/{resources.serving_function}",
+        batch_state_machine=resources.batch_state_machine,
         **_quality(clients.s3, resources.data_bucket, settings.quality.report_prefix, version),
         alarms=alarm_facts(clients.cloudwatch, settings, resources),
         **_cost(settings, runs),
@@ -176,8 +176,7 @@ def alarm_facts(cloudwatch: Any, settings: Settings, resources: Resources) -> Al
     for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=list(expected)):
         for alarm in page.get("MetricAlarms", []):
             found[alarm["AlarmName"]] = tuple(alarm.get("AlarmActions", []))
-    topic = f"arn:aws:sns:{resources.region}:{resources.account}:{settings.rollback_topic_name}"
-    return AlarmFacts(expected=expected, found=found, rollback_topic_arn=topic)
+    return AlarmFacts(expected=expected, found=found, rollback_topic_arn=resources.rollback_topic_arn)
 
 
 def _quality(s3: Any, bucket: str, prefix: str, version: int) -> dict[str, Any]:

@@ -40,13 +40,13 @@ def run(
         raise LightshipError(str(exc).splitlines()[-1].strip()) from exc
     ctx = aws_context()
     sfn = ctx.client("stepfunctions")
-    arn = execution.state_machine_arn(ctx.settings.batch_state_machine_name, ctx.resources.region, ctx.resources.account)
+    arn = ctx.resources.state_machine_arn(ctx.resources.batch_state_machine)
     try:
         sfn.describe_state_machine(stateMachineArn=arn)
     except sfn.exceptions.StateMachineDoesNotExist as exc:
         raise LightshipError(
-            f"no state machine {ctx.settings.batch_state_machine_name}: deploy the batch stack "
-            "(npx cdk deploy lightship-batch) or start the emulator (lightship local up)"
+            f"no state machine {ctx.resources.batch_state_machine}: deploy the batch stack "
+            f"(npx cdk deploy {ctx.resources.stack('batch')}) or start the emulator (lightship local up)"
         ) from exc
     with progress_line(f"batch run for {date}") as update:
         execution_arn = execution.start(sfn, arn, request)

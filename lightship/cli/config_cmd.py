@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from lightship.clients import account_id
+from lightship.resources import current_resources, resolved_settings, resources_for
 from lightship.settings import load_settings
 
 
@@ -15,4 +15,5 @@ def register(app: typer.Typer) -> None:
     def config(account: str = typer.Option(None, help="Account to derive names for (default: the caller's)")) -> None:
         """Print the resolved settings (defaults <- cdk.json context <- LIGHTSHIP_* env) as JSON."""
         settings = load_settings()
-        typer.echo(json.dumps(settings.resolved(account or account_id()), indent=2, sort_keys=True))
+        resources = resources_for(settings, account) if account else current_resources(settings)
+        typer.echo(json.dumps(resolved_settings(settings, resources), indent=2, sort_keys=True))

@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.console import Console
 
-from lightship.clients import account_id, client
-from lightship.resources import Resources, resources_for
+from lightship.clients import client
+from lightship.resources import Resources, current_resources
 from lightship.settings import Settings, load_settings
 
 # log_path=False: a progress line keeps its time but not the source location of the call that logged it.
@@ -30,7 +30,7 @@ class AwsContext:
 def aws_context(settings: Settings | None = None) -> AwsContext:
     """Settings and resource names for the account ``AWS_ENDPOINT_URL`` and the credentials point at."""
     resolved = settings or load_settings()
-    return AwsContext(settings=resolved, resources=resources_for(resolved, account_id()))
+    return AwsContext(settings=resolved, resources=current_resources(resolved))
 
 
 @contextmanager

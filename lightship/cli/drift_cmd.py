@@ -35,9 +35,10 @@ def register(app: typer.Typer) -> None:
         from batch.compare import compare_data  # pandas and scipy: imported only when drift runs
         from batch.config import BatchConfig
         from batch.report_html import render_html
+        from lightship.resources import resources_for
 
         settings = load_settings()
-        config = BatchConfig.from_settings(settings, account="-")
+        config = BatchConfig.from_settings(settings, resources_for(settings, account="-"))
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
             task = progress.add_task(f"sketching {current}", total=None)

@@ -45,7 +45,7 @@ def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free on
         console.print(f"buckets: {resources.data_bucket}, {resources.artifact_bucket}; model package group: {resources.model_package_group}")
         console.print(
             f"alarms are watched: a state change (e.g. aws cloudwatch set-alarm-state) is delivered to its SNS actions; "
-            f"{settings.rollback_topic_name} runs the rollback handler ({settings.rollback_function_name})"
+            f"{resources.rollback_topic} runs the rollback handler ({resources.rollback_function})"
         )
         console.print(f"the Lambda handlers' logs (rollback, batch) go to their log groups and to {function_log}")
         console.print("In another shell, run:\n")

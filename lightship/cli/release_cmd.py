@@ -38,7 +38,7 @@ def _registry(ctx: AwsContext) -> ModelRegistry:
 
 
 def _machine_arn(ctx: AwsContext) -> str:
-    return f"arn:aws:states:{ctx.resources.region}:{ctx.resources.account}:stateMachine:{ctx.settings.release_state_machine_name}"
+    return ctx.resources.state_machine_arn(ctx.resources.release_state_machine)
 
 
 def _steps(text: str | None) -> list[float] | None:

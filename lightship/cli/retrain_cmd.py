@@ -20,7 +20,7 @@ from lightship.errors import LightshipError
 from lightship.registry.lineage import who_am_i
 from lightship.retraining import ledger as ledger_mod
 from lightship.retraining.ledger import Entry, RunLedger
-from lightship.retraining.start import start_run, state_machine_arn
+from lightship.retraining.start import start_run
 from lightship.retraining.triggers import by_person
 
 
@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
         ctx = aws_context()
         sfn = client("stepfunctions")
         try:
-            sfn.describe_state_machine(stateMachineArn=state_machine_arn(ctx.settings, ctx.resources))
+            sfn.describe_state_machine(stateMachineArn=ctx.resources.state_machine_arn(ctx.resources.retraining_state_machine))
         except sfn.exceptions.StateMachineDoesNotExist as exc:
-            raise LightshipError(f"no state machine {ctx.settings.retraining_state_machine_name}: deploy the retraining stack "
-                                 f"(npx cdk deploy {ctx.settings.project}-retraining) or start the emulator (lightship local up)") from exc
+            raise LightshipError(f"no state machine {ctx.resources.retraining_state_machine}: deploy the retraining stack "
+                                 f"(npx cdk deploy {ctx.resources.stack('retraining')}) or start the emulator (lightship local up)") from exc
         ledger = RunLedger(client("dynamodb"), ctx.resources.deployment_table)
         begun = start_run(ctx.settings, ctx.resources, ledger, sfn, by_person(reason, who_am_i(client("sts"))))
         if begun.outcome != ledger_mod.STARTED:
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]retraining run {begun.run_id}[/] started ({reason})")
         if no_wait:
             return
-        arn = state_machine_arn(ctx.settings, ctx.resources).replace(":stateMachine:", ":execution:") + f":{begun.run_id}"
+        arn = ctx.resources.execution_arn(ctx.resources.retraining_state_machine, begun.run_id)
         with console.status(f"retraining run {begun.run_id}") as status:
             try:
                 wait(sfn, arn, progress=lambda step: status.update(f"retraining run {begun.run_id}: {step}"), what="retraining run")

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
             DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table),
             ModelRegistry(ctx.settings, client("sagemaker"), client("s3"), ctx.resources.artifact_bucket),
             client("sns"),
-            f"arn:aws:sns:{ctx.resources.region}:{ctx.resources.account}:{ctx.settings.alerts_topic_name}",
+            ctx.resources.alerts_topic_arn,
         )
         outcome = rollbacker.by_hand(to=to, reason=reason, by=who_am_i(client("sts")), reject=not keep_approved)
         console.print(f"[bold]version {outcome.to_version} is live again[/] (revision {outcome.revision}, rolled back from version {outcome.from_version})")

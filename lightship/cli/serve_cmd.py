@@ -43,15 +43,15 @@ def register(app: typer.Typer) -> None:
         """Serve the live model (the deployment record's) at http://127.0.0.1:PORT, as the Lambda does."""
         import uvicorn
 
-        from lightship.serving.runtime import build_serving, names_from_settings
+        from lightship.serving.runtime import build_serving, serving_names
 
         ctx = aws_context()
         shipper = None
         if metrics is MetricsTo.cloudwatch:
             from lightship.local.function_logs import LogShipper
 
-            shipper = LogShipper(ctx.settings.serving_function_name)
-        serving = build_serving(ctx.settings, names_=names_from_settings(ctx.settings, ctx.resources.account),
+            shipper = LogShipper(ctx.resources.serving_function)
+        serving = build_serving(ctx.settings, names_=serving_names(ctx.settings, ctx.resources),
                                 metric_sinks=[shipper] if shipper is not None else None)
         live = serving.runtime.holder.live
         if live is None:
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"serving version {live.version} ({live.bundle.evaluation.get('model')}), record revision {live.deployment.revision}")
         console.print(f"http://{host}:{port}/v1/predict  docs: http://{host}:{port}/docs  (Ctrl+C stops)")
         if shipper is not None:
-            console.print(f"metrics: to CloudWatch as {ctx.settings.serving_function_name}'s (log group /aws/lambda/{shipper.function_name})")
+            console.print(f"metrics: to CloudWatch as {ctx.resources.serving_function}'s (log group /aws/lambda/{shipper.function_name})")
         try:
             uvicorn.run(serving.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         finally:

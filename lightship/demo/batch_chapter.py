@@ -58,7 +58,7 @@ def batch(story: Story) -> None:
     html = story.workspace / f"drift-report-{SHIFTED}.html"
     html.write_bytes(get_bytes(drifted["manifest"]["report"]["html"]))
     story.fact(f"batch {SHIFTED} (shifted)", f"drift in {', '.join(drift['drifted_features'])} (max PSI {drift['max_psi']:.2f}); "
-                                             f"alert published to {story.settings.alerts_topic_name}; report {html}")
+                                             f"alert published to {story.resources.alerts_topic}; report {html}")
 
     messy = customers(rows=5_000, seed=23).drop(columns=["churned"]).astype(object)
     messy.loc[:99, "tenure_months"] = None
@@ -79,7 +79,7 @@ def batch(story: Story) -> None:
     reference, current = story.workspace / "reference.parquet", story.workspace / "current.csv"
     customers(rows=20_000, seed=31).to_parquet(reference, index=False)
     customers(rows=20_000, seed=32, shift=0.5).to_csv(current, index=False)
-    config = BatchConfig.from_settings(story.settings, resources.account)
+    config = BatchConfig.from_settings(story.settings, resources)
     report = compare_data(str(reference), str(current), config.thresholds_for, bins=config.profile_bins)
     story.fact("lightship drift on two local files", f"drift in {', '.join(report.drifted) or 'nothing'} (of {len(report.features)} columns)")
     story.console.print(f"  manifests and reports: s3://{bucket}/{story.settings.batch_report_prefix}/date=<day>/"
@@ -103,7 +103,7 @@ def _ensure_live(story: Story) -> int:
 def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
     resources = story.resources
     sfn = client("stepfunctions")
-    arn = execution.state_machine_arn(story.settings.batch_state_machine_name, resources.region, resources.account)
+    arn = resources.state_machine_arn(resources.batch_state_machine)
     with story.console.status(f"batch run for {date} on the synthesized state machine") as status:
         started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date)))
         done = execution.wait(sfn, started, progress=lambda step: status.update(f"batch run for {date}: {step}"))

@@ -65,7 +65,7 @@ def quality(story: Story) -> None:
                f"the estimate stays at {e:.3f} (only labels catch concept drift)")
     story.console.print(f"  report: {report['report_uri']} (and report.html)")
 
-    alarm = f"{settings.project}-quality-realized"
+    alarm = story.resources.quality_alarm
     reason = f"QualityBreach=1 (Role=live) put by the quality run of {DRIFTED}: {report['subject']}"
     # The emulator evaluates no alarms: set the state the QualityBreach datapoint would give it on CloudWatch.
     client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason[:1000])

@@ -28,7 +28,6 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.deployment.status import deployment_status
 from lightship.bundle.model_bundle import pack_bundle
 from lightship.local.emf import publish_emf
-from lightship.local.release import state_machine_arn
 from lightship.polling import wait_until
 from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
 from lightship.release import controller
@@ -97,7 +96,7 @@ def release(story: Story) -> None:
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
     record = DeploymentRecord(client("dynamodb"), resources.deployment_table)
     sfn = client("stepfunctions")
-    machine = state_machine_arn(settings, resources)
+    machine = resources.state_machine_arn(resources.release_state_machine)
     for name in ("rollback", "lightship.rollback", "release"):
         logging.getLogger(name).setLevel(logging.ERROR)
     live = record.live()
@@ -126,7 +125,7 @@ def release(story: Story) -> None:
         launched = launch(registry, record, sfn, machine, faulty.version, plan, reason="demo: canary of a faulty version", by="demo")
         wait_until(lambda: sum(n for (status, v), n in traffic.served.items() if v == faulty.version) >= 10,
                    "the canary to answer some requests", timeout=60)
-        alarm = f"{settings.project}-candidate-error-rate"
+        alarm = resources.candidate_error_alarm
         client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM",
                                              StateReason="Threshold Crossed: the candidate's 5xx share is above the threshold")
         aborted = wait_until(lambda: (lambda d: d if d is not None and d.action == "release_abort" else None)(record.live()),

@@ -32,7 +32,6 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.polling import wait_until
 from lightship.registry.model_registry import APPROVED, ModelRegistry
 from lightship.retraining.ledger import RunLedger
-from lightship.retraining.start import state_machine_arn
 
 ROWS = 30_000  # enough fresh labels to outweigh the parent's 5,000 old-concept rows
 SEED = 51
@@ -114,8 +113,7 @@ def retraining(story: Story) -> None:
 
 def _alarm(story: Story, report: dict[str, Any], date: str) -> str:
     """Set the quality alarm from the breach (the emulator evaluates no alarms), let it reach the alerts topic; the run it started."""
-    settings = story.settings
-    alarm = f"{settings.project}-quality-realized"
+    alarm = story.resources.quality_alarm
     cloudwatch = client("cloudwatch")
     # Still in ALARM from the quality chapter: back to OK now that another version is live, then the new breach.
     watcher = story.emulator.alarm_watcher if story.emulator else None
@@ -136,7 +134,7 @@ def _alarm(story: Story, report: dict[str, Any], date: str) -> str:
 
 def _wait_for_run(story: Story, ledger: RunLedger, run_id: str) -> Any:
     sfn = client("stepfunctions")
-    arn = state_machine_arn(story.settings, story.resources).replace(":stateMachine:", ":execution:") + f":{run_id}"
+    arn = story.resources.execution_arn(story.resources.retraining_state_machine, run_id)
     with story.console.status(f"retraining run {run_id} on the synthesized state machine"):
         wait_until(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=arn)),
                    f"retraining run {run_id}", timeout=600)

@@ -54,7 +54,7 @@ def rollback(story: Story) -> None:
     documents: list[dict[str, Any]] = story.state["serving_metrics"]
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
     record = DeploymentRecord(client("dynamodb"), resources.deployment_table)
-    inbox = AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "demo-alerts-inbox")
+    inbox = AlertsInbox(resources.alerts_topic_arn, "demo-alerts-inbox")
     # The rollback handler runs in this process (as the Lambda would in AWS); its JSON log lines and
     # metrics go to its log group and the demo's log file (lightship.local.function_logs), and the
     # chapter tells what it did instead.
@@ -88,10 +88,10 @@ def rollback(story: Story) -> None:
     if rate <= threshold:
         raise AssertionError(f"the faulty version's error rate {rate:.2f} did not cross {threshold}")
 
-    alarm = f"{settings.project}-serving-error-rate"
+    alarm = resources.serving_error_alarm
     reason = f"Threshold Crossed: 1 datapoint [{rate:.4f}] was greater than the threshold ({threshold})"
     client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason=reason)
-    story.console.print(f"set_alarm_state {alarm} -> ALARM; the emulator delivers it: alarm action -> SNS {settings.rollback_topic_name} -> Lambda {settings.rollback_function_name}")
+    story.console.print(f"set_alarm_state {alarm} -> ALARM; the emulator delivers it: alarm action -> SNS {resources.rollback_topic} -> Lambda {resources.rollback_function}")
     live = wait_until(lambda: (lambda d: d if d is not None and d.version == good else None)(record.live()), "the rollback handler")
     story.fact(f"alarm {alarm} -> rollback", f"record revision {live.revision}: version {good} live again ({live.action} by {live.by})")
 
@@ -107,7 +107,7 @@ def rollback(story: Story) -> None:
     story.console.print(history_table(deployment_status(record, limit=10)))
 
     watcher = story.emulator.alarm_watcher if story.emulator else None
-    delivered = [d for d in (watcher.deliveries if watcher else []) if d.alarm == alarm and d.topic_arn.endswith(f":{settings.rollback_topic_name}")]
+    delivered = [d for d in (watcher.deliveries if watcher else []) if d.alarm == alarm and d.topic_arn.endswith(f":{resources.rollback_topic}")]
     if delivered:
         revision = live.revision
         client("sns").publish(TopicArn=delivered[-1].topic_arn, Subject="ALARM (redelivered)", Message=delivered[-1].message)

@@ -22,7 +22,7 @@ from lightship.registry.model_registry import APPROVED, ModelRegistry
 from lightship.serving.client import PredictClient
 from lightship.serving.local_server import serve_in_thread
 from lightship.serving.logs import logger
-from lightship.serving.runtime import build_serving, names_from_settings
+from lightship.serving.runtime import build_serving, serving_names
 
 DEMO_TTL_SECONDS = 2.0  # the demo switches versions in seconds; deployments use settings.serving.record_ttl_seconds
 
@@ -62,7 +62,7 @@ def serving(story: Story) -> None:
     tuned = settings.model_copy(
         update={"serving": settings.serving.model_copy(update={"record_ttl_seconds": min(DEMO_TTL_SECONDS, settings.serving.record_ttl_seconds)})}
     )
-    app = build_serving(tuned, names_=names_from_settings(tuned, resources.account), metric_sinks=[documents.append])
+    app = build_serving(tuned, names_=serving_names(tuned, resources), metric_sinks=[documents.append])
     story.cleanup.callback(app.close)
     url = story.cleanup.enter_context(serve_in_thread(app.app))
     story.state.update(serving_url=url, serving=app, serving_metrics=documents)

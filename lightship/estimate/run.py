@@ -112,8 +112,9 @@ def batch_definition(settings: Settings) -> Any:
     Only its shape is counted, so the references are resolved with a placeholder account."""
     from lightship.local.stack_templates import StackRefs, templates
     from lightship.local.state_machines import state_machine
+    from lightship.resources import names_for
 
-    stack = StackRefs(settings.region, "000000000000", templates(settings)["batch"], stack_name=f"{settings.project}-batch")
+    stack = StackRefs(settings.region, "000000000000", templates(settings)["batch"], stack_name=names_for(settings).stack("batch"))
     _, resource = state_machine(stack)
     return stack.resolve(resource["Properties"]["DefinitionString"])
 

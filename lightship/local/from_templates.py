@@ -53,7 +53,7 @@ def stack_refs(settings: Settings, resources: Resources) -> dict[str, StackRefs]
     """Each concern's template with the emulator's account and region, ready to resolve."""
     out = {}
     for concern, template in templates(settings).items():
-        out[concern] = StackRefs(resources.region, resources.account, template, stack_name=f"{settings.project}-{concern}")
+        out[concern] = StackRefs(resources.region, resources.account, template, stack_name=resources.stack(concern))
     return out
 
 

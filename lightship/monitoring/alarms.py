@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lightship import observability as names
+from lightship.resources import names_for
 from lightship.settings import Settings
 
 LAMBDA_NAMESPACE = "AWS/Lambda"
@@ -69,12 +70,12 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     a = settings.alarms
     p = settings.project
     serving = serving_dimensions()
-    function = (("FunctionName", settings.serving_function_name),)
+    function = (("FunctionName", names_for(settings).serving_function),)
     window: dict[str, Any] = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
     return [
         AlarmSpec(
             key="ErrorRateAlarm",
-            name=f"{p}-serving-error-rate",
+            name=names_for(settings).serving_error_alarm,
             description=f"Share of serving requests answered 5xx above {a.error_rate_threshold:g}: the live version is failing. Rolls back.",
             metrics=(
                 MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, serving, "Sum"),
@@ -179,7 +180,7 @@ def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[Al
     return [
         AlarmSpec(
             key="CandidateErrorRateAlarm",
-            name=f"{p}-candidate-error-rate",
+            name=names_for(settings).candidate_error_alarm,
             description=f"Share of the release candidate's requests (canary) or shadow calls answered 5xx above {a.error_rate_threshold:g}. Aborts the release.",
             metrics=(
                 MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, candidate, "Sum"),
@@ -250,7 +251,7 @@ def quality_alarm_specs(settings: Settings) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             key="QualityAlarm",
-            name=f"{p}-quality-realized",
+            name=names_for(settings).quality_alarm,
             description=(f"Realized {settings.gate.classification_metric}/{settings.gate.regression_metric} of the live version "
                          f"below its holdout's minus {q.tolerance:g} on at least {q.min_labels} labels. "
                          + ("Rolls back." if rolls_back else "Notifies; does not roll back (quality.on_breach=alert).")),

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from batch.execution import Execution, state_machine_arn, wait
+from batch.execution import Execution, wait
 from lightship.errors import LightshipError
 from lightship.resources import Resources
 from lightship.settings import Settings
@@ -22,12 +22,12 @@ from lightship.settings import Settings
 def run(sfn: Any, settings: Settings, resources: Resources, date: str, progress: Callable[[str], None] | None = None,
         timeout_seconds: float = 3600) -> Execution:
     """Start the quality state machine for ``date`` and wait for it to end (raises RunFailed if it fails)."""
-    arn = state_machine_arn(settings.quality_state_machine_name, resources.region, resources.account)
+    arn = resources.state_machine_arn(resources.quality_state_machine)
     try:
         sfn.describe_state_machine(stateMachineArn=arn)
     except sfn.exceptions.StateMachineDoesNotExist as exc:
-        raise LightshipError(f"no state machine {settings.quality_state_machine_name}: deploy the quality stack "
-                             f"(npx cdk deploy {settings.project}-quality) or start the emulator (lightship local up)") from exc
+        raise LightshipError(f"no state machine {resources.quality_state_machine}: deploy the quality stack "
+                             f"(npx cdk deploy {resources.stack('quality')}) or start the emulator (lightship local up)") from exc
     name = f"quality-{date}-{uuid.uuid4().hex[:8]}"
     started = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps({"date": date}))
     return wait(sfn, str(started["executionArn"]), progress=progress, timeout_seconds=timeout_seconds, what="quality run")

@@ -16,10 +16,6 @@ from lightship.retraining.triggers import Trigger, enabled
 from lightship.settings import Settings
 
 
-def state_machine_arn(settings: Settings, resources: Resources) -> str:
-    return f"arn:aws:states:{resources.region}:{resources.account}:stateMachine:{settings.retraining_state_machine_name}"
-
-
 def start_run(settings: Settings, resources: Resources, ledger: RunLedger, stepfunctions: Any, trigger: Trigger) -> Begun:
     r = settings.retraining
     if not enabled(trigger, r):
@@ -30,7 +26,7 @@ def start_run(settings: Settings, resources: Resources, ledger: RunLedger, stepf
         return begun
     payload = {"run_id": begun.run_id, "trigger": trigger.to_dict(), "poll_seconds": r.poll_seconds}
     try:
-        stepfunctions.start_execution(stateMachineArn=state_machine_arn(settings, resources), name=begun.run_id,
+        stepfunctions.start_execution(stateMachineArn=resources.state_machine_arn(resources.retraining_state_machine), name=begun.run_id,
                                       input=json.dumps(payload))
     except Exception as exc:
         ledger.finish(begun.run_id, ledger_mod.FAILED, f"the retraining state machine could not start: {exc}")

@@ -80,7 +80,7 @@ class Collaborators:
 
     @property
     def alerts_topic_arn(self) -> str:
-        return f"arn:aws:sns:{self.resources.region}:{self.resources.account}:{self.settings.alerts_topic_name}"
+        return self.resources.alerts_topic_arn
 
 
 def run_task(event: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
@@ -266,8 +266,7 @@ def release(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
         raise RetrainingError(f"version {version} is not newer than the live version {live.version}: not released")
     trigger = state.get("trigger", {})
     plan = make_plan(deps.settings.release)
-    sfn_arn = (f"arn:aws:states:{deps.resources.region}:{deps.resources.account}:stateMachine:"
-               f"{deps.settings.release_state_machine_name}")
+    sfn_arn = deps.resources.state_machine_arn(deps.resources.release_state_machine)
     launched = launch(deps.registry, deps.record, deps.stepfunctions, sfn_arn, version, plan,
                       reason=f"retraining run {state['run_id']} ({trigger.get('kind', '?')}: {trigger.get('reason', '')})"[:500],
                       by=f"{BY} ({state['run_id']})")

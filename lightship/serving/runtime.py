@@ -2,7 +2,7 @@
 
 The Lambda entry point (``lambdas/serving/handler.py``), ``lightship serve``, the demo
 and the tests build the app here, so they all run the same code. Names come from
-:mod:`lightship.settings`: in Lambda the stack passes them as ``LIGHTSHIP_*``
+:mod:`lightship.resources`: in Lambda the stack passes them as ``LIGHTSHIP_*``
 environment variables (``LIGHTSHIP_DEPLOYMENT_TABLE``, ``LIGHTSHIP_DATA_BUCKET`` ...);
 locally they derive from ``cdk.json`` and the account, as everywhere else.
 """
@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from lightship import observability as names
 from lightship.bundle.row_contract import RowPolicy
-from lightship.clients import account_id, client
+from lightship.clients import client
 from lightship.deployment.record import DeploymentRecord
 from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.capture import CaptureWriter
@@ -25,6 +25,7 @@ from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics, Sink
 from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
 from lightship.serving.shadow import ShadowLog, ShadowScorer
+from lightship.resources import Resources, current_resources
 from lightship.settings import Settings, load_settings
 
 CAPTURE_CHECK_SECONDS = 1.0
@@ -37,10 +38,9 @@ class ServingNames:
     capture_prefix: str
 
 
-def names_from_settings(settings: Settings, account: str | None = None) -> ServingNames:
-    """Resolved names; asks STS for the account only when a bucket name must be derived from it."""
-    bucket = settings.data_bucket or settings.data_bucket_name(account or account_id())
-    return ServingNames(settings.deployment_table_name, bucket, settings.capture_prefix)
+def serving_names(settings: Settings, resources: Resources) -> ServingNames:
+    """What the app reads and writes: the names from ``resources`` (lightship.resources), the prefix from ``settings``."""
+    return ServingNames(resources.deployment_table, resources.data_bucket, settings.capture_prefix)
 
 
 def announce_fallback(model: LiveModel, metrics: ServingMetrics) -> None:
@@ -89,7 +89,7 @@ def build_serving(
 ) -> Serving:
     """The app against the record and buckets ``settings`` name (EMF lines to ``metric_sinks``, stdout by default)."""
     settings = settings or load_settings()
-    resolved = names_ or names_from_settings(settings)
+    resolved = names_ or serving_names(settings, current_resources(settings))
     serving = settings.serving
     s3 = s3 or client("s3")
     metrics = ServingMetrics(sinks=metric_sinks)

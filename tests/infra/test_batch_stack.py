@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.app_builder import cdk_json_context, enable_nag
+from infra.app_builder import batch_props, cdk_json_context, enable_nag, stack_names
 from infra.nag import flatten_cfn_reference
 from infra.stacks.batch import STEPS, BatchStack
 from lightship.settings import Settings
@@ -57,7 +57,7 @@ def _standalone(outdir: Path, settings: Settings) -> Template:
     context["aws:cdk:bundling-stacks"] = []
     app = cdk.App(context=context, outdir=str(outdir))
     enable_nag(app)
-    stack = BatchStack(app, f"{settings.project}-batch", settings=settings)
+    stack = BatchStack(app, f"{settings.project}-batch", props=batch_props(settings, stack_names(settings)))
     app.synth()
     return Template.from_stack(stack)
 

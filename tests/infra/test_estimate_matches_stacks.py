@@ -9,6 +9,7 @@ from lightship.estimate import Load, estimate
 from lightship.estimate.cost import SERVING_API, SERVING_ARCHITECTURE, SERVING_SNAPSTART
 from lightship.estimate.run import batch_definition
 from lightship.estimate.transitions import count_transitions
+from lightship.resources import names_for
 
 
 def _batch_definition(synthesized: Any) -> Any:
@@ -19,7 +20,7 @@ def _batch_definition(synthesized: Any) -> Any:
 def test_the_serving_stack_is_what_the_estimate_prices(synthesized: Any) -> None:
     serving = synthesized.templates["serving"]
     [function] = [f for f in serving.find_resources("AWS::Lambda::Function").values()
-                  if f["Properties"].get("FunctionName") == synthesized.settings.serving_function_name]
+                  if f["Properties"].get("FunctionName") == names_for(synthesized.settings).serving_function]
     props = function["Properties"]
     assert props.get("Architectures", ["x86_64"]) == [SERVING_ARCHITECTURE]
     assert (props.get("SnapStart", {}).get("ApplyOn") == "PublishedVersions") is SERVING_SNAPSTART

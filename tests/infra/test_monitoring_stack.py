@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match, Template
 from infra.nag import flatten_cfn_reference
 from lightship import observability as names
 from lightship.monitoring.alarms import alarm_specs
+from lightship.resources import names_for
 
 ROLLBACK_TOPIC = "RollbackTopic"
 
@@ -84,7 +85,7 @@ def test_candidate_alarms_stand_beside_the_live_ones_and_notify_the_rollback_top
 def test_function_errors_alarm_watches_the_serving_function_by_name(synthesized: Any, monitoring: Template) -> None:
     alarm = _alarms(monitoring)["lightship-serving-function-errors"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
-    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": synthesized.settings.serving_function_name}]
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": names_for(synthesized.settings).serving_function}]
 
 
 def test_model_failure_alarm_adds_prediction_and_load_failures(monitoring: Template) -> None:
@@ -105,7 +106,7 @@ def test_broken_version_alarms_route_to_rollback_and_alerts_the_rest_to_alerts_o
 
 def test_rollback_topic_is_encrypted_tls_only_and_delivers_to_the_rollback_function(synthesized: Any, monitoring: Template) -> None:
     monitoring.has_resource_properties(
-        "AWS::SNS::Topic", {"TopicName": synthesized.settings.rollback_topic_name, "KmsMasterKeyId": Match.any_value()}
+        "AWS::SNS::Topic", {"TopicName": names_for(synthesized.settings).rollback_topic, "KmsMasterKeyId": Match.any_value()}
     )
     monitoring.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": [Match.string_like_regexp("RollbackFunction"), "Arn"]}})
     monitoring.has_resource_properties("AWS::Lambda::Permission", {"Principal": "sns.amazonaws.com", "Action": "lambda:InvokeFunction"})
@@ -123,12 +124,14 @@ def test_rollback_function_runs_the_handler_with_the_record_registry_and_alerts_
     s = synthesized.settings
     [function] = monitoring.find_resources("AWS::Lambda::Function").values()
     props = function["Properties"]
-    assert props["FunctionName"] == s.rollback_function_name and props["Handler"] == "lambdas.rollback.handler.handler"
+    assert props["FunctionName"] == names_for(s).rollback_function and props["Handler"] == "lambdas.rollback.handler.handler"
     assert props["Runtime"].startswith("python3.")
     env = props["Environment"]["Variables"]
-    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == s.deployment_table_name
+    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == names_for(s).deployment_table
     assert env["LIGHTSHIP_MODEL_PACKAGE_GROUP"] == s.model_package_group
-    assert flatten_cfn_reference(env["ALERTS_TOPIC_ARN"]) == ALERTS
+    # The handler derives the alerts topic from the project in its own region and account (lightship.resources,
+    # tests/unit/test_resources.py): one source, so no topic ARN travels beside it.
+    assert env["LIGHTSHIP_PROJECT"] == "lightship" and "ALERTS_TOPIC_ARN" not in env
 
 
 def test_rollback_role_may_do_exactly_its_job(monitoring: Template) -> None:

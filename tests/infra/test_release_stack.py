@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infra.nag import flatten_cfn_reference
 from lightship.monitoring.alarms import candidate_alarm_names
+from lightship.resources import names_for
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +86,9 @@ def test_release_function_runs_the_handler_with_the_record_and_registry_names(sy
     s = synthesized.settings
     [function] = release.find_resources("AWS::Lambda::Function").values()
     props = function["Properties"]
-    assert props["FunctionName"] == s.release_function_name and props["Handler"] == "lambdas.release.handler.handler"
+    assert props["FunctionName"] == names_for(s).release_function and props["Handler"] == "lambdas.release.handler.handler"
     env = props["Environment"]["Variables"]
-    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == s.deployment_table_name
+    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == names_for(s).deployment_table
     assert env["LIGHTSHIP_MODEL_PACKAGE_GROUP"] == s.model_package_group
 
 

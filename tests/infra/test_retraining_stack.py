@@ -12,8 +12,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.app_builder import cdk_json_context
+from infra.app_builder import cdk_json_context, retraining_props, stack_names
 from infra.stacks.retraining import RetrainingStack
+from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.infra.test_quality_stack import _function_statements, _render
 
@@ -81,11 +82,28 @@ def test_a_schedule_setting_adds_a_rule_targeting_the_function(tmp_path: Path) -
     context["aws:cdk:bundling-stacks"] = []
     app = cdk.App(context=context, outdir=str(tmp_path))
     settings = Settings().model_copy(update={"retraining": Settings().retraining.model_copy(update={"schedule": "cron(0 6 ? * MON *)"})})
-    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", settings=settings))
+    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", props=retraining_props(settings, stack_names(settings))))
     (rule,) = template.find_resources("AWS::Events::Rule").values()
     assert rule["Properties"]["ScheduleExpression"] == "cron(0 6 ? * MON *)"
     [target] = rule["Properties"]["Targets"]
     assert target["Arn"]["Fn::GetAtt"][0].startswith("RetrainFunction")
+
+
+def test_the_gate_settings_reach_the_function_that_runs_the_gate(tmp_path: Path) -> None:
+    context = cdk_json_context()
+    context["aws:cdk:bundling-stacks"] = []
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    settings = Settings.model_validate({"gate": {"classification_metric": "f1_macro", "classification_min": 0.61, "regression_metric": "mae",
+                                                 "regression_max": 12.5, "min_improvement": 0.002, "max_segment_gap": 0.2,
+                                                 "min_segment_rows": 75}})
+    template = Template.from_stack(RetrainingStack(app, "lightship-retraining", props=retraining_props(settings, stack_names(settings))))
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    env = function["Properties"]["Environment"]["Variables"]
+    assert {k: v for k, v in env.items() if k.startswith("LIGHTSHIP_GATE__")} == {
+        "LIGHTSHIP_GATE__CLASSIFICATION_METRIC": "f1_macro", "LIGHTSHIP_GATE__CLASSIFICATION_MIN": "0.61",
+        "LIGHTSHIP_GATE__REGRESSION_METRIC": "mae", "LIGHTSHIP_GATE__REGRESSION_MIN": "0.5", "LIGHTSHIP_GATE__REGRESSION_MAX": "12.5",
+        "LIGHTSHIP_GATE__MIN_IMPROVEMENT": "0.002", "LIGHTSHIP_GATE__MAX_SEGMENT_GAP": "0.2", "LIGHTSHIP_GATE__MIN_SEGMENT_ROWS": "75",
+    }
 
 
 def test_the_role_reads_exactly_the_prefixes_a_run_needs_and_writes_only_datasets_and_reports(synthesized: Any, retraining: Template) -> None:
@@ -108,7 +126,7 @@ def test_the_role_reads_exactly_the_prefixes_a_run_needs_and_writes_only_dataset
     assert not any(a.startswith(("s3:Delete", "dynamodb:Delete", "sagemaker:Delete", "sagemaker:CreateTrainingJob", "iam:")) for a in everything)
     assert by_sid["StartRunsAndReleases"]["Resource"] == sorted(
         f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:{n}"
-        for n in (s.retraining_state_machine_name, s.release_state_machine_name))
+        for n in (names_for(s).retraining_state_machine, names_for(s).release_state_machine))
 
 
 def test_only_the_state_machine_starts_training_jobs_and_passes_only_the_sagemaker_role(retraining: Template) -> None:

@@ -13,6 +13,7 @@ from infra.constructs.lean_python_zip import prune
 from infra.locked_requirements import read_pins
 from infra.nag import flatten_cfn_reference
 from infra.stacks.serving import REQUIREMENTS_FILE
+from lightship.resources import names_for
 from lightship.settings import read_cdk_context
 
 
@@ -35,7 +36,7 @@ def test_function_is_a_python312_zip_with_snapstart_and_the_settings(serving: Te
     serving.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "FunctionName": settings.serving_function_name,
+            "FunctionName": names_for(settings).serving_function,
             "Runtime": "python3.12",
             "Handler": "lambdas.serving.handler.handler",
             "MemorySize": settings.serving.memory_mb,
@@ -50,7 +51,8 @@ def test_function_environment_carries_the_resolved_names(serving: Template, synt
     settings = synthesized.settings
     [function] = serving.find_resources("AWS::Lambda::Function").values()
     env = function["Properties"]["Environment"]["Variables"]
-    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == settings.deployment_table_name
+    assert env["LIGHTSHIP_DEPLOYMENT_TABLE"] == names_for(settings).deployment_table
+    assert _flat(env["LIGHTSHIP_ACCOUNT"]) == "<AWS::AccountId>"  # no STS call at cold start
     assert _flat(env["LIGHTSHIP_DATA_BUCKET"]) == f"{settings.project}-data-<AWS::AccountId>-<AWS::Region>"
     assert _flat(env["LIGHTSHIP_ARTIFACT_BUCKET"]) == f"{settings.project}-artifacts-<AWS::AccountId>-<AWS::Region>"
     assert env["LIGHTSHIP_CAPTURE_PREFIX"] == settings.capture_prefix
@@ -92,7 +94,7 @@ def test_role_reads_record_and_models_writes_capture_and_shadow_records_and_noth
     assert statements["WriteShadowRecords"]["Action"] == "s3:PutObject"
     assert _flat(statements["WriteShadowRecords"]["Resource"]).endswith(f"-data-<AWS::AccountId>-<AWS::Region>/{settings.release.prefix}/shadow/*")
     assert statements["ReadDeploymentRecord"]["Action"] == "dynamodb:GetItem"
-    assert _flat(statements["ReadDeploymentRecord"]["Resource"]).endswith(f":table/{settings.deployment_table_name}")
+    assert _flat(statements["ReadDeploymentRecord"]["Resource"]).endswith(f":table/{names_for(settings).deployment_table}")
     assert statements["ReadModelBundles"]["Action"] == "s3:GetObject"
     assert _flat(statements["ReadModelBundles"]["Resource"]).endswith(f"-artifacts-<AWS::AccountId>-<AWS::Region>/{settings.model_prefix}/*")
     assert statements["WriteInferenceCapture"]["Action"] == "s3:PutObject"

@@ -17,7 +17,6 @@ from lightship.clients import client
 from lightship.deployment.deploy import deploy
 from lightship.deployment.record import DeploymentRecord
 from lightship.local.emf import publish_emf
-from lightship.local.release import state_machine_arn
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.release.controller import Plan
 from lightship.release.launch import Launched, launch
@@ -87,7 +86,7 @@ class Traffic:
 
 def launch_release(settings: Settings, resources: Resources, version: int, plan: Plan) -> Launched:
     return launch(registry(settings, resources), record(resources), client("stepfunctions"),
-                  state_machine_arn(settings, resources), version, plan, reason="test release", by="tests")
+                  resources.state_machine_arn(resources.release_state_machine), version, plan, reason="test release", by="tests")
 
 
 def wait_for_execution(execution_arn: str, timeout: float = 90.0) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from lightship.local.alarm_delivery import cloudwatch_time
 from lightship.local.alerts_inbox import AlertsInbox
 from lightship.polling import wait_until
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
-from lightship.resources import Resources
+from lightship.resources import Resources, names_for
 from lightship.settings import Settings
 
 
@@ -49,7 +49,7 @@ def ago(minutes: float) -> datetime:
 
 def sns_alarm_event(settings: Settings, resources: Resources, alarm: str, changed_at: datetime, state: str = "ALARM") -> dict[str, Any]:
     """What SNS hands the rollback function when ``alarm`` changes state (as in tests/events/alarm_sns.json)."""
-    topic = f"arn:aws:sns:{resources.region}:{resources.account}:{settings.rollback_topic_name}"
+    topic = f"arn:aws:sns:{resources.region}:{resources.account}:{names_for(settings).rollback_topic}"
     message = {
         "AlarmName": alarm,
         "AlarmArn": f"arn:aws:cloudwatch:{resources.region}:{resources.account}:alarm:{alarm}",
@@ -75,14 +75,14 @@ def sns_alarm_event(settings: Settings, resources: Resources, alarm: str, change
 
 def invoke_rollback(settings: Settings, event: Any) -> dict[str, Any]:
     """Invoke the rollback function on the emulator (routed to the real handler)."""
-    response = client("lambda").invoke(FunctionName=settings.rollback_function_name, Payload=json.dumps(event).encode())
+    response = client("lambda").invoke(FunctionName=names_for(settings).rollback_function, Payload=json.dumps(event).encode())
     assert "FunctionError" not in response, response["Payload"].read()
     return dict(json.loads(response["Payload"].read()))
 
 
 def alerts_inbox(settings: Settings, resources: Resources) -> AlertsInbox:
     """An SQS queue subscribed to the alerts topic: what people subscribed to alerts would receive."""
-    return AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "alerts-inbox")
+    return AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{names_for(settings).alerts_topic}", "alerts-inbox")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:

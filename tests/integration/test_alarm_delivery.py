@@ -12,6 +12,7 @@ import pytest
 from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.monitoring.alarms import alarm_specs
+from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.integration.rollback_support import ago, alerts_inbox, put_live, record, registry, wait_for
 from tests.support.models import register_trained
@@ -32,11 +33,11 @@ def test_emulator_provisions_every_alarm_with_the_stacks_routes(emulator: LocalE
     assert set(alarms) == {s.name for s in specs}
     for spec in specs:
         actions = alarms[spec.name]["AlarmActions"]
-        assert any(a.endswith(f":{settings.rollback_topic_name}") for a in actions) is spec.rolls_back, spec.name
-        assert any(a.endswith(f":{settings.alerts_topic_name}") for a in actions), spec.name
-    topic = next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{settings.rollback_topic_name}"))
+        assert any(a.endswith(f":{names_for(settings).rollback_topic}") for a in actions) is spec.rolls_back, spec.name
+        assert any(a.endswith(f":{names_for(settings).alerts_topic}") for a in actions), spec.name
+    topic = next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{names_for(settings).rollback_topic}"))
     [subscription] = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert subscription["Protocol"] == "lambda" and subscription["Endpoint"].endswith(f":function:{settings.rollback_function_name}")
+    assert subscription["Protocol"] == "lambda" and subscription["Endpoint"].endswith(f":function:{names_for(settings).rollback_function}")
 
 
 def test_set_alarm_state_rolls_back_through_the_alarm_action_and_the_rollback_function(
@@ -86,9 +87,9 @@ def test_the_same_state_set_twice_is_delivered_once_and_ok_goes_to_alerts_only(e
 
     delivered = [d for d in emulator.alarm_watcher.deliveries if d.alarm == name]
     assert [(d.new_state, d.topic_arn.rsplit(":", 1)[-1]) for d in delivered] == [
-        ("ALARM", settings.rollback_topic_name),
-        ("ALARM", settings.alerts_topic_name),
-        ("OK", settings.alerts_topic_name),
+        ("ALARM", names_for(settings).rollback_topic),
+        ("ALARM", names_for(settings).alerts_topic),
+        ("OK", names_for(settings).alerts_topic),
     ], (first, second)
     history = record(emulator.resources).history()
     assert [h.action for h in history] == ["rollback", "deploy", "deploy"]

@@ -30,6 +30,7 @@ from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.release import controller
 from lightship.release.controller import Plan
 from lightship.release.state import CANARY, SHADOW
+from lightship.resources import names_for
 from lightship.serving.runtime import build_serving
 from lightship.settings import Settings
 from lightship.training.data import load_training_data
@@ -44,7 +45,7 @@ CANDIDATE = {"service": "serving", "Role": "candidate"}
 def expected(settings: Settings) -> dict[str, list[tuple[str, str, dict[str, str]]]]:
     """Alarm name -> (namespace, metric, exact dimensions) it watches."""
     p = settings.project
-    function = {"FunctionName": settings.serving_function_name}
+    function = {"FunctionName": names_for(settings).serving_function}
     return {
         f"{p}-serving-error-rate": [("Lightship", "Errors5xx", LIVE), ("Lightship", "Requests", LIVE)],
         f"{p}-serving-p99-latency": [("Lightship", "LatencyMs", LIVE)],
@@ -141,7 +142,7 @@ def test_every_alarm_watches_a_metric_the_emulator_holds_after_its_action(settin
 
     # lightship serve --metrics cloudwatch: the app's EMF lines go out as the serving function's.
     tuned = settings.model_copy(update={"serving": settings.serving.model_copy(update={"record_ttl_seconds": 0.0, "capture_sample_rate": 0.0})})
-    shipper = LogShipper(settings.serving_function_name, interval=0.2)
+    shipper = LogShipper(names_for(settings).serving_function, interval=0.2)
     serving = build_serving(tuned, metric_sinks=[shipper])
     api = TestClient(serving.app)
 
@@ -172,10 +173,10 @@ def test_every_alarm_watches_a_metric_the_emulator_holds_after_its_action(settin
     finally:
         serving.close()
         shipper.close()
-    group = client("logs").describe_log_streams(logGroupName=f"/aws/lambda/{settings.serving_function_name}")["logStreams"]
+    group = client("logs").describe_log_streams(logGroupName=f"/aws/lambda/{names_for(settings).serving_function}")["logStreams"]
     assert group, "the lines themselves are in the serving function's log group too"
 
     # The serving Lambda fails an invocation it cannot read (not an API Gateway event): Lambda counts an error.
-    response = client("lambda").invoke(FunctionName=settings.serving_function_name, Payload=json.dumps({"not": "an API request"}).encode())
+    response = client("lambda").invoke(FunctionName=names_for(settings).serving_function, Payload=json.dumps({"not": "an API request"}).encode())
     assert response.get("FunctionError") == "Unhandled"
     _wait_for(want[f"{p}-serving-function-errors"])

@@ -26,6 +26,7 @@ from lightship.datasets import customers
 from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local import lambda_router
 from lightship.local.emulator import LocalEmulator
+from lightship.resources import names_for
 from lightship.settings import Settings, cached_settings
 from tests.support.models import register_trained
 
@@ -71,7 +72,7 @@ def parquet_bytes(frame: pd.DataFrame, row_group_size: int = 1000) -> bytes:
 def run(settings: Settings, emulator: LocalEmulator, date: str = DATE, **request: Any) -> execution.Execution:
     assert emulator.resources is not None
     sfn = client("stepfunctions")
-    arn = execution.state_machine_arn(settings.batch_state_machine_name, emulator.resources.region, emulator.resources.account)
+    arn = emulator.resources.state_machine_arn(emulator.resources.batch_state_machine)
     started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date), **request))
     return execution.wait(sfn, started, poll_seconds=0.2, timeout_seconds=300)
 
@@ -82,7 +83,7 @@ def alerts(emulator: LocalEmulator, settings: Settings) -> Callable[[], list[dic
     sqs, sns = client("sqs"), client("sns")
     queue = sqs.create_queue(QueueName="alerts-test")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = sns.create_topic(Name=settings.alerts_topic_name)["TopicArn"]
+    topic = sns.create_topic(Name=names_for(settings).alerts_topic)["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     def received() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 
 from lightship.cli.main import main
 from lightship.local.emulator import LocalEmulator
+from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.integration.release_support import record, registry, two_versions, wait_for_execution
 
@@ -25,7 +26,7 @@ def test_release_start_status_refusals_and_abort_by_hand(
     under_way = record(resources).live()
     assert under_way is not None and under_way.release is not None
     release_id = json.loads(under_way.release)["id"]
-    execution_arn = f"arn:aws:states:{resources.region}:{resources.account}:execution:{settings.release_state_machine_name}:{release_id}"
+    execution_arn = f"arn:aws:states:{resources.region}:{resources.account}:execution:{names_for(settings).release_state_machine}:{release_id}"
 
     assert main(["release", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)

@@ -3,6 +3,7 @@ are there under the stacks' names, and Ctrl-C stops it cleanly."""
 
 import boto3
 
+from lightship.resources import names_for
 from lightship.settings import load_settings
 from tests.support.local_up import local_up_process
 
@@ -18,9 +19,9 @@ def test_local_up_serves_the_stacks_resources_until_interrupted() -> None:
         endpoint = exports["AWS_ENDPOINT_URL"]
         settings = load_settings()
         buckets = {b["Name"] for b in session.client("s3", endpoint_url=endpoint).list_buckets()["Buckets"]}
-        assert settings.data_bucket_name("123456789012") in buckets
-        assert settings.artifact_bucket_name("123456789012") in buckets
+        assert f"{settings.project}-data-123456789012-{settings.region}" in buckets
+        assert f"{settings.project}-artifacts-123456789012-{settings.region}" in buckets
         group = session.client("sagemaker", endpoint_url=endpoint).describe_model_package_group(ModelPackageGroupName=settings.model_package_group)
         assert group["ModelPackageGroupName"] == settings.model_package_group
-        table = session.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=settings.deployment_table_name)
+        table = session.client("dynamodb", endpoint_url=endpoint).describe_table(TableName=names_for(settings).deployment_table)
         assert [k["AttributeName"] for k in table["Table"]["KeySchema"]] == ["pk", "sk"]

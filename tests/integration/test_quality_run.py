@@ -20,6 +20,7 @@ from lightship.clients import client
 from lightship.datasets import customers
 from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local.emulator import LocalEmulator
+from lightship.resources import names_for
 from lightship.serving.capture import CaptureWriter
 from lightship.settings import Settings
 from tests.support.models import register_trained
@@ -58,7 +59,7 @@ def alerts(emulator: LocalEmulator, settings: Settings) -> Callable[[], list[dic
     sqs, sns = client("sqs"), client("sns")
     queue = sqs.create_queue(QueueName="quality-alerts-test")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    topic = sns.create_topic(Name=settings.alerts_topic_name)["TopicArn"]
+    topic = sns.create_topic(Name=names_for(settings).alerts_topic)["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     return lambda: [json.loads(m["Body"]) for m in
                     sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])]
@@ -86,7 +87,7 @@ def test_quality_run_through_the_state_machine_reports_scikit_learns_metrics_on_
 
     # The run was an execution of the synthesized quality state machine, not an in-process call.
     sfn = client("stepfunctions")
-    machine = next(m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == settings.quality_state_machine_name)
+    machine = next(m for m in sfn.list_state_machines()["stateMachines"] if m["name"] == names_for(settings).quality_state_machine)
     [execution] = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
     assert execution["status"] == "SUCCEEDED" and execution["name"].startswith(f"quality-{world['today']}-")
 

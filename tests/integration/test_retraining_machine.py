@@ -32,10 +32,10 @@ from lightship.local.alerts_inbox import AlertsInbox
 from lightship.local.emulator import LocalEmulator
 from lightship.quality import wiring
 from lightship.registry.model_registry import ModelRegistry
-from lightship.resources import Resources
+from lightship.resources import Resources, names_for
 from lightship.retraining import dataset as dataset_mod
 from lightship.retraining.ledger import RunLedger
-from lightship.retraining.start import start_run, state_machine_arn
+from lightship.retraining.start import start_run
 from lightship.retraining.triggers import by_person
 from lightship.serving.capture import CaptureWriter
 from lightship.settings import Settings, load_settings
@@ -108,11 +108,11 @@ class World:
 
 
 def execution_arn(world: World, run_id: str) -> str:
-    return state_machine_arn(world.settings, world.resources).replace(":stateMachine:", ":execution:") + f":{run_id}"
+    return world.resources.execution_arn(world.resources.retraining_state_machine, run_id)
 
 
 def executions(world: World) -> list[dict[str, Any]]:
-    return list(client("stepfunctions").list_executions(stateMachineArn=state_machine_arn(world.settings, world.resources))["executions"])
+    return list(client("stepfunctions").list_executions(stateMachineArn=world.resources.state_machine_arn(world.resources.retraining_state_machine))["executions"])
 
 
 def subjects(world: World) -> list[tuple[str, str]]:
@@ -144,7 +144,7 @@ def world(emulator_session: LocalEmulator, tmp_path_factory: pytest.TempPathFact
         registry = ModelRegistry(settings, client("sagemaker"), s3, resources.artifact_bucket)
         assert trained.version.status == "Approved", trained.decision.reason
         deploy(registry, DeploymentRecord(client("dynamodb"), resources.deployment_table), trained.version.version, reason="first", by="tests")
-        alerts = AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{settings.alerts_topic_name}", "retraining-alerts-test")
+        alerts = AlertsInbox(f"arn:aws:sns:{resources.region}:{resources.account}:{names_for(settings).alerts_topic}", "retraining-alerts-test")
         yield World(settings=settings, resources=resources, parent=trained.version.version,
                     parent_data=trained.version.lineage["data"]["uri"], today=dt.datetime.now(dt.UTC).date().isoformat(),
                     tmp=tmp, alerts=alerts)
@@ -226,7 +226,7 @@ def test_the_gate_refuses_a_retrained_version_that_does_not_beat_the_champion(wo
 def drift_alert(world: World, run: str) -> None:
     """What a batch run with drift publishes to the alerts topic (batch/finalize.py)."""
     message = f"Batch run {run} for {world.today} with model v{world.parent}.\nRows in 4,000, scored 4,000, rejected 0.\nReport: s3://x/{run}.html"
-    client("sns").publish(TopicArn=f"arn:aws:sns:{world.resources.region}:{world.resources.account}:{world.settings.alerts_topic_name}",
+    client("sns").publish(TopicArn=f"arn:aws:sns:{world.resources.region}:{world.resources.account}:{names_for(world.settings).alerts_topic}",
                           Subject=f"Lightship batch {world.today}: drift in tenure_months", Message=message)
 
 
@@ -275,7 +275,7 @@ def test_retrain_by_hand_goes_through_the_gate_and_a_canary_to_live_with_lineage
     [entry] = [e for e in world.ledger.recent(5) if e.kind == "outcome"][:1]
     version = int(entry.details["version"])
     release_execution = wait_for(lambda: next((e for e in client("stepfunctions").list_executions(
-        stateMachineArn=f"arn:aws:states:{world.resources.region}:{world.resources.account}:stateMachine:{world.settings.release_state_machine_name}"
+        stateMachineArn=f"arn:aws:states:{world.resources.region}:{world.resources.account}:stateMachine:{names_for(world.settings).release_state_machine}"
     )["executions"] if e["name"] == entry.details["release_id"]), None), what="the release execution")
     assert wait_for_execution(release_execution["executionArn"], timeout=60)["status"] == "SUCCEEDED"
     live = world.record.live()

@@ -10,6 +10,7 @@ import pytest
 
 from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
+from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.integration.rollback_support import (
     ago,
@@ -111,7 +112,7 @@ def test_no_earlier_approved_version_changes_nothing_and_says_so_loudly(
     assert any(r.levelname == "ERROR" and "no Approved version older" in r.getMessage() for r in caplog.records)
     # What the handler prints (EMF included) goes to its log group, as on Lambda, not to this process's stdout.
     assert '{"_aws"' not in capsys.readouterr().out
-    events = client("logs").filter_log_events(logGroupName=f"/aws/lambda/{settings.rollback_function_name}")["events"]
+    events = client("logs").filter_log_events(logGroupName=f"/aws/lambda/{names_for(settings).rollback_function}")["events"]
     emf = [json.loads(e["message"]) for e in events if e["message"].startswith('{"_aws"')]
     assert [doc["RollbackImpossible"] for doc in emf if "RollbackImpossible" in doc] == [[1.0]], emf
 

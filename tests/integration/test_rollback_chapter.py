@@ -19,6 +19,7 @@ from lightship.demo.serving_chapter import serving
 from lightship.demo.story import Story
 from lightship.local import function_logs
 from lightship.local.emulator import LocalEmulator
+from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.integration.rollback_support import record, registry
 from tests.support.models import register_trained
@@ -53,7 +54,7 @@ def test_broken_version_is_rolled_back_by_its_alarm_end_to_end(
     console_lines = (printed.out + printed.err + (tmp_path / "out.txt").read_text()).splitlines()
     assert not [line for line in console_lines if line.lstrip().startswith("{")], console_lines
     logged = function_log.read_text().splitlines()
-    rollback_lines = [line.split(" ", 2)[2] for line in logged if line.split(" ", 2)[1] == settings.rollback_function_name]
+    rollback_lines = [line.split(" ", 2)[2] for line in logged if line.split(" ", 2)[1] == names_for(settings).rollback_function]
     assert any(json.loads(line).get("message", "").startswith("rolled back from version 3 to version") for line in rollback_lines if line.startswith("{"))
     assert any('"Rollbacks":[1.0]' in line for line in rollback_lines)  # its EMF metrics line
 

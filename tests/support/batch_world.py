@@ -30,6 +30,7 @@ from lightship import clients
 from lightship.bundle.model_bundle import pack_bundle
 from lightship.clients import cached_client
 from lightship.datasets import customers
+from lightship.resources import resources_for
 from lightship.settings import load_settings
 from lightship.training.data import load_training_data
 from lightship.training.run import train, write
@@ -113,7 +114,7 @@ def batch_world_fixture(monkeypatch: pytest.MonkeyPatch, bundle_targz: bytes) ->
     monkeypatch.setattr(clients, "client", lambda service, **kw: session.client(service, config=clients._CONFIG, **kw))
     cached_client.cache_clear()
     with mock_aws():
-        config = dataclasses.replace(BatchConfig.from_settings(settings, ACCOUNT), chunk_rows=400)
+        config = dataclasses.replace(BatchConfig.from_settings(settings, resources_for(settings, ACCOUNT)), chunk_rows=400)
         s3 = cached_client("s3")
         s3.create_bucket(Bucket=config.data_bucket)
         s3.create_bucket(Bucket=config.artifact_bucket)

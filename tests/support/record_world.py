@@ -26,7 +26,7 @@ from lightship.deployment.record import Deployment, DeploymentRecord, record_tim
 from lightship.local.alarm_delivery import cloudwatch_time
 from lightship.local.provision import _deployment_table, _model_package_group
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
-from lightship.resources import Resources, resources_for
+from lightship.resources import Resources, names_for, resources_for
 from lightship.rollback.events import AlarmStateChange, parse_alarm_event
 from lightship.rollback.rollback import Rollbacker
 from lightship.settings import Settings, cached_settings, load_settings
@@ -124,7 +124,7 @@ class World:
 def alarm_event(world: World, alarm: str, changed_at: datetime, state: str = "ALARM") -> dict[str, Any]:
     """What SNS hands the rollback function when ``alarm`` changes state."""
     r = world.resources
-    topic = f"arn:aws:sns:{r.region}:{ACCOUNT}:{world.settings.rollback_topic_name}"
+    topic = f"arn:aws:sns:{r.region}:{ACCOUNT}:{names_for(world.settings).rollback_topic}"
     message = {
         "AlarmName": alarm,
         "AlarmArn": f"arn:aws:cloudwatch:{r.region}:{ACCOUNT}:alarm:{alarm}",
@@ -221,7 +221,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         _model_package_group(cached_client("sagemaker"), resources.model_package_group)
         _deployment_table(cached_client("dynamodb"), resources.deployment_table)
         sns, sqs = cached_client("sns"), cached_client("sqs")
-        topic = sns.create_topic(Name=settings.alerts_topic_name)["TopicArn"]
+        topic = sns.create_topic(Name=names_for(settings).alerts_topic)["TopicArn"]
         queue = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from lightship.resources import resolved_settings, resources_for
 from lightship.settings import Settings, SettingsError, load_settings, read_cdk_context
 
 
@@ -35,7 +36,7 @@ def test_region_follows_the_aws_environment_unless_set(monkeypatch: pytest.Monke
 
 def test_derived_names_are_unique_per_account_and_region() -> None:
     settings = Settings.model_validate({"project": "acme", "region": "eu-west-1"})
-    resolved = settings.resolved("111122223333")
+    resolved = resolved_settings(settings, resources_for(settings, "111122223333"))
     assert resolved["data_bucket"] == "acme-data-111122223333-eu-west-1"
     assert resolved["artifact_bucket"] == "acme-artifacts-111122223333-eu-west-1"
     assert resolved["deployment_table"] == "acme-deployments"

@@ -15,6 +15,7 @@ import pytest
 
 from lambdas.rollback import handler as rollback_handler
 from lightship.local.lambda_router import LambdaContext
+from lightship.resources import names_for
 from lightship.rollback.decision import Verdict
 from lightship.rollback.rollback import RollbackIncomplete
 from tests.support.record_world import ERRORS, World, ago, alarm, alarm_event, client_error, failing
@@ -26,7 +27,7 @@ class Crash(BaseException):
 
 
 def invoke(world: World, event: dict[str, Any]) -> dict[str, Any]:
-    context = LambdaContext(function_name=world.settings.rollback_function_name, aws_request_id="req-1")
+    context = LambdaContext(function_name=names_for(world.settings).rollback_function, aws_request_id="req-1")
     return dict(rollback_handler.handler(event, context))
 
 
