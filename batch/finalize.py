@@ -29,7 +29,7 @@ from batch.model import load_model
 from batch.plan import objects_uri
 from batch.report import DriftReport, drift_report
 from batch.report_html import render_html
-from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
+from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json, s3
 from batch.sketch import DriftSketch, empty_sketch, merge
 from lightship.observability import ESTIMATED_ACCURACY, ESTIMATED_ROC_AUC
 
@@ -90,7 +90,7 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
     report_uri = html_uri = None
     estimated = None
     if scored:
-        bundle = load_model(run.model.model_data_url)
+        bundle = load_model(s3(), run.model.model_data_url)
         estimated = estimate_scores(bundle, outputs)
         merged = merge(sketches) if sketches else empty_sketch(bundle.profile)
         report = drift_report(

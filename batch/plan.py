@@ -29,7 +29,7 @@ from batch.config import BatchConfig
 from batch.events import Chunk, InputObject, PlanResult, RunContext
 from batch.model import load_model
 from batch.read import FileInfo, Format, UnreadableFile, format_of, inspect
-from batch.s3io import Pin, copy, list_objects, pin, put_json
+from batch.s3io import Pin, copy, list_objects, pin, put_json, s3
 from batch.validate import missing_columns
 from lightship.bundle.schema import FeatureSchema
 from lightship.s3uri import S3Uri
@@ -37,7 +37,7 @@ from lightship.s3uri import S3Uri
 
 def plan(run: RunContext, config: BatchConfig) -> PlanResult:
     started = time.perf_counter()
-    schema = load_model(run.model.model_data_url).schema
+    schema = load_model(s3(), run.model.model_data_url).schema
     objects: list[InputObject] = []
     chunks: list[Chunk] = []
     ids: list[tuple[list[Chunk], FileInfo]] = []

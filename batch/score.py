@@ -26,7 +26,7 @@ from batch.events import Chunk, ChunkResult, RunContext
 from batch.identity import SOURCE_ROW, SOURCE_URI
 from batch.model import load_model
 from batch.read import read_csv_chunk, read_parquet_rows
-from batch.s3io import Pin, get_json, put_json
+from batch.s3io import Pin, get_json, put_json, s3
 from batch.sketch import Counts, DriftSketch, count_values, prediction_values
 from batch.validate import validate
 from lightship.bundle.model_bundle import ModelBundle
@@ -46,7 +46,7 @@ class Scored:
 
 def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
     started = time.perf_counter()
-    bundle = load_model(run.model.model_data_url)
+    bundle = load_model(s3(), run.model.model_data_url)
     frame = read_chunk(chunk, run.id_column)
     if len(frame) != chunk.rows:
         raise IdentityMismatch(

@@ -29,10 +29,10 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
     from batch.model import load_model
     from batch.plan import plan
     from batch.score import score_chunk, score_frame
-    from lightship.clients import account_id
+    from lightship.clients import account_id, cached_client
     from lightship.settings import load_settings
 
-    bundle = load_model(model_uri)
+    bundle = load_model(cached_client("s3"), model_uri)
     bucket = uri.split("/")[2]
     run = support.run_context(bucket, model_uri.split("/")[2], model_uri.split("/", 3)[3], name=Path(uri).parent.name)
     ready = support.peak_rss_mb()

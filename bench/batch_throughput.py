@@ -110,7 +110,7 @@ def main() -> None:
         for round_number in range(args.rounds):
             order = list(by_runtime.items())
             for runtime, chosen in order if round_number % 2 == 0 else order[::-1]:  # same chunks; who goes first alternates
-                score_module.load_model = lambda url, chosen=chosen: chosen  # type: ignore[misc]
+                score_module.load_model = lambda s3, url, chosen=chosen: chosen  # type: ignore[misc]
                 sketch_seconds[0] = write_seconds[0] = 0.0
                 started = time.perf_counter()
                 planned = plan(run, config)

@@ -117,7 +117,7 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
         "tenure_months: missing, but training saw no missing values for this feature": 5,
         "monthly_spend: expected a number, got a string": 3,
     }
-    age = load_model(manifest["model"]["model_data_url"]).schema.feature("age")
+    age = load_model(client("s3"), manifest["model"]["model_data_url"]).schema.feature("age")
     ages = pd.concat([good["age"], bad["age"].iloc[8:]]).astype(float)  # the scored rows' ages
     outside = int(((ages < age.minimum) | (ages > age.maximum)).sum())
     assert outside >= 2 and rows["flagged_by_feature"].get("age") == outside

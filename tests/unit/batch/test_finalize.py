@@ -14,6 +14,7 @@ from batch.errors import IdentityMismatch, IncompleteRun
 from batch.finalize import finalize
 from batch.model import load_model
 from batch.s3io import get_json, put_json
+from lightship.clients import cached_client
 from lightship.datasets import customers
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz, run_day  # noqa: F401 - fixtures
 
@@ -177,7 +178,7 @@ def test_the_manifest_carries_the_cbpe_estimate_of_the_days_scores_computed_from
 
     estimated = done.manifest["estimated_quality"]
     scored = world.read_parquet(done.manifest["outputs"])
-    bundle = load_model(world.run.model.model_data_url)
+    bundle = load_model(cached_client("s3"), world.run.model.model_data_url)
     assert bundle.calibration is not None and bundle.calibration["method"] == "platt"
     # Expected by hand: each row's calibrated probability is the chance it is positive.
     p = calibration.calibrate(bundle.calibration, scored["probability_1"].to_numpy())
