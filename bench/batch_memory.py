@@ -40,8 +40,8 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
         settings = load_settings()
         config = BatchConfig.from_settings(settings.model_copy(update={"batch": settings.batch.model_copy(update={"chunk_rows": chunk_rows})}),
                                            account_id())
-        planned = plan(run, config)
-        rows = sum(score_chunk(run, c).rows_scored for c in planned.chunks)
+        planned = plan(cached_client("s3"), run, config)
+        rows = sum(score_chunk(cached_client("s3"), run, c).rows_scored for c in planned.chunks)
     else:
         data = wr.s3.read_parquet(uri)
         result = score_frame(data, bundle, 1, "whole")
