@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SnsModel
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SnsModel, SnsNotificationModel, SnsRecordModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lightship.errors import LightshipError
@@ -127,6 +127,20 @@ class AlarmDetail(BaseModel):
     configuration: dict[str, Any] = Field(default_factory=dict)
 
 
+class AlarmSnsNotificationModel(SnsNotificationModel):
+    Message: str  # what AWS sends (Powertools also allows a model); the alarm JSON in it is parsed per record
+
+
+class AlarmSnsRecordModel(SnsRecordModel):
+    Sns: AlarmSnsNotificationModel
+
+
+class AlarmSnsModel(SnsModel):
+    """Powertools' SNS event, its messages strings (CloudWatch's alarm notifications)."""
+
+    Records: list[AlarmSnsRecordModel]  # type: ignore[assignment]  # narrowed from Powertools' record
+
+
 class AlarmEventBridgeModel(EventBridgeModel):
     """Powertools' EventBridge envelope with the alarm detail in it."""
 
@@ -149,15 +163,11 @@ def parse_alarm_event(event: Any) -> list[AlarmStateChange]:
 def _from_sns(event: dict[str, Any]) -> list[AlarmStateChange]:
     if not isinstance(event["Records"], list) or not event["Records"]:
         raise MalformedAlarmEvent("Records must be a non-empty list")
-    parsed = _validated(lambda: SnsModel.model_validate(event), "the event")
-    out = []
-    for index, record in enumerate(parsed.Records):
-        where = f"Records[{index}].Sns.Message"
-        message = record.Sns.Message
-        if not isinstance(message, str):  # Powertools allows a model here; AWS sends a string
-            raise MalformedAlarmEvent(f"{where} is not a string")
-        out.append(_validated(lambda m=message: AlarmNotification.model_validate_json(m).change("sns"), where))
-    return out
+    parsed = _validated(lambda: AlarmSnsModel.model_validate(event))
+    return [
+        _validated(lambda m=record.Sns.Message: AlarmNotification.model_validate_json(m).change("sns"), f"Records[{index}].Sns.Message")
+        for index, record in enumerate(parsed.Records)
+    ]
 
 
 def _from_eventbridge(event: dict[str, Any]) -> AlarmStateChange:
@@ -165,7 +175,7 @@ def _from_eventbridge(event: dict[str, Any]) -> AlarmStateChange:
     source, detail_type = event.get("source"), event.get("detail-type")
     if (source, detail_type) != (EVENTBRIDGE_SOURCE, EVENTBRIDGE_DETAIL_TYPE):
         raise MalformedAlarmEvent(f"EventBridge event {source!r} / {detail_type!r} is not a CloudWatch alarm state change")
-    parsed = _validated(lambda: AlarmEventBridgeModel.model_validate(event), "the event")
+    parsed = _validated(lambda: AlarmEventBridgeModel.model_validate(event))
     detail = parsed.detail
     return _validated(lambda: AlarmStateChange(
         alarm_name=detail.alarmName,
@@ -176,18 +186,19 @@ def _from_eventbridge(event: dict[str, Any]) -> AlarmStateChange:
         changed_at=detail.state.timestamp,  # type: ignore[arg-type]  # parsed by the validator
         route="eventbridge",
         trigger=detail.configuration,
-    ), "detail")
+    ), "detail.state")
 
 
-def _validated(build: Any, where: str) -> Any:
-    """``build()``, with pydantic's errors turned into one :class:`MalformedAlarmEvent` naming each field."""
+def _validated(build: Any, where: str | None = None) -> Any:
+    """``build()``, with pydantic's errors turned into one :class:`MalformedAlarmEvent` naming each field
+    (``where``: the part of the event that was validated, when not the whole of it)."""
     try:
         return build()
     except ValidationError as exc:
         raise MalformedAlarmEvent("; ".join(_explain(error, where) for error in exc.errors())) from exc
 
 
-def _explain(error: Any, where: str) -> str:
+def _explain(error: Any, where: str | None) -> str:
     """One pydantic error as ``<owner> has no <field>``, ``<where> is not JSON: ...`` or ``<where>: <field>: <reason>``."""
     loc, kind = list(error["loc"]), error["type"]
     reason = str(error["msg"]).removeprefix("Value error, ")
@@ -198,8 +209,8 @@ def _explain(error: Any, where: str) -> str:
     if kind == "missing":
         # Split at the last list index: "Records[0] has no Sns.Message" names the record and what it lacks.
         cut = max((i for i, part in enumerate(loc) if isinstance(part, int)), default=-1) + 1
-        return f"{_path(loc[:cut]) or where} has no {'.'.join(str(p) for p in loc[cut:])}"
-    return f"{where}: {_path(loc)}: {reason}" if loc else f"{where}: {reason}"
+        return f"{_path(loc[:cut]) or where or 'the event'} has no {'.'.join(str(p) for p in loc[cut:])}"
+    return ": ".join(part for part in (where, _path(loc), reason) if part)
 
 
 def _path(loc: list[Any]) -> str:
