@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from batch.read import format_of
 from batch.report import DriftReport, drift_report
-from batch.s3io import Pin, S3File, list_objects, s3
+from batch.s3io import Pin, S3File, list_objects
 from batch.sketch import DriftSketch, count_values, merge, sketch_frame
 from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
 from lightship.errors import DataError
@@ -36,10 +36,10 @@ class Source:
     size: int
 
 
-def sources(location: str) -> list[Source]:
-    """The CSV/Parquet files at ``location`` (a file or a folder/prefix)."""
+def sources(location: str, s3: Any = None) -> list[Source]:
+    """The CSV/Parquet files at ``location`` (a file or a folder/prefix; ``s3``: the client for an s3:// one)."""
     if is_s3(location):
-        found = [Source(o.uri, fmt, o.size) for o in list_objects(location) if (fmt := format_of(o.uri) or "")]
+        found = [Source(o.uri, fmt, o.size) for o in list_objects(_needed(s3, location), location) if (fmt := format_of(o.uri) or "")]
     else:
         path = Path(location)
         if not path.exists():
@@ -51,25 +51,25 @@ def sources(location: str) -> list[Source]:
     return found
 
 
-def count_rows(items: list[Source]) -> int | None:
+def count_rows(items: list[Source], s3: Any = None) -> int | None:
     """Rows across Parquet files from their footers; None when a CSV makes it unknown without a pass."""
     total = 0
     for item in items:
         if item.format != "parquet":
             return None
-        total += _parquet(item).metadata.num_rows
+        total += _parquet(item, s3).metadata.num_rows
     return total
 
 
-def batches(items: list[Source], columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+def batches(items: list[Source], columns: list[str] | None = None, s3: Any = None) -> Iterator[pd.DataFrame]:
     for item in items:
         try:
             if item.format == "parquet":
-                handle = _parquet(item)
+                handle = _parquet(item, s3)
                 for i in range(handle.metadata.num_row_groups):
                     yield handle.read_row_group(i, columns=columns).to_pandas()
             else:
-                source = item.location if not is_s3(item.location) else _s3_body(item.location)
+                source = item.location if not is_s3(item.location) else _s3_body(s3, item.location)
                 yield from pd.read_csv(source, chunksize=BATCH_ROWS, usecols=columns)
         except (ValueError, OSError) as exc:
             raise DataError(f"{item.location}: cannot be read ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from exc
@@ -105,18 +105,20 @@ def compare_data(
     thresholds: Callable[[str], tuple[float, float]],
     bins: int = 20,
     progress: Progress | None = None,
+    s3: Any = None,
 ) -> DriftReport:
-    ref_items, cur_items = sources(reference), sources(current)
-    ref_frame = pd.concat(list(batches(ref_items)), ignore_index=True)
-    cur_columns = _columns(cur_items[0])
+    """Drift of ``current`` against ``reference`` (local paths or s3:// addresses; ``s3``: the client for those)."""
+    ref_items, cur_items = sources(reference, s3), sources(current, s3)
+    ref_frame = pd.concat(list(batches(ref_items, s3=s3)), ignore_index=True)
+    cur_columns = _columns(cur_items[0], s3)
     common = [c for c in ref_frame.columns if c in cur_columns]
     if not common:
         raise DataError(f"{reference} and {current} share no columns")
     profile = fit_profile(ref_frame[common], bins)
-    total = count_rows(cur_items) or 0
+    total = count_rows(cur_items, s3) or 0
     sketches: list[DriftSketch] = []
     done = 0
-    for frame in batches(cur_items, columns=common):
+    for frame in batches(cur_items, columns=common, s3=s3):
         sketches.append(sketch_frame(profile, frame, None))
         done += len(frame)
         if progress:
@@ -132,17 +134,25 @@ def compare_data(
     )
 
 
-def _columns(item: Source) -> list[str]:
+def _columns(item: Source, s3: Any) -> list[str]:
     if item.format == "parquet":
-        return list(_parquet(item).schema_arrow.names)
-    source = item.location if not is_s3(item.location) else _s3_body(item.location)
+        return list(_parquet(item, s3).schema_arrow.names)
+    source = item.location if not is_s3(item.location) else _s3_body(s3, item.location)
     return [str(c) for c in pd.read_csv(source, nrows=0).columns]
 
 
-def _parquet(item: Source) -> pq.ParquetFile:
-    return pq.ParquetFile(S3File(Pin(item.location, item.size, None, None)) if is_s3(item.location) else item.location)
+def _parquet(item: Source, s3: Any) -> pq.ParquetFile:
+    if not is_s3(item.location):
+        return pq.ParquetFile(item.location)
+    return pq.ParquetFile(S3File(_needed(s3, item.location), Pin(item.location, item.size, None, None)))
 
 
-def _s3_body(uri: str) -> Any:
+def _s3_body(s3: Any, uri: str) -> Any:
     where = S3Uri.parse(uri)
-    return s3().get_object(Bucket=where.bucket, Key=where.key)["Body"]
+    return _needed(s3, uri).get_object(Bucket=where.bucket, Key=where.key)["Body"]
+
+
+def _needed(s3: Any, location: str) -> Any:
+    if s3 is None:
+        raise DataError(f"{location}: an s3:// address, and no S3 client was given")
+    return s3

@@ -20,12 +20,12 @@ from batch.s3io import get_bytes
 from lightship.quality import calibration, cbpe
 
 
-def estimate_scores(bundle: Any, outputs: list[str]) -> dict[str, Any] | None:
+def estimate_scores(s3: Any, bundle: Any, outputs: list[str]) -> dict[str, Any] | None:
     classes = list(bundle.schema.classes)
     if bundle.schema.task != "classification" or len(classes) != 2 or bundle.calibration is None or not outputs:
         return None
     column = f"probability_{classes[1]}"
-    parts = [pd.read_parquet(io.BytesIO(get_bytes(uri)), columns=[column, "prediction"]) for uri in outputs]
+    parts = [pd.read_parquet(io.BytesIO(get_bytes(s3, uri)), columns=[column, "prediction"]) for uri in outputs]
     frame = pd.concat(parts, ignore_index=True)
     scores = frame[column].to_numpy(dtype=float)
     result = cbpe.estimate(scores, calibration.calibrate(bundle.calibration, scores),

@@ -25,13 +25,13 @@ from batch.config import BatchConfig
 from batch.errors import IdentityMismatch, IncompleteRun, InputChanged
 from batch.estimate import estimate_scores
 from batch.events import Chunk, ChunkResult, FinalizeResult, InputObject, PlanResult, RunContext
+from batch.metrics import run_metrics
 from batch.model import load_model
 from batch.plan import objects_uri
 from batch.report import DriftReport, drift_report
 from batch.report_html import render_html
 from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
 from batch.sketch import DriftSketch, empty_sketch, merge
-from lightship.observability import ESTIMATED_ACCURACY, ESTIMATED_ROC_AUC
 
 QUARANTINED = "file quarantined"
 SCORED = "scored"  # a manifest's input file the run read to the end: each row scored or rejected
@@ -45,16 +45,72 @@ class Finalized:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalized:
-    chunks = [Chunk.model_validate(c) for c in get_json(plan.plan_uri)]
-    objects = [InputObject.model_validate(o) for o in get_json(objects_uri(run))]
-    check_pinned(objects)
+@dataclass
+class Gathered:
+    """What the plan and the chunks left in S3, checked whole (:func:`gather`)."""
+
+    chunks: list[Chunk]
+    objects: list[InputObject]
+    results: list[ChunkResult]
+    sketches: list[DriftSketch]
+
+    @property
+    def quarantined(self) -> list[InputObject]:
+        return [o for o in self.objects if o.status == "quarantined"]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The run's rows: in = scored + rejected, rejections by reason (:func:`tally`)."""
+
+    rows_in: int
+    scored: int
+    rejected: int
+    by_reason: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """The drift report and the CBPE estimate, where they were written (:func:`write_report`)."""
+
+    report: DriftReport | None = None
+    json_uri: str | None = None
+    html_uri: str | None = None
+    estimated: dict[str, Any] | None = None
+
+
+def finalize(s3: Any, run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalized:
+    """Check the day is whole, tally it, clean up, report, write the manifest, and say whether to alert."""
+    gathered = gather(s3, run, plan)
+    counts = tally(gathered)
+    outputs, rejects = clean_up(s3, run, gathered)
+    reported = write_report(s3, run, config, gathered, outputs, counts.scored)
+    status: Literal["complete", "empty"] = "complete" if gathered.objects else "empty"
+    manifest = build_manifest(run, plan, gathered, counts, outputs, rejects, reported, status)
+    manifest_uri = layout.manifest(run.report_uri)
+    put_json(s3, manifest_uri, manifest)
+    alert, subject, message = _alert(run, status, reported.report, manifest, manifest_uri, reported.html_uri)
+    outcome = FinalizeResult(
+        status=status, alert=alert, subject=subject, message=message, manifest_uri=manifest_uri,
+        report_uri=reported.json_uri, html_uri=reported.html_uri, rows_in=counts.rows_in, rows_scored=counts.scored,
+        rows_rejected=counts.rejected, drifted=reported.report.drifted if reported.report else [],
+    )
+    return Finalized(result=outcome, manifest=manifest, report=reported.report,
+                     metrics=run_metrics(counts.rows_in, counts.scored, counts.rejected, reported.report, reported.estimated))
+
+
+def gather(s3: Any, run: RunContext, plan: PlanResult) -> Gathered:
+    """The plan's chunks and objects and every chunk's result and sketch, after checking (reading no
+    data) that the inputs are unchanged and the chunks cover each file once and read what was planned."""
+    chunks = [Chunk.model_validate(c) for c in get_json(s3, plan.plan_uri)]
+    objects = [InputObject.model_validate(o) for o in get_json(s3, objects_uri(run))]
+    check_pinned(s3, objects)
     check_coverage(objects, chunks)
     results, sketches = [], []
     for chunk in chunks:
         uri = layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id)
         try:
-            stored = get_json(uri)
+            stored = get_json(s3, uri)
         except Exception as exc:
             raise IncompleteRun(f"chunk {chunk.chunk_id} of {chunk.uri} has no result at {uri}: the day is incomplete") from exc
         result = ChunkResult.model_validate(stored["result"])
@@ -63,75 +119,89 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
         check_chunk_identity(chunk, result, run.id_column)
         results.append(result)
         sketches.append(DriftSketch.from_dict(stored["sketch"]))
+    return Gathered(chunks=chunks, objects=objects, results=results, sketches=sketches)
 
-    quarantined = [o for o in objects if o.status == "quarantined"]
+
+def tally(gathered: Gathered) -> Tally:
+    """Rows in, scored and rejected (a quarantined file's rows are rejected with its reason); they must add up."""
+    quarantined = gathered.quarantined
     by_reason: dict[str, int] = {}
-    for r in results:
+    for r in gathered.results:
         for reason, n in r.rejected_by_reason.items():
             by_reason[reason] = by_reason.get(reason, 0) + n
     for o in quarantined:
         if o.rejected_rows:
             key = f"{QUARANTINED}: {o.reason}"
             by_reason[key] = by_reason.get(key, 0) + o.rejected_rows
-    rows_in = sum(r.rows_in for r in results) + sum(o.rejected_rows for o in quarantined)
-    scored = sum(r.rows_scored for r in results)
-    rejected = sum(r.rows_rejected for r in results) + sum(o.rejected_rows for o in quarantined)
+    rows_in = sum(r.rows_in for r in gathered.results) + sum(o.rejected_rows for o in quarantined)
+    scored = sum(r.rows_scored for r in gathered.results)
+    rejected = sum(r.rows_rejected for r in gathered.results) + sum(o.rejected_rows for o in quarantined)
     if rows_in != scored + rejected or sum(by_reason.values()) != rejected:
         raise IncompleteRun(f"rows do not add up: in {rows_in}, scored {scored}, rejected {rejected}")
+    return Tally(rows_in=rows_in, scored=scored, rejected=rejected, by_reason=by_reason)
 
-    outputs = sorted(r.output_uri for r in results if r.output_uri)
-    rejects = sorted(r.rejects_uri for r in results if r.rejects_uri)
-    keep = set(outputs) | set(rejects) | {o.quarantine_uri for o in quarantined if o.quarantine_uri}
-    stale = [o.uri for o in [*list_objects(run.output_uri), *list_objects(run.rejects_uri)] if o.uri not in keep]
+
+def clean_up(s3: Any, run: RunContext, gathered: Gathered) -> tuple[list[str], list[str]]:
+    """This run's output and reject parts; parts an earlier run of the date left there are deleted."""
+    outputs = sorted(r.output_uri for r in gathered.results if r.output_uri)
+    rejects = sorted(r.rejects_uri for r in gathered.results if r.rejects_uri)
+    keep = set(outputs) | set(rejects) | {o.quarantine_uri for o in gathered.quarantined if o.quarantine_uri}
+    listed = [*list_objects(s3, run.output_uri), *list_objects(s3, run.rejects_uri)]
+    stale = [o.uri for o in listed if o.uri not in keep]
     if stale:
-        delete(stale)
+        delete(s3, stale)
+    return outputs, rejects
 
-    report = None
-    report_uri = html_uri = None
-    estimated = None
-    if scored:
-        bundle = load_model(run.model.model_data_url)
-        estimated = estimate_scores(bundle, outputs)
-        merged = merge(sketches) if sketches else empty_sketch(bundle.profile)
-        report = drift_report(
-            f"Drift report {run.date}: model v{run.model.version}",
-            bundle.profile,
-            merged,
-            config.thresholds_for,
-            context={"date": run.date, "run": run.run_id, "model version": run.model.version, "input": run.input_uri},
-        )
-        report_uri, html_uri = layout.report_json(run.report_uri), layout.report_html(run.report_uri)
-        put_json(report_uri, report.to_dict())
-        put_bytes(html_uri, render_html(report).encode(), "text/html; charset=utf-8")
-    else:  # nothing scored: an earlier run's report of this date must not stand as this run's
-        delete([layout.report_json(run.report_uri), layout.report_html(run.report_uri)])
 
+def write_report(s3: Any, run: RunContext, config: BatchConfig, gathered: Gathered, outputs: list[str], scored: int) -> Reported:
+    """Drift against the model's baseline from the merged sketches (JSON + HTML), and the CBPE estimate."""
+    report_json, report_html = layout.report_json(run.report_uri), layout.report_html(run.report_uri)
+    if not scored:  # nothing scored: an earlier run's report of this date must not stand as this run's
+        delete(s3, [report_json, report_html])
+        return Reported()
+    bundle = load_model(s3, run.model.model_data_url)
+    estimated = estimate_scores(s3, bundle, outputs)
+    merged = merge(gathered.sketches) if gathered.sketches else empty_sketch(bundle.profile)
+    report = drift_report(
+        f"Drift report {run.date}: model v{run.model.version}",
+        bundle.profile,
+        merged,
+        config.thresholds_for,
+        context={"date": run.date, "run": run.run_id, "model version": run.model.version, "input": run.input_uri},
+    )
+    put_json(s3, report_json, report.to_dict())
+    put_bytes(s3, report_html, render_html(report).encode(), "text/html; charset=utf-8")
+    return Reported(report=report, json_uri=report_json, html_uri=report_html, estimated=estimated)
+
+
+def build_manifest(run: RunContext, plan: PlanResult, gathered: Gathered, counts: Tally, outputs: list[str],
+                   rejects: list[str], reported: Reported, status: str) -> dict[str, Any]:
+    """The run's manifest: what went in, what came out, where, and how long it took."""
     finished = dt.datetime.now(dt.UTC)
-    status: Literal["complete", "empty"] = "complete" if objects else "empty"
-    manifest_uri = layout.manifest(run.report_uri)
-    manifest = {
+    report, results = reported.report, gathered.results
+    return {
         "run_id": run.run_id,
         "date": run.date,
         "status": status,
         "model": run.model.model_dump(),
-        "input": {"prefix": run.input_uri, "objects": [_finished(o) for o in objects]},
-        "problems": _problems(run, objects),
-        "rows": {"in": rows_in, "scored": scored, "rejected": rejected, "rejected_by_reason": dict(sorted(by_reason.items())),
-                 **_flagged(results)},
-        # How a scored or rejected row is joined back to its input; checked for every chunk above.
-        "identity": {"id_column": run.id_column, "row": list(identity.IDENTITY_COLUMNS), "chunks_verified": len(chunks),
+        "input": {"prefix": run.input_uri, "objects": [_finished(o) for o in gathered.objects]},
+        "problems": _problems(run, gathered.objects),
+        "rows": {"in": counts.rows_in, "scored": counts.scored, "rejected": counts.rejected,
+                 "rejected_by_reason": dict(sorted(counts.by_reason.items())), **_flagged(results)},
+        # How a scored or rejected row is joined back to its input; checked for every chunk (gather).
+        "identity": {"id_column": run.id_column, "row": list(identity.IDENTITY_COLUMNS), "chunks_verified": len(gathered.chunks),
                      "column_names": "as in the input (not sanitized)"},
         "outputs": outputs,
         "rejects": rejects,
-        "quarantined": [o.quarantine_uri for o in quarantined],
-        "report": {"json": report_uri, "html": html_uri},
+        "quarantined": [o.quarantine_uri for o in gathered.quarantined],
+        "report": {"json": reported.json_uri, "html": reported.html_uri},
         "drift": None
         if report is None
         else {"alert": report.alert, "drifted_features": report.drifted, "prediction_drifted": report.prediction_drifted,
               "max_psi": round(report.max_psi, 6)},
         # CBPE on the day's scores (binary classifiers with a calibrator; docs/quality.md says where it is wrong).
-        "estimated_quality": estimated,
-        "chunks": len(chunks),
+        "estimated_quality": reported.estimated,
+        "chunks": len(gathered.chunks),
         "timings": {
             "started_at": run.started_at,
             "finished_at": finished.isoformat(timespec="seconds"),
@@ -141,24 +211,9 @@ def finalize(run: RunContext, plan: PlanResult, config: BatchConfig) -> Finalize
             "chunk_seconds_max": round(max((r.seconds for r in results), default=0.0), 3),
         },
     }
-    put_json(manifest_uri, manifest)
-
-    alert, subject, message = _alert(run, status, report, manifest, manifest_uri, html_uri)
-    metrics: dict[str, float] = {"RowsIn": rows_in, "RowsScored": scored, "RowsRejected": rejected}
-    if report is not None:
-        metrics.update(MaxPsi=report.max_psi, DriftedFeatures=len(report.drifted))
-    for key, name in (("roc_auc", ESTIMATED_ROC_AUC), ("accuracy", ESTIMATED_ACCURACY)):
-        if estimated is not None and estimated.get(key) is not None:
-            metrics[name] = float(estimated[key])
-    outcome = FinalizeResult(
-        status=status, alert=alert, subject=subject, message=message, manifest_uri=manifest_uri,
-        report_uri=report_uri, html_uri=html_uri, rows_in=rows_in, rows_scored=scored, rows_rejected=rejected,
-        drifted=report.drifted if report else [],
-    )
-    return Finalized(result=outcome, manifest=manifest, report=report, metrics=metrics)
 
 
-def check_pinned(objects: list[InputObject]) -> None:
+def check_pinned(s3: Any, objects: list[InputObject]) -> None:
     """Every object the plan pinned is still that version: a file replaced or deleted during the
     run fails it (the scores would describe a file that no longer exists as it was)."""
     changed = []
@@ -166,7 +221,7 @@ def check_pinned(objects: list[InputObject]) -> None:
         if o.status != "planned":
             continue
         planned = Pin(uri=o.uri, size=o.size, version_id=o.version_id, etag=o.etag)
-        now = current(o.uri)
+        now = current(s3, o.uri)
         if now is None:
             changed.append(f"{o.uri} was deleted (the run read {planned.describe()})")
         elif (now.version_id, now.etag) != (o.version_id, o.etag):

@@ -20,7 +20,7 @@ large (more than ``distributed_map_threshold`` chunks); a small plan travels inl
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -35,29 +35,29 @@ from lightship.bundle.schema import FeatureSchema
 from lightship.s3uri import S3Uri
 
 
-def plan(run: RunContext, config: BatchConfig) -> PlanResult:
+def plan(s3: Any, run: RunContext, config: BatchConfig) -> PlanResult:
     started = time.perf_counter()
-    schema = load_model(run.model.model_data_url).schema
+    schema = load_model(s3, run.model.model_data_url).schema
     objects: list[InputObject] = []
     chunks: list[Chunk] = []
     ids: list[tuple[list[Chunk], FileInfo]] = []
-    for listed in list_objects(run.input_uri):
+    for listed in list_objects(s3, run.input_uri):
         try:
-            version = pin(listed.uri)
+            version = pin(s3, listed.uri)
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 continue  # deleted between the listing and now: not part of this run
             raise
-        obj, file_chunks, info = plan_object(version, schema, config.chunk_rows, run.rejects_uri, run.id_column)
+        obj, file_chunks, info = plan_object(s3, version, schema, config.chunk_rows, run.rejects_uri, run.id_column)
         objects.append(obj)
         chunks.extend(file_chunks)
         if info is not None and info.ids is not None:
             ids.append((file_chunks, info))
     if run.id_column is not None:
-        _mark_duplicates(run, ids)
+        _mark_duplicates(s3, run, ids)
     plan_uri = layout.plan_uri(run.report_uri, run.run_id)
-    put_json(plan_uri, [c.model_dump() for c in chunks])
-    put_json(objects_uri(run), [o.model_dump() for o in objects])
+    put_json(s3, plan_uri, [c.model_dump() for c in chunks])
+    put_json(s3, objects_uri(run), [o.model_dump() for o in objects])
     mode: Literal["inline", "distributed"] = "distributed" if len(chunks) > config.distributed_map_threshold else "inline"
     return PlanResult(
         chunk_count=len(chunks),
@@ -75,22 +75,22 @@ def objects_uri(run: RunContext) -> str:
 
 
 def plan_object(
-    version: Pin, schema: FeatureSchema, chunk_rows: int, rejects_uri: str, id_column: str | None = None
+    s3: Any, version: Pin, schema: FeatureSchema, chunk_rows: int, rejects_uri: str, id_column: str | None = None
 ) -> tuple[InputObject, list[Chunk], FileInfo | None]:
     fmt = format_of(version.uri)
     if fmt is None:
-        return _quarantine(version, None, "unsupported file type: use .csv or .parquet", rejects_uri), [], None
+        return _quarantine(s3, version, None, "unsupported file type: use .csv or .parquet", rejects_uri), [], None
     try:
-        info = inspect(version, fmt, chunk_rows, id_column)
+        info = inspect(s3, version, fmt, chunk_rows, id_column)
     except UnreadableFile as exc:
-        return _quarantine(version, fmt, str(exc), rejects_uri, rows=exc.rows), [], None
+        return _quarantine(s3, version, fmt, str(exc), rejects_uri, rows=exc.rows), [], None
     missing = missing_columns(info.columns, schema)
     if missing:
         reason = f"wrong schema: missing feature columns {', '.join(missing)}"
-        return _quarantine(version, fmt, reason, rejects_uri, rows=info.rows), [], None
+        return _quarantine(s3, version, fmt, reason, rejects_uri, rows=info.rows), [], None
     if id_column is not None and id_column not in info.columns:
         reason = f"wrong schema: missing id column {id_column} (batch.id_column)"
-        return _quarantine(version, fmt, reason, rejects_uri, rows=info.rows), [], None
+        return _quarantine(s3, version, fmt, reason, rejects_uri, rows=info.rows), [], None
     obj = InputObject(uri=version.uri, size=version.size, version_id=version.version_id, etag=version.etag,
                       format=fmt, rows=info.rows)
     return obj, cut_chunks(version, info, chunk_rows), info
@@ -131,7 +131,7 @@ def cut_chunks(version: Pin, info: FileInfo, chunk_rows: int) -> list[Chunk]:
     ]
 
 
-def _mark_duplicates(run: RunContext, files: list[tuple[list[Chunk], FileInfo]]) -> None:
+def _mark_duplicates(s3: Any, run: RunContext, files: list[tuple[list[Chunk], FileInfo]]) -> None:
     """Give each chunk the rows whose id an earlier row of the run holds (written to S3: the
     list may be long, the state carries only its length)."""
     later = identity.later_duplicates([info.ids for _, info in files if info.ids is not None])
@@ -140,12 +140,12 @@ def _mark_duplicates(run: RunContext, files: list[tuple[list[Chunk], FileInfo]])
             mine = rows[(rows >= chunk.first_row) & (rows < chunk.first_row + chunk.rows)]
             if len(mine):
                 chunk.duplicates = len(mine)
-                put_json(layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id), [int(r) for r in mine])
+                put_json(s3, layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id), [int(r) for r in mine])
 
 
-def _quarantine(version: Pin, fmt: Format | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
+def _quarantine(s3: Any, version: Pin, fmt: Format | None, reason: str, rejects_uri: str, rows: int | None = None) -> InputObject:
     target = layout.quarantine(rejects_uri, version.uri)
-    copy(version, target)
+    copy(s3, version, target)
     return InputObject(
         uri=version.uri, size=version.size, version_id=version.version_id, etag=version.etag, format=fmt, rows=rows,
         status="quarantined", reason=reason, quarantine_uri=target, rejected_rows=rows or 0,

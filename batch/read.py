@@ -56,12 +56,12 @@ def format_of(uri: str) -> Format | None:
     return None
 
 
-def inspect(version: Pin, fmt: Format, chunk_rows: int, id_column: str | None = None,
+def inspect(s3: Any, version: Pin, fmt: Format, chunk_rows: int, id_column: str | None = None,
             count_chunk: int = 200_000) -> FileInfo:
     try:
         if fmt == "parquet":
-            return _inspect_parquet(version, id_column)
-        return _inspect_csv(version, chunk_rows, id_column, count_chunk)
+            return _inspect_parquet(s3, version, id_column)
+        return _inspect_csv(s3, version, chunk_rows, id_column, count_chunk)
     except (UnreadableFile, InputChanged):
         raise
     except Exception as exc:
@@ -69,8 +69,8 @@ def inspect(version: Pin, fmt: Format, chunk_rows: int, id_column: str | None = 
         raise UnreadableFile(f"cannot be parsed as {fmt} ({reason})") from exc
 
 
-def _inspect_parquet(version: Pin, id_column: str | None) -> FileInfo:
-    handle = pq.ParquetFile(S3File(version))
+def _inspect_parquet(s3: Any, version: Pin, id_column: str | None) -> FileInfo:
+    handle = pq.ParquetFile(S3File(s3, version))
     meta = handle.metadata
     groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
     columns = list(meta.schema.to_arrow_schema().names)
@@ -81,13 +81,13 @@ def _inspect_parquet(version: Pin, id_column: str | None) -> FileInfo:
     return FileInfo("parquet", columns, meta.num_rows, groups, ids=ids)
 
 
-def _inspect_csv(version: Pin, chunk_rows: int, id_column: str | None, count_chunk: int) -> FileInfo:
-    columns = [str(c) for c in pd.read_csv(get_pinned(version), nrows=0).columns]
+def _inspect_csv(s3: Any, version: Pin, chunk_rows: int, id_column: str | None, count_chunk: int) -> FileInfo:
+    columns = [str(c) for c in pd.read_csv(get_pinned(s3, version), nrows=0).columns]
     if not columns:
         raise UnreadableFile("no header row")
     use = id_column if id_column is not None and id_column in columns else None
     scanner = RowScanner(chunk_rows)
-    body = io.BufferedReader(_Tee(get_pinned(version), scanner.feed), buffer_size=STREAM_BLOCK)
+    body = io.BufferedReader(_Tee(get_pinned(s3, version), scanner.feed), buffer_size=STREAM_BLOCK)
     rows, parts = 0, []
     for part in pd.read_csv(body, usecols=[use if use is not None else 0], chunksize=count_chunk, dtype=str):
         rows += len(part)
@@ -124,27 +124,27 @@ class _Tee(io.RawIOBase):
         return len(data)
 
 
-def read_csv_chunk(version: Pin, header_stop: int, start: int, stop: int, id_column: str | None = None) -> pd.DataFrame:
+def read_csv_chunk(s3: Any, version: Pin, header_stop: int, start: int, stop: int, id_column: str | None = None) -> pd.DataFrame:
     """The rows in bytes ``[start, stop)`` of a CSV, parsed with its header (bytes ``[0, header_stop)``),
     as read (no type coercion; the id column as text, so ``007`` stays ``007``)."""
-    header = get_pinned(version, (0, header_stop)).read() if header_stop > 0 else b""
-    body = get_pinned(version, (start, stop)).read() if stop > start else b""
+    header = get_pinned(s3, version, (0, header_stop)).read() if header_stop > 0 else b""
+    body = get_pinned(s3, version, (start, stop)).read() if stop > start else b""
     dtype = {id_column: str} if id_column is not None else None
     frame = pd.read_csv(io.BytesIO(header + body), dtype=dtype, keep_default_na=True)
     return frame.reset_index(drop=True)
 
 
-def read_parquet_rows(version: Pin, first_row: int, rows: int) -> pd.DataFrame:
+def read_parquet_rows(s3: Any, version: Pin, first_row: int, rows: int) -> pd.DataFrame:
     """Rows ``[first_row, first_row + rows)`` of a Parquet file, as read."""
-    parts = list(iter_parquet_range(version, first_row, rows))
+    parts = list(iter_parquet_range(s3, version, first_row, rows))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
-def iter_parquet_range(version: Pin, first_row: int, rows: int) -> Iterator[pd.DataFrame]:
+def iter_parquet_range(s3: Any, version: Pin, first_row: int, rows: int) -> Iterator[pd.DataFrame]:
     """The row groups overlapping the range, read one at a time and sliced to it."""
-    handle = pq.ParquetFile(S3File(version))
+    handle = pq.ParquetFile(S3File(s3, version))
     meta = handle.metadata
     start, stop, offset = first_row, first_row + rows, 0
     for i in range(meta.num_row_groups):

@@ -1,6 +1,8 @@
 """Small S3 helpers for the batch steps: list a prefix, JSON in and out, and a seekable
 read-only file over ranged GETs so pyarrow reads one Parquet row group at a time
 (bounded memory) through boto3, which honours ``AWS_ENDPOINT_URL`` like every client.
+Every function takes the S3 client as its first argument: the batch handlers build it
+(``lightship.clients.cached_client("s3")``) and pass it down; tests pass theirs.
 
 Input objects are read *pinned* (:class:`Pin`): the plan records each object's version id
 (or its ETag where the bucket keeps no versions) and every later read asks for exactly
@@ -18,12 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from batch.errors import InputChanged
-from lightship.clients import cached_client
 from lightship.s3uri import S3Uri
-
-
-def s3() -> Any:
-    return cached_client("s3")
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,11 @@ class ObjectInfo:
     size: int
 
 
-def list_objects(prefix_uri: str) -> list[ObjectInfo]:
+def list_objects(s3: Any, prefix_uri: str) -> list[ObjectInfo]:
     """Every object under ``prefix_uri`` (keys ending in ``/`` skipped), in key order."""
     where = S3Uri.parse(prefix_uri)
     out = []
-    for page in s3().get_paginator("list_objects_v2").paginate(Bucket=where.bucket, Prefix=where.key):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=where.bucket, Prefix=where.key):
         for item in page.get("Contents", []):
             if not item["Key"].endswith("/"):
                 out.append(ObjectInfo(uri=f"s3://{where.bucket}/{item['Key']}", size=int(item["Size"])))
@@ -62,29 +59,29 @@ class Pin:
         return f"version {self.version_id}" if self.version_id and self.version_id != "null" else f"ETag {self.etag}"
 
 
-def pin(uri: str) -> Pin:
+def pin(s3: Any, uri: str) -> Pin:
     """The current version of ``uri`` (one HEAD)."""
     where = S3Uri.parse(uri)
-    head = s3().head_object(Bucket=where.bucket, Key=where.key)
+    head = s3.head_object(Bucket=where.bucket, Key=where.key)
     return Pin(uri=uri, size=int(head["ContentLength"]), version_id=head.get("VersionId"), etag=str(head["ETag"]))
 
 
-def current(uri: str) -> Pin | None:
+def current(s3: Any, uri: str) -> Pin | None:
     """The current version of ``uri``, or None when it no longer exists (deleted)."""
     try:
-        return pin(uri)
+        return pin(s3, uri)
     except ClientError as exc:
         if _status(exc) == 404:
             return None
         raise
 
 
-def get_pinned(version: Pin, byte_range: tuple[int, int] | None = None) -> Any:
+def get_pinned(s3: Any, version: Pin, byte_range: tuple[int, int] | None = None) -> Any:
     """The body of exactly ``version`` (bytes ``[start, stop)`` when given), as a stream."""
     where = S3Uri.parse(version.uri)
     extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1] - 1}"} if byte_range else {}
     try:
-        return s3().get_object(Bucket=where.bucket, Key=where.key, **version.args(), **extra)["Body"]
+        return s3.get_object(Bucket=where.bucket, Key=where.key, **version.args(), **extra)["Body"]
     except ClientError as exc:
         if _status(exc) in (404, 412) or _code(exc) in ("NoSuchKey", "NoSuchVersion", "PreconditionFailed"):
             raise InputChanged(
@@ -102,26 +99,26 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def put_json(uri: str, data: Any) -> None:
-    put_bytes(uri, json.dumps(data, indent=1, sort_keys=True, default=str).encode(), "application/json")
+def put_json(s3: Any, uri: str, data: Any) -> None:
+    put_bytes(s3, uri, json.dumps(data, indent=1, sort_keys=True, default=str).encode(), "application/json")
 
 
-def get_json(uri: str) -> Any:
-    return json.loads(get_bytes(uri))
+def get_json(s3: Any, uri: str) -> Any:
+    return json.loads(get_bytes(s3, uri))
 
 
-def put_bytes(uri: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+def put_bytes(s3: Any, uri: str, body: bytes, content_type: str = "application/octet-stream") -> None:
     where = S3Uri.parse(uri)
-    s3().put_object(Bucket=where.bucket, Key=where.key, Body=body, ContentType=content_type)
+    s3.put_object(Bucket=where.bucket, Key=where.key, Body=body, ContentType=content_type)
 
 
-def get_bytes(uri: str) -> bytes:
+def get_bytes(s3: Any, uri: str) -> bytes:
     where = S3Uri.parse(uri)
-    body: bytes = s3().get_object(Bucket=where.bucket, Key=where.key)["Body"].read()
+    body: bytes = s3.get_object(Bucket=where.bucket, Key=where.key)["Body"].read()
     return body
 
 
-def copy(source: Pin, target_uri: str) -> None:
+def copy(s3: Any, source: Pin, target_uri: str) -> None:
     """Copy exactly the pinned version of ``source`` to ``target_uri``."""
     src, dst = S3Uri.parse(source.uri), S3Uri.parse(target_uri)
     copy_source = {"Bucket": src.bucket, "Key": src.key}
@@ -131,14 +128,14 @@ def copy(source: Pin, target_uri: str) -> None:
     else:
         condition = {"CopySourceIfMatch": source.etag}
     try:
-        s3().copy_object(Bucket=dst.bucket, Key=dst.key, CopySource=copy_source, **condition)
+        s3.copy_object(Bucket=dst.bucket, Key=dst.key, CopySource=copy_source, **condition)
     except ClientError as exc:
         if _status(exc) in (404, 412):
             raise InputChanged(f"{source.uri} changed while it was being quarantined ({_code(exc)})") from exc
         raise
 
 
-def delete(uris: list[str]) -> None:
+def delete(s3: Any, uris: list[str]) -> None:
     by_bucket: dict[str, list[str]] = {}
     for uri in uris:
         where = S3Uri.parse(uri)
@@ -146,7 +143,7 @@ def delete(uris: list[str]) -> None:
     for bucket, keys in by_bucket.items():
         for start in range(0, len(keys), 1000):
             batch = [{"Key": k} for k in keys[start : start + 1000]]
-            s3().delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
 
 
 class S3File(io.RawIOBase):
@@ -157,7 +154,8 @@ class S3File(io.RawIOBase):
 
     TAIL = 64 * 1024
 
-    def __init__(self, version: Pin) -> None:
+    def __init__(self, s3: Any, version: Pin) -> None:
+        self.s3 = s3
         self.version = version
         self.size = version.size
         self.position = 0
@@ -202,5 +200,5 @@ class S3File(io.RawIOBase):
         return data
 
     def _range(self, start: int, end: int) -> bytes:
-        body: bytes = get_pinned(self.version, (start, end)).read()
+        body: bytes = get_pinned(self.s3, self.version, (start, end)).read()
         return body

@@ -44,10 +44,10 @@ class Scored:
     rows_flagged: int = 0
 
 
-def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
+def score_chunk(s3: Any, run: RunContext, chunk: Chunk) -> ChunkResult:
     started = time.perf_counter()
-    bundle = load_model(run.model.model_data_url)
-    frame = read_chunk(chunk, run.id_column)
+    bundle = load_model(s3, run.model.model_data_url)
+    frame = read_chunk(s3, chunk, run.id_column)
     if len(frame) != chunk.rows:
         raise IdentityMismatch(
             f"chunk {chunk.chunk_id} read {len(frame)} rows of {chunk.uri} (rows {chunk.first_row}.., "
@@ -55,7 +55,7 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
         )
     duplicates = None
     if chunk.duplicates:
-        rows = np.asarray(get_json(layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id)), dtype=np.int64)
+        rows = np.asarray(get_json(s3, layout.duplicates(run.report_uri, run.run_id, chunk.chunk_id)), dtype=np.int64)
         duplicates = rows - chunk.first_row
     policy = RowPolicy(**cached_settings().rows.model_dump())
     result = score_frame(frame, bundle, run.model.version, run.run_id, chunk.uri, chunk.first_row,
@@ -89,16 +89,16 @@ def score_chunk(run: RunContext, chunk: Chunk) -> ChunkResult:
         result_uri=layout.chunk_result(run.report_uri, run.run_id, chunk.chunk_id),
         seconds=round(time.perf_counter() - started, 4),
     )
-    put_json(outcome.result_uri, {"result": outcome.model_dump(), "sketch": result.sketch.to_dict()})
+    put_json(s3, outcome.result_uri, {"result": outcome.model_dump(), "sketch": result.sketch.to_dict()})
     return outcome
 
 
-def read_chunk(chunk: Chunk, id_column: str | None = None) -> pd.DataFrame:
+def read_chunk(s3: Any, chunk: Chunk, id_column: str | None = None) -> pd.DataFrame:
     """The chunk's rows, from exactly the version of its file the plan pinned."""
     version = Pin(uri=chunk.uri, size=chunk.size, version_id=chunk.version_id, etag=chunk.etag)
     if chunk.format == "csv":
-        return read_csv_chunk(version, chunk.header_stop, chunk.start, chunk.stop, id_column)
-    return read_parquet_rows(version, chunk.first_row, chunk.rows)
+        return read_csv_chunk(s3, version, chunk.header_stop, chunk.start, chunk.stop, id_column)
+    return read_parquet_rows(s3, version, chunk.first_row, chunk.rows)
 
 
 def write_parquet(frame: pd.DataFrame, uri: str) -> None:

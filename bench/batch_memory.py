@@ -29,10 +29,11 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
     from batch.model import load_model
     from batch.plan import plan
     from batch.score import score_chunk, score_frame
+    from lightship.clients import cached_client
     from lightship.resources import current_resources
     from lightship.settings import load_settings
 
-    bundle = load_model(model_uri)
+    bundle = load_model(cached_client("s3"), model_uri)
     bucket = uri.split("/")[2]
     run = support.run_context(bucket, model_uri.split("/")[2], model_uri.split("/", 3)[3], name=Path(uri).parent.name)
     ready = support.peak_rss_mb()
@@ -40,8 +41,8 @@ def child(mode: str, uri: str, model_uri: str, chunk_rows: int) -> dict[str, flo
         settings = load_settings()
         config = BatchConfig.from_settings(settings.model_copy(update={"batch": settings.batch.model_copy(update={"chunk_rows": chunk_rows})}),
                                            current_resources(settings))
-        planned = plan(run, config)
-        rows = sum(score_chunk(run, c).rows_scored for c in planned.chunks)
+        planned = plan(cached_client("s3"), run, config)
+        rows = sum(score_chunk(cached_client("s3"), run, c).rows_scored for c in planned.chunks)
     else:
         data = wr.s3.read_parquet(uri)
         result = score_frame(data, bundle, 1, "whole")

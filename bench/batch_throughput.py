@@ -36,7 +36,7 @@ import batch.score as score_module
 from batch.config import BatchConfig
 from batch.plan import plan
 from lightship.bundle.model_bundle import load_bundle
-from lightship.clients import client
+from lightship.clients import cached_client, client
 from lightship.settings import load_settings
 from lightship.training.features import frame_to_rows
 
@@ -110,11 +110,11 @@ def main() -> None:
         for round_number in range(args.rounds):
             order = list(by_runtime.items())
             for runtime, chosen in order if round_number % 2 == 0 else order[::-1]:  # same chunks; who goes first alternates
-                score_module.load_model = lambda url, chosen=chosen: chosen  # type: ignore[misc]
+                score_module.load_model = lambda s3, url, chosen=chosen: chosen  # type: ignore[misc]
                 sketch_seconds[0] = write_seconds[0] = 0.0
                 started = time.perf_counter()
-                planned = plan(run, config)
-                scored = sum(score_module.score_chunk(run, c).rows_scored for c in planned.chunks)
+                planned = plan(cached_client("s3"), run, config)
+                scored = sum(score_module.score_chunk(cached_client("s3"), run, c).rows_scored for c in planned.chunks)
                 elapsed = time.perf_counter() - started
                 assert scored == args.rows, scored
                 ours[runtime].append(args.rows / elapsed)

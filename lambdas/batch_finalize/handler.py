@@ -12,32 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
-from aws_lambda_powertools.metrics import MetricUnit
 
 from batch.config import current_config
 from batch.events import FinalizeEvent
 from batch.finalize import finalize
-from lightship.observability import (
-    DIMENSION_MODEL_VERSION,
-    DRIFTED_FEATURES,
-    ESTIMATED_ACCURACY,
-    ESTIMATED_ROC_AUC,
-    FEATURE_PSI,
-    MAX_PSI,
-    NAMESPACE,
-    ROWS_IN,
-    ROWS_REJECTED,
-    ROWS_SCORED,
-    SERVICE_BATCH,
-)
+from batch.metrics import UNITS
+from lightship.clients import cached_client
+from lightship.observability import DIMENSION_MODEL_VERSION, FEATURE_PSI, NAMESPACE, SERVICE_BATCH
 
 logger = Logger(service=SERVICE_BATCH)
 tracer = Tracer(service=SERVICE_BATCH)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE_BATCH)
-
-_UNITS = {ROWS_IN: MetricUnit.Count, ROWS_SCORED: MetricUnit.Count, ROWS_REJECTED: MetricUnit.Count,
-          MAX_PSI: MetricUnit.NoUnit, DRIFTED_FEATURES: MetricUnit.Count,
-          ESTIMATED_ROC_AUC: MetricUnit.NoUnit, ESTIMATED_ACCURACY: MetricUnit.NoUnit}
 
 
 @logger.inject_lambda_context
@@ -45,16 +30,16 @@ _UNITS = {ROWS_IN: MetricUnit.Count, ROWS_SCORED: MetricUnit.Count, ROWS_REJECTE
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = FinalizeEvent.model_validate(event)
-    done = finalize(parsed.run, parsed.plan, current_config())
+    done = finalize(cached_client("s3"), parsed.run, parsed.plan, current_config())
     version = str(parsed.run.model.version)
     metrics.add_dimension(name=DIMENSION_MODEL_VERSION, value=version)
     # Also the version-less {service} series: the monitoring stack's drift alarm watches it.
     metrics.add_dimensions(service=SERVICE_BATCH)
     for name, value in done.metrics.items():
-        metrics.add_metric(name=name, unit=_UNITS[name], value=value)
+        metrics.add_metric(name=name, unit=UNITS[name], value=value)
     if done.report is not None:
         for feature in done.report.features:
-            with single_metric(name=FEATURE_PSI, unit=MetricUnit.NoUnit, value=feature.psi, namespace=NAMESPACE) as metric:
+            with single_metric(name=FEATURE_PSI, unit=UNITS[FEATURE_PSI], value=feature.psi, namespace=NAMESPACE) as metric:
                 metric.add_dimension(name=DIMENSION_MODEL_VERSION, value=version)
                 metric.add_dimension(name="Feature", value=feature.name)
     logger.info("finalized", extra={"result": done.result.model_dump(mode="json", exclude={"message"})})

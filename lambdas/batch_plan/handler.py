@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 from batch.config import current_config
 from batch.events import PlanEvent
 from batch.plan import plan
+from lightship.clients import cached_client
 from lightship.observability import SERVICE_BATCH
 
 logger = Logger(service=SERVICE_BATCH)
@@ -23,6 +24,6 @@ tracer = Tracer(service=SERVICE_BATCH)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = PlanEvent.model_validate(event)
-    result = plan(parsed.run, current_config())
+    result = plan(cached_client("s3"), parsed.run, current_config())
     logger.info("planned", extra={"run_id": parsed.run.run_id, "chunks": result.chunk_count, "rows": result.rows_planned, "mode": result.mode})
     return result.model_dump(mode="json")

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 
 from batch.events import ChunkEvent
 from batch.score import score_chunk
+from lightship.clients import cached_client
 from lightship.observability import SERVICE_BATCH
 
 logger = Logger(service=SERVICE_BATCH)
@@ -23,6 +24,6 @@ tracer = Tracer(service=SERVICE_BATCH)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     parsed = ChunkEvent.model_validate(event)
-    result = score_chunk(parsed.run, parsed.chunk)
+    result = score_chunk(cached_client("s3"), parsed.run, parsed.chunk)
     logger.info("scored chunk", extra={"chunk": result.model_dump(mode="json")})
     return result.model_dump(mode="json")

@@ -112,6 +112,7 @@ class VerifyOutcome:
 def verify(version: int, settings: Any, resources: Any, clients: Any, progress: Callable[[str], None] = lambda _: None,
            poll_seconds: float = 0.5) -> VerifyOutcome:
     """Re-run version ``version``'s training from its lineage, compare, and record the result in S3."""
+    from lightship.bundle.fetch import fetch_bundle
     from lightship.bundle.model_bundle import load_bundle
     from lightship.errors import LightshipError
     from lightship.registry.lineage import git_state, who_am_i
@@ -144,8 +145,7 @@ def verify(version: int, settings: Any, resources: Any, clients: Any, progress: 
         run = run_training_job(request, S3Uri.parse(str(data_uri)), settings, resources, clients, progress=progress,
                                poll_seconds=poll_seconds, code_repo=tree or REPO_ROOT)
         progress("comparing the bundles' evaluation and predictions")
-        original_body = _get(clients.s3, S3Uri.parse(model.model_data_url))
-        original = load_bundle(original_body, runtime="sklearn")
+        original = fetch_bundle(clients.s3, model.model_data_url, runtime="sklearn")
         rerun = load_bundle(run.bundle_bytes, runtime="sklearn")
         rows = training_rows(clients.s3, S3Uri.parse(str(data_uri)), request, original.schema, Path(tmp) / "data")
         checks = compare(original.evaluation, rerun.evaluation,
@@ -173,7 +173,3 @@ def training_rows(s3: Any, data: S3Uri, request: Any, schema: Any, into: Path) -
     loaded = load_training_data(into, request.target, request.task)
     rows: np.ndarray = frame_to_rows(loaded.frame, schema)
     return rows
-
-
-def _get(s3: Any, uri: S3Uri) -> bytes:
-    return bytes(s3.get_object(Bucket=uri.bucket, Key=uri.key)["Body"].read())

@@ -53,7 +53,7 @@ def run(
         update(f"started {execution_arn.rsplit(':', 1)[-1]}")
         done = execution.wait(sfn, execution_arn, progress=lambda step: update(f"step {step}"))
     result = done.output.get("result", {})
-    manifest = get_json(result["manifest_uri"])
+    manifest = get_json(ctx.client("s3"), result["manifest_uri"])
     console.print(summary(manifest, result, done.seconds))
     if manifest["status"] == "empty":
         raise LightshipError(f"nothing scored: no input files under {manifest['input']['prefix']}")

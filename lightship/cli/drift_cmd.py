@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         from batch.config import BatchConfig
         from batch.report_html import render_html
         from lightship.resources import resources_for
+        from lightship.clients import client
+        from lightship.s3uri import is_s3
 
         settings = load_settings()
         config = BatchConfig.from_settings(settings, resources_for(settings, account="-"))
@@ -46,7 +48,8 @@ def register(app: typer.Typer) -> None:
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total or None)
 
-            result = compare_data(reference, current, config.thresholds_for, bins=config.profile_bins, progress=advance)
+            s3 = client("s3") if is_s3(reference) or is_s3(current) else None
+            result = compare_data(reference, current, config.thresholds_for, bins=config.profile_bins, progress=advance, s3=s3)
         report.parent.mkdir(parents=True, exist_ok=True)
         json_path, html_path = report.with_suffix(".json"), report.with_suffix(".html")
         json_path.write_text(json.dumps(result.to_dict(), indent=1))

@@ -56,7 +56,7 @@ def batch(story: Story) -> None:
     drifted = _run(story, SHIFTED)
     drift = drifted["manifest"]["drift"]
     html = story.workspace / f"drift-report-{SHIFTED}.html"
-    html.write_bytes(get_bytes(drifted["manifest"]["report"]["html"]))
+    html.write_bytes(get_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
     story.fact(f"batch {SHIFTED} (shifted)", f"drift in {', '.join(drift['drifted_features'])} (max PSI {drift['max_psi']:.2f}); "
                                              f"alert published to {story.resources.alerts_topic}; report {html}")
 
@@ -108,7 +108,7 @@ def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
         started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date)))
         done = execution.wait(sfn, started, progress=lambda step: status.update(f"batch run for {date}: {step}"))
     result = done.output["result"]
-    manifest = get_json(result["manifest_uri"])
+    manifest = get_json(client("s3"), result["manifest_uri"])
     if show:
         story.console.print(summary(manifest, result, done.seconds))
     return {"result": result, "manifest": manifest, "seconds": done.seconds}

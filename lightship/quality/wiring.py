@@ -32,7 +32,7 @@ def version_info_reader(settings: Settings, resources: Resources) -> Any:
     @functools.cache
     def info(version: int) -> VersionInfo:
         described = registry.version(version)
-        bundle = load_model(described.model_data_url)
+        bundle = load_model(client("s3"), described.model_data_url)
         return VersionInfo(task=bundle.schema.task, classes=[str(c) for c in bundle.schema.classes],
                            holdout={k: float(v) for k, v in described.metrics.items() if isinstance(v, (int, float))},
                            calibration=bundle.calibration)

@@ -29,6 +29,7 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.errors import LightshipError, TrainingJobFailed
 from lightship.quality import store
 from lightship.registry.lineage import s3_objects
+from lightship.bundle.fetch import fetch_bundle
 from lightship.bundle.model_bundle import load_bundle
 from lightship.registry.gate import metric_for
 from lightship.registry.model_registry import REJECTED, ModelRegistry, ModelVersion
@@ -245,8 +246,7 @@ def compare_with_champion(deps: Collaborators, dataset: dict[str, Any], challeng
         return None
     holdout = S3Uri.parse(uri)
     frame = dataset_mod.read_holdout(store.get(deps.s3, holdout.bucket, holdout.key)).drop(columns=[dataset_mod.ID])
-    champion_uri = S3Uri.parse(champion.model_data_url)
-    champion_bundle = load_bundle(store.get(deps.s3, champion_uri.bucket, champion_uri.key), runtime="sklearn")
+    champion_bundle = fetch_bundle(deps.s3, champion.model_data_url, runtime="sklearn")
     challenger = load_bundle(challenger_bundle, runtime="sklearn")
     task = str(challenger.evaluation["task"])
     metric, _ = metric_for(task, deps.settings.gate)

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from lightship import observability as names
-from lightship.bundle.model_bundle import ModelBundle, load_bundle
+from lightship.bundle.fetch import fetch_bundle
+from lightship.bundle.model_bundle import ModelBundle
 from lightship.bundle.row_contract import RowPolicy
 from lightship.deployment.record import Deployment
 from lightship.release.state import Release, release_of
-from lightship.s3uri import S3Uri
 from lightship.serving.validation import RowEncoder
 
 
@@ -45,9 +45,7 @@ class S3BundleLoader:
         self.s3 = s3
 
     def __call__(self, model_data_url: str) -> ModelBundle:
-        location = S3Uri.parse(model_data_url)
-        body = self.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
-        return load_bundle(body)
+        return fetch_bundle(self.s3, model_data_url)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lightship.bundle.fetch import fetch_bundle_bytes
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.bundle.schema import Task
 from lightship.checklist.card import CARD_FILE, parse_card
@@ -213,8 +214,7 @@ def finished_run(outcome: JobOutcome, image: str, seed: int, s3: Any, progress: 
     if outcome.status != "Completed" or not outcome.model_data_url:
         raise TrainingJobFailed(f"training job {outcome.name} {outcome.status.lower()}: {outcome.failure_reason or 'no reason given'}; nothing was registered")
     progress(f"reading the bundle at {outcome.model_data_url}")
-    bundle_uri = S3Uri.parse(outcome.model_data_url)
-    body = s3.get_object(Bucket=bundle_uri.bucket, Key=bundle_uri.key)["Body"].read()
+    body = fetch_bundle_bytes(s3, outcome.model_data_url)
     bundle = load_bundle(body)
     return JobRun(job=outcome, image=image, seed=seed, bundle_bytes=body, bundle=bundle)
 

@@ -11,6 +11,7 @@ from lightship.clients import client
 from lightship.deployment.record import Deployment, DeploymentRecord, record_time
 from lightship.local.alarm_delivery import cloudwatch_time
 from lightship.local.alerts_inbox import AlertsInbox
+from lightship.local.sns_lambda import sns_lambda_event
 from lightship.polling import wait_until
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.resources import Resources, names_for
@@ -60,17 +61,10 @@ def sns_alarm_event(settings: Settings, resources: Resources, alarm: str, change
         "AlarmActions": [topic],
         "Trigger": {},
     }
-    return {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"{topic}:0000",
-                "Sns": {"Type": "Notification", "MessageId": "m-1", "TopicArn": topic, "Subject": f"{state}: {alarm}", "Message": json.dumps(message),
-                        "Timestamp": "2026-01-01T00:00:00.000Z", "MessageAttributes": {}},
-            }
-        ]
-    }
+    # The event AWS hands a function subscribed to the topic (the emulator's SNS delivery builds the same).
+    return sns_lambda_event(subscription_arn=f"{topic}:0000", topic_arn=topic, message=json.dumps(message), message_id="m-1",
+                            subject=f"{state}: {alarm}", message_attributes={}, region=resources.region,
+                            now=datetime(2026, 1, 1, tzinfo=timezone.utc))
 
 
 def invoke_rollback(settings: Settings, event: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from batch.execution import RunFailed
 from batch.model import load_model
 from batch.s3io import get_json
 from lightship.cli.main import main
-from lightship.clients import client
+from lightship.clients import cached_client, client
 from lightship.datasets import customers
 from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local import lambda_router
@@ -111,14 +111,14 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
 
     done = run(settings, emulator)
 
-    manifest = get_json(done.output["result"]["manifest_uri"])
+    manifest = get_json(cached_client("s3"), done.output["result"]["manifest_uri"])
     rows = manifest["rows"]
     assert rows["in"] == 2540 == rows["scored"] + rows["rejected"]
     assert rows["rejected_by_reason"] == {
         "tenure_months: missing, but training saw no missing values for this feature": 5,
         "monthly_spend: expected a number, got a string": 3,
     }
-    age = load_model(manifest["model"]["model_data_url"]).schema.feature("age")
+    age = load_model(client("s3"), manifest["model"]["model_data_url"]).schema.feature("age")
     ages = pd.concat([good["age"], bad["age"].iloc[8:]]).astype(float)  # the scored rows' ages
     outside = int(((ages < age.minimum) | (ages > age.maximum)).sum())
     assert outside >= 2 and rows["flagged_by_feature"].get("age") == outside
@@ -133,7 +133,7 @@ def test_a_run_scores_every_good_row_with_the_live_model_and_accounts_for_every_
     rejects = read_parts(manifest["rejects"])
     assert len(rejects) == 8 and rejects["reject_reason"].notna().all()
     assert sorted(rejects["source_row"].tolist()) == [0, 1, 2, 3, 4, 5, 6, 7]
-    report = get_json(manifest["report"]["json"])
+    report = get_json(cached_client("s3"), manifest["report"]["json"])
     assert report["current_rows"] == rows["scored"] and report["drifted_features"] == []
     html = client("s3").get_object(Bucket=bucket, Key=manifest["report"]["html"].split("/", 3)[3])["Body"].read().decode()
     assert html.count("<svg") == len(report["features"]) + 1  # every feature and the predictions
@@ -163,16 +163,16 @@ def test_rerunning_a_date_replaces_its_outputs_and_never_duplicates_rows(
     frame = customers(rows=1500, seed=5).drop(columns=["churned"])
     put(bucket, "a.csv", csv_bytes(frame.iloc[:1000]))
     second = put(bucket, "b.csv", csv_bytes(frame.iloc[1000:]))
-    first = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    first = get_json(cached_client("s3"), run(settings, emulator).output["result"]["manifest_uri"])
     assert first["rows"]["scored"] == 1500
 
-    again = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    again = get_json(cached_client("s3"), run(settings, emulator).output["result"]["manifest_uri"])
     assert again["outputs"] == first["outputs"]  # deterministic keys: overwritten, not added
     assert len(read_parts(again["outputs"])) == 1500
     assert set(read_parts(again["outputs"])["run_id"]) == {again["run_id"]} != {first["run_id"]}
 
     client("s3").delete_object(Bucket=bucket, Key=second.split("/", 3)[3])
-    third = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    third = get_json(cached_client("s3"), run(settings, emulator).output["result"]["manifest_uri"])
     listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"batch/output/date={DATE}/").get("Contents", [])
     assert len(listed) == len(third["outputs"]) == 1  # the removed file's part went with it
     assert len(read_parts(third["outputs"])) == 1000
@@ -233,7 +233,7 @@ def test_a_shifted_batch_is_reported_as_drift_and_alerts(
     result = run(settings, emulator).output["result"]
     assert result["alert"] is True
     assert {"tenure_months", "monthly_spend", "support_calls", "plan"} <= set(result["drifted"])
-    report = get_json(result["report_uri"])
+    report = get_json(cached_client("s3"), result["report_uri"])
     assert report["alert"] and report["max_psi"] > settings.batch.psi_threshold
     (message,) = alerts()
     assert "drift" in message["Subject"] and "monthly_spend" in message["Message"]
@@ -246,7 +246,7 @@ def test_unusable_files_are_quarantined_with_their_reason_and_their_rows_counted
     put(bucket, "broken.parquet", b"PAR1 this is not parquet")
     put(bucket, "wrong.csv", csv_bytes(pd.DataFrame({"id": np.arange(30), "score": np.ones(30)})))
     put(bucket, "notes.txt", b"hello")
-    manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    manifest = get_json(cached_client("s3"), run(settings, emulator).output["result"]["manifest_uri"])
     objects = {o["uri"].rsplit("/", 1)[-1]: o for o in manifest["input"]["objects"]}
     assert objects["good.csv"]["status"] == "scored"  # the finished run read it: no longer "planned"
     for name, reason in (("broken.parquet", "cannot be parsed as parquet"), ("wrong.csv", "missing feature columns"),
@@ -262,7 +262,7 @@ def test_an_empty_day_is_reported_not_silently_skipped(
     settings: Settings, emulator: LocalEmulator, live: int, alerts: Callable[[], list[dict[str, Any]]]
 ) -> None:
     result = run(settings, emulator, date="2026-11-21").output["result"]
-    manifest = get_json(result["manifest_uri"])
+    manifest = get_json(cached_client("s3"), result["manifest_uri"])
     assert manifest["status"] == "empty" and manifest["rows"] == {
         "in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}, "flagged": 0, "flagged_by_feature": {}}
     assert "no input files" in manifest["problems"][0]
@@ -298,7 +298,7 @@ def test_a_large_plan_runs_on_the_distributed_map_over_the_plan_in_s3(
     history = client("stepfunctions").get_execution_history(executionArn=done.arn, maxResults=1000)["events"]
     entered = {e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e}
     assert "ScoreChunksDistributed" in entered and "ScoreChunks" not in entered
-    manifest = get_json(done.output["result"]["manifest_uri"])
+    manifest = get_json(cached_client("s3"), done.output["result"]["manifest_uri"])
     assert manifest["rows"]["scored"] == 9000 and len(manifest["outputs"]) == 5
 
 
@@ -358,7 +358,7 @@ def test_every_input_row_is_written_once_by_identity_whatever_the_csv_shape(
     more.to_parquet(parquet := io.BytesIO(), index=False, row_group_size=3)
     second = put(bucket, "more.parquet", parquet.getvalue())
 
-    manifest = get_json(run(settings, emulator).output["result"]["manifest_uri"])
+    manifest = get_json(cached_client("s3"), run(settings, emulator).output["result"]["manifest_uri"])
 
     written = pd.concat([read_parts(manifest["outputs"]).assign(rejected=False),
                          read_parts(manifest["rejects"]).assign(rejected=True)], ignore_index=True)

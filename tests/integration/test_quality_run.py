@@ -39,7 +39,7 @@ def world(emulator: LocalEmulator, settings: Settings, tmp_path: Path) -> dict[s
                    action="deploy", reason="test", by="tests", at="2026-11-20T00:00:00Z"),
         None,
     )
-    bundle = load_model(version.model_data_url)
+    bundle = load_model(client("s3"), version.model_data_url)
     frame = customers(rows=ROWS, seed=21)
     truth = frame.pop("churned").astype(int).to_numpy()
     predictions, proba = bundle.predict_rows(frame[bundle.schema.names].to_numpy(dtype=object))

@@ -83,7 +83,7 @@ class World:
         """``rows`` live predictions captured with their inputs today, and their true outcomes landed as labels."""
         live = self.record.live()
         assert live is not None
-        bundle = load_model(live.model_data_url)
+        bundle = load_model(client("s3"), live.model_data_url)
         frame = customers(rows=rows, seed=seed)
         truth = frame.pop("churned").astype(int)
         predictions, proba = bundle.predict_rows(frame[bundle.schema.names].to_numpy(dtype=object))

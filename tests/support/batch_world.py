@@ -74,17 +74,17 @@ class BatchWorld:
 def run_day(world: BatchWorld, run_id: str = "run-1") -> tuple[PlanResult, Finalized]:
     """Plan, score every chunk, finalize: the state machine's steps, in process."""
     run = world.run.model_copy(update={"run_id": run_id})
-    planned = plan(run, world.config)
+    planned = plan(cached_client("s3"), run, world.config)
     for chunk in _chunks(planned):
-        score_chunk(run, chunk)
-    return planned, finalize(run, planned, world.config)
+        score_chunk(cached_client("s3"), run, chunk)
+    return planned, finalize(cached_client("s3"), run, planned, world.config)
 
 
 def _chunks(planned: PlanResult) -> list[Any]:
     from batch.events import Chunk
     from batch.s3io import get_json
 
-    return planned.chunks or [Chunk.model_validate(c) for c in get_json(planned.plan_uri)]
+    return planned.chunks or [Chunk.model_validate(c) for c in get_json(cached_client("s3"), planned.plan_uri)]
 
 
 @pytest.fixture(scope="session", name="bundle_dir")

@@ -24,6 +24,7 @@ from lightship import clients
 from lightship.clients import cached_client
 from lightship.deployment.record import Deployment, DeploymentRecord, record_time
 from lightship.local.alarm_delivery import cloudwatch_time
+from lightship.local.sns_lambda import sns_lambda_event
 from lightship.local.provision import _deployment_table, _model_package_group
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.resources import Resources, names_for, resources_for
@@ -134,7 +135,8 @@ def alarm_event(world: World, alarm: str, changed_at: datetime, state: str = "AL
         "StateChangeTime": cloudwatch_time(changed_at),
         "Trigger": {},
     }
-    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Type": "Notification", "TopicArn": topic, "Message": json.dumps(message)}}]}
+    return sns_lambda_event(subscription_arn=f"{topic}:0000", topic_arn=topic, message=json.dumps(message), message_id="m-1",
+                            subject=f"{state}: {alarm}", message_attributes={}, region=r.region, now=changed_at)
 
 
 def alarm(world: World, name: str, changed_at: datetime) -> AlarmStateChange:

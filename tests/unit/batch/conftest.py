@@ -70,21 +70,21 @@ class S3Day:
         )
 
     def plan(self, run: RunContext, chunk_rows: int) -> tuple[PlanResult, list[Chunk]]:
-        planned = plan(run, self.config(chunk_rows))
-        return planned, [Chunk.model_validate(c) for c in get_json(planned.plan_uri)]
+        planned = plan(cached_client("s3"), run, self.config(chunk_rows))
+        return planned, [Chunk.model_validate(c) for c in get_json(cached_client("s3"), planned.plan_uri)]
 
     def run(self, chunk_rows: int, id_column: str | None = None) -> dict[str, Any]:
         """Plan, score every chunk, finalize; the manifest."""
         run = self.run_context(id_column)
         planned, chunks = self.plan(run, chunk_rows)
         for chunk in chunks:
-            score_chunk(run, chunk)
-        return finalize(run, planned, self.config(chunk_rows)).manifest
+            score_chunk(cached_client("s3"), run, chunk)
+        return finalize(cached_client("s3"), run, planned, self.config(chunk_rows)).manifest
 
     def written(self, manifest: dict[str, Any]) -> pd.DataFrame:
         """Scores and rejects of the run, together, with a ``rejected`` flag."""
-        parts = [pq.read_table(io.BytesIO(get_bytes(u))).to_pandas().assign(rejected=False) for u in manifest["outputs"]]
-        parts += [pq.read_table(io.BytesIO(get_bytes(u))).to_pandas().assign(rejected=True) for u in manifest["rejects"]]
+        parts = [pq.read_table(io.BytesIO(get_bytes(cached_client("s3"), u))).to_pandas().assign(rejected=False) for u in manifest["outputs"]]
+        parts += [pq.read_table(io.BytesIO(get_bytes(cached_client("s3"), u))).to_pandas().assign(rejected=True) for u in manifest["rejects"]]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source_uri", "source_row", "rejected"])
 
     def manifest_exists(self) -> bool:

@@ -14,6 +14,7 @@ from batch.errors import IdentityMismatch, IncompleteRun
 from batch.finalize import finalize
 from batch.model import load_model
 from batch.s3io import get_json, put_json
+from lightship.clients import cached_client
 from lightship.datasets import customers
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz, run_day  # noqa: F401 - fixtures
 
@@ -38,7 +39,7 @@ def test_every_input_row_is_scored_or_rejected_exactly_once_and_the_manifest_say
 
     planned, done = run_day(world)
 
-    manifest = get_json(done.result.manifest_uri)
+    manifest = get_json(cached_client("s3"), done.result.manifest_uri)
     scored = world.read_parquet(manifest["outputs"])
     rejected = world.read_parquet(manifest["rejects"])
     inputs = sorted([*good[ID], *bad[ID]])
@@ -55,7 +56,7 @@ def test_every_input_row_is_scored_or_rejected_exactly_once_and_the_manifest_say
     result = done.result
     assert (result.rows_in, result.rows_scored, result.rows_rejected) == (1200, 1197, 3)
     assert done.metrics["RowsIn"] == 1200 and "MaxPsi" in done.metrics
-    report = get_json(result.report_uri)
+    report = get_json(cached_client("s3"), result.report_uri)
     assert report and result.html_uri in world.keys(world.run.report_uri)
 
 
@@ -75,7 +76,7 @@ def test_a_rerun_of_the_day_leaves_only_its_own_parts(batch_world: BatchWorld) -
     outputs = world.keys(world.run.output_uri)
     assert leftover not in outputs and outputs == done.manifest["outputs"]
     assert sorted(world.read_parquet(outputs)[ID]) == [f"r{i:05d}" for i in range(900)]
-    assert get_json(done.result.manifest_uri)["run_id"] == "run-2"
+    assert get_json(cached_client("s3"), done.result.manifest_uri)["run_id"] == "run-2"
 
 
 def test_a_chunk_without_its_result_fails_the_day_and_writes_no_manifest(batch_world: BatchWorld) -> None:
@@ -87,13 +88,13 @@ def test_a_chunk_without_its_result_fails_the_day_and_writes_no_manifest(batch_w
     from lightship.clients import cached_client
 
     cached_client("s3").delete_object(Bucket=bucket, Key=key)
-    chunk = get_json(planned.plan_uri)[1]
+    chunk = get_json(cached_client("s3"), planned.plan_uri)[1]
     result_uri = layout.chunk_result(world.run.report_uri, world.run.run_id, chunk["chunk_id"])
     rbucket, rkey = result_uri.removeprefix("s3://").split("/", 1)
     cached_client("s3").delete_object(Bucket=rbucket, Key=rkey)
 
     with pytest.raises(IncompleteRun, match=f"chunk {chunk['chunk_id']} .* has no result"):
-        finalize(world.run, planned, world.config)
+        finalize(cached_client("s3"), world.run, planned, world.config)
 
     assert manifest_uri not in world.keys(world.run.report_uri)
 
@@ -102,35 +103,35 @@ def test_a_chunk_that_read_other_than_planned_fails_the_day(batch_world: BatchWo
     world = batch_world
     world.put_frame("a.csv", _day(900, 1, 0))
     planned, _ = run_day(world)
-    chunk = get_json(planned.plan_uri)[0]
+    chunk = get_json(cached_client("s3"), planned.plan_uri)[0]
     result_uri = layout.chunk_result(world.run.report_uri, world.run.run_id, chunk["chunk_id"])
-    stored = get_json(result_uri)
+    stored = get_json(cached_client("s3"), result_uri)
     stored["result"]["rows_in"] -= 1
     stored["result"]["rows_scored"] -= 1
-    put_json(result_uri, stored)
+    put_json(cached_client("s3"), result_uri, stored)
 
     with pytest.raises(IncompleteRun, match=f"chunk {chunk['chunk_id']}: planned {chunk['rows']} rows, read {chunk['rows'] - 1}"):
-        finalize(world.run, planned, world.config)
+        finalize(cached_client("s3"), world.run, planned, world.config)
 
 
 def test_rows_that_do_not_add_up_fail_the_day(batch_world: BatchWorld) -> None:
     world = batch_world
     world.put_frame("a.csv", _day(500, 1, 0))
     planned, _ = run_day(world)
-    chunk = get_json(planned.plan_uri)[0]
+    chunk = get_json(cached_client("s3"), planned.plan_uri)[0]
     result_uri = layout.chunk_result(world.run.report_uri, world.run.run_id, chunk["chunk_id"])
-    stored = get_json(result_uri)
+    stored = get_json(cached_client("s3"), result_uri)
     stored["result"]["rows_scored"] -= 1  # one row neither scored nor rejected
-    put_json(result_uri, stored)
+    put_json(cached_client("s3"), result_uri, stored)
 
     # The chunk's own identity check sees it first: the row numbers it wrote no longer add up to those it read.
     with pytest.raises(IdentityMismatch, match=r"wrote 399 scored \+ 0 rejected rows from row 0, read 400"):
-        finalize(world.run, planned, world.config)
+        finalize(cached_client("s3"), world.run, planned, world.config)
 
 
 def test_a_day_without_input_is_empty_alerts_and_removes_an_earlier_report(batch_world: BatchWorld) -> None:
     world = batch_world
-    put_json(layout.report_json(world.run.report_uri), {"from": "an earlier run"})
+    put_json(cached_client("s3"), layout.report_json(world.run.report_uri), {"from": "an earlier run"})
 
     _, done = run_day(world)
 
@@ -139,7 +140,7 @@ def test_a_day_without_input_is_empty_alerts_and_removes_an_earlier_report(batch
     assert world.keys(world.run.report_uri) == [layout.manifest(world.run.report_uri)] or all(
         "/runs/" in k or k.endswith("manifest.json") for k in world.keys(world.run.report_uri)
     )
-    manifest = get_json(done.result.manifest_uri)
+    manifest = get_json(cached_client("s3"), done.result.manifest_uri)
     assert manifest["rows"] == {"in": 0, "scored": 0, "rejected": 0, "rejected_by_reason": {}, "flagged": 0, "flagged_by_feature": {}}
     assert manifest["problems"] == [f"no input files under {world.run.input_uri}"]
 
@@ -154,7 +155,7 @@ def test_a_shifted_feature_raises_the_drift_alert_naming_it(batch_world: BatchWo
 
     assert done.result.alert and "monthly_spend" in done.result.drifted and "drift in" in done.result.subject
     assert "monthly_spend: PSI" in done.result.message and done.result.html_uri in done.result.message
-    report = get_json(done.result.report_uri)
+    report = get_json(cached_client("s3"), done.result.report_uri)
     assert json.dumps(report)  # the report is JSON, as written
     assert np.isfinite(done.metrics["MaxPsi"]) and done.metrics["DriftedFeatures"] >= 1
 
@@ -177,7 +178,7 @@ def test_the_manifest_carries_the_cbpe_estimate_of_the_days_scores_computed_from
 
     estimated = done.manifest["estimated_quality"]
     scored = world.read_parquet(done.manifest["outputs"])
-    bundle = load_model(world.run.model.model_data_url)
+    bundle = load_model(cached_client("s3"), world.run.model.model_data_url)
     assert bundle.calibration is not None and bundle.calibration["method"] == "platt"
     # Expected by hand: each row's calibrated probability is the chance it is positive.
     p = calibration.calibrate(bundle.calibration, scored["probability_1"].to_numpy())

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from batch.s3io import put_bytes
+from lightship.clients import cached_client
 from lightship.datasets import customers
 from tests.unit.batch.conftest import S3Day
 
@@ -182,7 +183,7 @@ def test_generated_days_write_every_input_row_exactly_once(
 def _plain_write(frame: pd.DataFrame, uri: str) -> None:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
-    put_bytes(uri, buffer.getvalue())
+    put_bytes(cached_client("s3"), uri, buffer.getvalue())
 
 
 def client_reset(day: S3Day) -> None:

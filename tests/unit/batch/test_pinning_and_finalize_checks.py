@@ -5,6 +5,8 @@ rejected with their reason. In process against moto's S3 (``s3_day``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
@@ -13,6 +15,7 @@ from batch.events import Chunk
 from batch.finalize import finalize
 from batch.s3io import get_json
 from batch.score import score_chunk
+from lightship.clients import cached_client
 from tests.unit.batch.conftest import S3Day
 from tests.unit.batch.test_identity_csv_shapes import rows_table, to_csv
 
@@ -46,14 +49,14 @@ def test_a_file_replaced_after_planning_is_read_as_planned_then_fails_the_run_wi
     s3_day.put("a.csv", to_csv(replacement))  # a new version while the run is under way
 
     for chunk in chunks:
-        score_chunk(run, chunk)  # every chunk reads the version the plan pinned
-    parts = [get_json(f"{run.report_uri}runs/{run.run_id}/chunks/{c.chunk_id}.json")["result"] for c in chunks]
+        score_chunk(cached_client("s3"), run, chunk)  # every chunk reads the version the plan pinned
+    parts = [get_json(cached_client("s3"), f"{run.report_uri}runs/{run.run_id}/chunks/{c.chunk_id}.json")["result"] for c in chunks]
     assert sum(p["rows_scored"] for p in parts) == 6
     written = pd.concat([pd.read_parquet(_local(p["output_uri"])) for p in parts], ignore_index=True)
     assert sorted(written["order id"]) == sorted(original["order id"])  # never a row of the new version
 
     with pytest.raises(InputChanged, match=rf"{uri} was replaced .* rerun the date"):
-        finalize(run, planned, s3_day.config(3))
+        finalize(cached_client("s3"), run, planned, s3_day.config(3))
     assert not s3_day.manifest_exists()
 
 
@@ -62,19 +65,19 @@ def _local(uri: str) -> object:
 
     from batch.s3io import get_bytes
 
-    return io.BytesIO(get_bytes(uri))
+    return io.BytesIO(get_bytes(cached_client("s3"), uri))
 
 
 def test_a_file_deleted_during_the_run_fails_it_without_a_manifest(s3_day: S3Day) -> None:
     uri = s3_day.put("a.csv", to_csv(rows_table(4)))
     run, planned, chunks = _plan(s3_day)
     for chunk in chunks:
-        score_chunk(run, chunk)
+        score_chunk(cached_client("s3"), run, chunk)
     from lightship.clients import client
 
     client("s3").delete_object(Bucket=s3_day.bucket, Key=uri.split("/", 3)[3])
     with pytest.raises(InputChanged, match=rf"{uri} was deleted"):
-        finalize(run, planned, s3_day.config(3))
+        finalize(cached_client("s3"), run, planned, s3_day.config(3))
     assert not s3_day.manifest_exists()
 
 
@@ -84,7 +87,7 @@ def test_without_versioning_a_replaced_file_cannot_be_read_by_a_chunk(unversione
     assert chunks[0].version_id is None and chunks[0].etag
     unversioned_day.put("a.parquet", _parquet(rows_table(5, seed=4)))
     with pytest.raises(InputChanged, match=rf"{uri} changed during the run: the plan pinned ETag"):
-        score_chunk(run, chunks[0])
+        score_chunk(cached_client("s3"), run, chunks[0])
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
@@ -111,9 +114,9 @@ def test_finalize_fails_when_a_chunk_wrote_a_row_twice_and_another_never(s3_day:
 
     monkeypatch.setattr(score_module, "score_frame", repeats_a_row)
     for chunk in chunks:
-        score_chunk(run, chunk)
+        score_chunk(cached_client("s3"), run, chunk)
     with pytest.raises(IdentityMismatch, match="not its rows once each"):
-        finalize(run, planned, s3_day.config(3))
+        finalize(cached_client("s3"), run, planned, s3_day.config(3))
     assert not s3_day.manifest_exists()
 
 
@@ -125,9 +128,9 @@ def test_finalize_fails_when_a_chunk_read_other_rows_than_planned(s3_day: S3Day,
 
     real = score_module.read_chunk
 
-    def off_by_one(chunk: Chunk, id_column: str | None = None) -> pd.DataFrame:
+    def off_by_one(s3: Any, chunk: Chunk, id_column: str | None = None) -> pd.DataFrame:
         # What the old reader did after a blank line: the right count, rows shifted by one.
-        rows = real(chunk, id_column)
+        rows = real(s3, chunk, id_column)
         if chunk.first_row == 0:
             return rows
         shifted = frame.iloc[chunk.first_row - 1 : chunk.first_row - 1 + chunk.rows].reset_index(drop=True)
@@ -135,9 +138,9 @@ def test_finalize_fails_when_a_chunk_read_other_rows_than_planned(s3_day: S3Day,
 
     monkeypatch.setattr(score_module, "read_chunk", off_by_one)
     for chunk in chunks:
-        score_chunk(run, chunk)
+        score_chunk(cached_client("s3"), run, chunk)
     with pytest.raises(IdentityMismatch, match="ids it wrote are not the ids the plan read"):
-        finalize(run, planned, s3_day.config(3))
+        finalize(cached_client("s3"), run, planned, s3_day.config(3))
     assert not s3_day.manifest_exists()
 
 
@@ -145,12 +148,12 @@ def test_finalize_fails_when_the_plan_leaves_rows_out(s3_day: S3Day) -> None:
     s3_day.put("a.csv", to_csv(rows_table(7)))
     run, planned, chunks = _plan(s3_day)
     for chunk in chunks:
-        score_chunk(run, chunk)
+        score_chunk(cached_client("s3"), run, chunk)
     from batch.s3io import put_json
 
-    put_json(planned.plan_uri, [c.model_dump() for c in chunks[:-1]])  # the last chunk was never planned
+    put_json(cached_client("s3"), planned.plan_uri, [c.model_dump() for c in chunks[:-1]])  # the last chunk was never planned
     with pytest.raises(IdentityMismatch, match="chunks cover 6 of its 7 rows"):
-        finalize(run, planned, s3_day.config(3))
+        finalize(cached_client("s3"), run, planned, s3_day.config(3))
 
 
 def test_later_duplicate_and_missing_ids_are_rejected_with_their_reason_across_files_and_chunks(s3_day: S3Day) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from batch.read import UnreadableFile, format_of, inspect, read_csv_chunk, read_parquet_rows
 from batch.s3io import pin
+from lightship.clients import cached_client
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz  # noqa: F401 - fixtures
 
 
@@ -23,7 +24,7 @@ def test_format_follows_the_file_suffix(name: str, expected: str | None) -> None
 def test_inspecting_a_csv_counts_its_rows_and_names_its_columns(batch_world: BatchWorld) -> None:
     uri = batch_world.put_frame("a.csv", _frame(1000))
 
-    info = inspect(pin(uri), "csv", chunk_rows=250, count_chunk=300)
+    info = inspect(cached_client("s3"), pin(cached_client("s3"), uri), "csv", chunk_rows=250, count_chunk=300)
 
     assert (info.format, info.columns, info.rows, info.row_groups) == ("csv", ["row_id", "x", "plan"], 1000, [1000])
     assert info.csv is not None and [r[:2] for r in info.csv.ranges()] == [(0, 250), (250, 250), (500, 250), (750, 250)]
@@ -32,7 +33,7 @@ def test_inspecting_a_csv_counts_its_rows_and_names_its_columns(batch_world: Bat
 def test_inspecting_a_parquet_file_reads_its_row_groups_from_the_footer(batch_world: BatchWorld) -> None:
     uri = batch_world.put_frame("a.parquet", _frame(1000), row_group_size=300)
 
-    info = inspect(pin(uri), "parquet", chunk_rows=300)
+    info = inspect(cached_client("s3"), pin(cached_client("s3"), uri), "parquet", chunk_rows=300)
 
     assert (info.format, info.columns, info.rows, info.row_groups) == ("parquet", ["row_id", "x", "plan"], 1000, [300, 300, 300, 100])
 
@@ -42,7 +43,7 @@ def test_a_parquet_range_reads_exactly_those_rows_in_order(batch_world: BatchWor
     frame = _frame(1000)
     uri = batch_world.put_frame("a.parquet", frame, row_group_size=300)
 
-    got = read_parquet_rows(pin(uri), first, rows)
+    got = read_parquet_rows(cached_client("s3"), pin(cached_client("s3"), uri), first, rows)
 
     expected = frame.iloc[first : first + rows]
     assert list(got["row_id"]) == list(expected["row_id"])
@@ -53,11 +54,11 @@ def test_a_parquet_range_reads_exactly_those_rows_in_order(batch_world: BatchWor
 def test_the_csv_byte_ranges_the_plan_finds_read_every_row_once_in_order(batch_world: BatchWorld, chunk_rows: int) -> None:
     frame = _frame(1000)
     uri = batch_world.put_frame("a.csv", frame)
-    version = pin(uri)
-    info = inspect(version, "csv", chunk_rows=chunk_rows)
+    version = pin(cached_client("s3"), uri)
+    info = inspect(cached_client("s3"), version, "csv", chunk_rows=chunk_rows)
     assert info.csv is not None
 
-    parts = [read_csv_chunk(version, info.csv.data_start, start, stop) for _, _, start, stop in info.csv.ranges()]
+    parts = [read_csv_chunk(cached_client("s3"), version, info.csv.data_start, start, stop) for _, _, start, stop in info.csv.ranges()]
 
     assert [len(p) for p in parts] == [rows for _, rows, _, _ in info.csv.ranges()]
     got = pd.concat(parts, ignore_index=True)
@@ -66,7 +67,7 @@ def test_the_csv_byte_ranges_the_plan_finds_read_every_row_once_in_order(batch_w
 
 def test_a_range_past_the_end_of_a_parquet_file_reads_nothing(batch_world: BatchWorld) -> None:
     uri = batch_world.put_frame("a.parquet", _frame(100), row_group_size=50)
-    assert read_parquet_rows(pin(uri), 100, 10).empty
+    assert read_parquet_rows(cached_client("s3"), pin(cached_client("s3"), uri), 100, 10).empty
 
 
 @pytest.mark.parametrize(
@@ -80,4 +81,4 @@ def test_a_range_past_the_end_of_a_parquet_file_reads_nothing(batch_world: Batch
 def test_a_file_that_does_not_parse_is_unreadable_with_the_reason(batch_world: BatchWorld, name: str, body: bytes, fmt: str, reason: str) -> None:
     uri = batch_world.put(name, body)
     with pytest.raises(UnreadableFile, match=reason):
-        inspect(pin(uri), fmt, chunk_rows=100)  # type: ignore[arg-type]
+        inspect(cached_client("s3"), pin(cached_client("s3"), uri), fmt, chunk_rows=100)  # type: ignore[arg-type]
