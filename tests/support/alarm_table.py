@@ -45,7 +45,7 @@ def watched(alarm: dict[str, Any]) -> set[tuple[str, str, tuple[tuple[str, str],
         dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
         return (metric["Namespace"], metric["MetricName"], dims, stat)
 
-    if "Metrics" in alarm:
+    if alarm.get("Metrics"):  # moto describes a single-metric alarm with an empty list here
         return {series(q["MetricStat"]["Metric"], q["MetricStat"]["Stat"]) for q in alarm["Metrics"] if "MetricStat" in q}
     return {series(alarm, alarm.get("Statistic") or alarm["ExtendedStatistic"])}
 

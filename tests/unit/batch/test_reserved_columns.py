@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from batch.score import score_frame
@@ -31,6 +32,7 @@ def test_every_column_scoring_adds_is_reserved(bundle: ModelBundle, batch_frame:
     assert sorted(reserved_columns(added)) == sorted(added)
 
 
+@hsettings(max_examples=50)
 @given(st.sampled_from(OUTPUT_NAMES) | st.text(min_size=1, max_size=12).map(lambda s: f"probability_{s}"))
 def test_an_output_name_is_reserved_wherever_it_stands(name: str) -> None:
     assert reserved_columns(["tenure_months", name, "order id"]) == [name]
