@@ -24,8 +24,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-SOURCE_URI = "source_uri"
-SOURCE_ROW = "source_row"
+from lightship.bundle.row_contract import SOURCE_ROW, SOURCE_URI
+
 IDENTITY_COLUMNS = (SOURCE_URI, SOURCE_ROW)
 _MISSING = "\x00missing"  # how a missing id enters a hash (no real id is this string)
 

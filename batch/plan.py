@@ -5,7 +5,8 @@ Parquet chunks follow row-group boundaries where they can (a scorer reads whole 
 groups); a row group larger than ``chunk_rows`` is split by row range. A CSV is cut where
 its logical rows begin, in bytes (:mod:`batch.csv_rows`), so each chunk reads exactly its
 rows. A file with an unknown suffix, one that does not parse, or one without the model's
-feature columns (or the run's id column) is copied to the quarantine prefix with its
+feature columns (or the run's id column), or with a column named like one the scores write
+(``prediction``, ``source_row``...: :func:`lightship.bundle.row_contract.reserved_columns`), is copied to the quarantine prefix with its
 reason, its rows (when they can be counted) counted as rejected, never silently dropped.
 
 Every object is pinned (:class:`batch.s3io.Pin`): its version id, or its ETag where the
@@ -31,6 +32,7 @@ from batch.model import load_model
 from batch.read import FileInfo, Format, UnreadableFile, format_of, inspect
 from batch.s3io import Pin, copy, list_objects, pin, put_json
 from batch.validate import missing_columns
+from lightship.bundle.row_contract import RESERVED, reserved_columns
 from lightship.bundle.schema import FeatureSchema
 from lightship.s3uri import S3Uri
 
@@ -87,6 +89,10 @@ def plan_object(
     missing = missing_columns(info.columns, schema)
     if missing:
         reason = f"wrong schema: missing feature columns {', '.join(missing)}"
+        return _quarantine(s3, version, fmt, reason, rejects_uri, rows=info.rows), [], None
+    reserved = reserved_columns(info.columns)
+    if reserved:
+        reason = f"wrong schema: column {', '.join(reserved)} is {RESERVED}"
         return _quarantine(s3, version, fmt, reason, rejects_uri, rows=info.rows), [], None
     if id_column is not None and id_column not in info.columns:
         reason = f"wrong schema: missing id column {id_column} (batch.id_column)"

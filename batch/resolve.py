@@ -14,7 +14,8 @@ from typing import Any
 from batch import layout
 from batch.config import BatchConfig
 from batch.errors import NoLiveModel
-from batch.events import ModelRef, RunContext, RunRequest
+from batch.events import ModelRef, RunContext
+from lightship.batch_run.request import RunRequest
 from lightship.deployment.record import DeploymentRecord
 
 

@@ -23,14 +23,22 @@ import pandas as pd
 from batch import identity, layout
 from batch.errors import IdentityMismatch
 from batch.events import Chunk, ChunkResult, RunContext
-from batch.identity import SOURCE_ROW, SOURCE_URI
 from batch.model import load_model
 from batch.read import read_csv_chunk, read_parquet_rows
 from batch.s3io import Pin, get_json, put_json
 from batch.sketch import Counts, DriftSketch, count_values, prediction_values
 from batch.validate import validate
 from lightship.bundle.model_bundle import ModelBundle
-from lightship.bundle.row_contract import RowPolicy
+from lightship.bundle.row_contract import (
+    MODEL_VERSION,
+    PREDICTION,
+    REJECT_REASON,
+    RUN_ID,
+    SOURCE_ROW,
+    SOURCE_URI,
+    RowPolicy,
+    probability_column,
+)
 from lightship.settings import cached_settings
 
 
@@ -140,20 +148,20 @@ def score_frame(
             sketch.features[feature.name] = count_values(bundle.profile.features[feature.name], column)
     if len(good):
         predictions, probabilities = bundle.predict_rows(rows)
-        scored["prediction"] = predictions
+        scored[PREDICTION] = predictions
         if probabilities is not None:
             for j, cls in enumerate(bundle.classes if bundle.classes is not None else ()):
-                scored[f"probability_{cls}"] = probabilities[:, j]
+                scored[probability_column(cls)] = probabilities[:, j]
         sketch.prediction = count_values(bundle.profile.prediction, prediction_values(schema.task, predictions, probabilities))
     else:
         sketch.prediction = Counts([0] * _bins(bundle.profile.prediction))
-    scored["model_version"] = np.int32(model_version)
-    scored["run_id"] = run_id
+    scored[MODEL_VERSION] = np.int32(model_version)
+    scored[RUN_ID] = run_id
     scored[SOURCE_URI] = source_uri
     scored[SOURCE_ROW] = (np.flatnonzero(check.valid) + first_row).astype(np.int64)
     rejects = frame.loc[~check.valid].astype("string").reset_index(drop=True) if check.rejected else pd.DataFrame()
     if check.rejected:
-        rejects["reject_reason"] = check.reasons[~check.valid].astype(str)
+        rejects[REJECT_REASON] = check.reasons[~check.valid].astype(str)
         rejects[SOURCE_URI] = source_uri
         rejects[SOURCE_ROW] = (np.flatnonzero(~check.valid) + first_row).astype(np.int64)
     return Scored(scored=scored, rejects=rejects, rejected_by_reason=check.counts(), sketch=sketch,

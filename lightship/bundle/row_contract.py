@@ -30,6 +30,11 @@ Keys and columns: every feature must be present (a row without the key, or a fil
 column, is refused: a typo would otherwise be scored as missing); other keys and columns are
 not the model's and are left alone (an instance's id, a file's extra columns).
 
+Reserved names: batch scoring writes its own columns next to the input's (:data:`OUTPUT_COLUMNS`
+and ``probability_<class>``). A feature, or an input column, by one of those names would be
+overwritten in the scores, so training refuses such a feature and a batch run quarantines such
+a file, naming the column (:func:`reserved_columns`).
+
 Reasons carry no value, so batch can count rejects per reason; serving names the instance
 and field beside it.
 """
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -57,6 +63,19 @@ BOOLEAN_CATEGORIES = frozenset({"False", "True"})
 # place of NaN, and the ONNX model (which takes a string tensor, where NaN cannot be) gets it from
 # :mod:`lightship.bundle.predictors`. A category spelled exactly like this is the missing one.
 MISSING_CATEGORY = "__missing__"
+# The columns batch scoring writes beside the input's own: the scores carry the prediction, one
+# probability per class (classifiers), the model version, the run and the row's identity (its file
+# and logical row number); the rejects carry the reason and the identity.
+PREDICTION = "prediction"
+PROBABILITY_PREFIX = "probability_"
+MODEL_VERSION = "model_version"
+RUN_ID = "run_id"
+SOURCE_URI = "source_uri"
+SOURCE_ROW = "source_row"
+REJECT_REASON = "reject_reason"
+OUTPUT_COLUMNS = (PREDICTION, MODEL_VERSION, RUN_ID, SOURCE_URI, SOURCE_ROW, REJECT_REASON)
+RESERVED = (f"reserved: batch scoring writes its own column by this name ({', '.join(OUTPUT_COLUMNS)} and "
+            f"{PROBABILITY_PREFIX}<class>); rename it")
 # A decimal number as text: what JSON, CSV writers and people write. Python's float() would also
 # take "1_000", "nan" and "infinity"; those are not numbers a data file means.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -246,3 +265,12 @@ def compile_rules(schema: FeatureSchema, policy: RowPolicy | None = None) -> tup
 
 def _g(x: float) -> str:
     return f"{x:g}"
+
+
+def probability_column(cls: Any) -> str:
+    return f"{PROBABILITY_PREFIX}{cls}"
+
+
+def reserved_columns(columns: Iterable[Any]) -> list[str]:
+    """The names among ``columns`` that batch scoring writes itself, in their order."""
+    return [str(c) for c in columns if str(c) in OUTPUT_COLUMNS or str(c).startswith(PROBABILITY_PREFIX)]

@@ -10,33 +10,15 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from lightship.cli.console import AwsContext, aws_context, console
 from lightship.clients import client
 from lightship.deployment.deploy import deploy
 from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.deployment.status import DeploymentStatus, deployment_status
+from lightship.present.history import history_table
 from lightship.registry.lineage import who_am_i
 from lightship.registry.model_registry import ModelRegistry
-
-
-def history_table(status: DeploymentStatus) -> Table:
-    table = Table(title="Deployment history (newest first)")
-    for column in ("rev", "action", "version", "from", "when", "by", "why"):
-        table.add_column(column, overflow="fold")
-    for entry in status.history:
-        marker = " (live)" if status.live and entry.revision == status.live.revision else ""
-        table.add_row(
-            f"{entry.revision}{marker}",
-            entry.action,
-            str(entry.version),
-            "-" if entry.previous_version is None else str(entry.previous_version),
-            entry.at,
-            entry.by,
-            entry.reason,
-        )
-    return table
 
 
 def describe(entry: Deployment | None) -> str:

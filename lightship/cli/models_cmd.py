@@ -7,7 +7,7 @@ import json
 import typer
 
 from lightship.cli.console import aws_context, console
-from lightship.cli.render import version_summary, versions_table
+from lightship.present.versions import version_summary, versions_table
 from lightship.deployment.record import DeploymentRecord
 from lightship.registry.lineage import who_am_i
 from lightship.registry.model_registry import ModelRegistry

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from batch.execution import wait
+from lightship.batch_run.execution import wait
 from lightship.cli.console import aws_context, console
 from lightship.clients import client
 from lightship.errors import LightshipError

@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
             if value is None:  # required unless --verify: the same message click gives a required option
                 param = next(p for p in ctx_.command.params if p.name == name)
                 raise MissingParameter(ctx=ctx_, param=param)
-        from lightship.cli.render import version_summary
+        from lightship.present.versions import version_summary
         from lightship.clients import client
         from lightship.training.data import load_training_data
         from lightship.training.models import check_params, parse_params

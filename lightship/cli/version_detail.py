@@ -66,7 +66,7 @@ def segment_tables(version: ModelVersion, gate: GateSettings) -> list[Table]:
 
 
 def version_detail(version: ModelVersion, gate: GateSettings, live_version: int | None) -> RenderableType:
-    from lightship.cli.render import version_summary
+    from lightship.present.versions import version_summary
 
     parts: list[RenderableType] = [version_summary(version) + ("  [bold green]LIVE[/]" if version.version == live_version else "")]
     if version.approval_description:

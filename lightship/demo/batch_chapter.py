@@ -17,12 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from batch import execution
+from lightship.batch_run import execution
 from batch.compare import compare_data
 from batch.config import BatchConfig
-from batch.events import RunRequest
-from batch.s3io import get_bytes, get_json
-from lightship.cli.batch_cmd import summary
+from lightship.batch_run.request import RunRequest
+from lightship.batch_run.outputs import read_bytes, read_json
+from lightship.present.batch_run import summary
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.demo.story import Story
@@ -56,7 +56,7 @@ def batch(story: Story) -> None:
     drifted = _run(story, SHIFTED)
     drift = drifted["manifest"]["drift"]
     html = story.workspace / f"drift-report-{SHIFTED}.html"
-    html.write_bytes(get_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
+    html.write_bytes(read_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
     story.fact(f"batch {SHIFTED} (shifted)", f"drift in {', '.join(drift['drifted_features'])} (max PSI {drift['max_psi']:.2f}); "
                                              f"alert published to {story.resources.alerts_topic}; report {html}")
 
@@ -108,7 +108,7 @@ def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
         started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date)))
         done = execution.wait(sfn, started, progress=lambda step: status.update(f"batch run for {date}: {step}"))
     result = done.output["result"]
-    manifest = get_json(client("s3"), result["manifest_uri"])
+    manifest = read_json(client("s3"), result["manifest_uri"])
     if show:
         story.console.print(summary(manifest, result, done.seconds))
     return {"result": result, "manifest": manifest, "seconds": done.seconds}

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from lightship.cli.deploy_cmd import history_table
+from lightship.present.history import history_table
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.demo.faulty_model import FaultyModel

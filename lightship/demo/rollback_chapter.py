@@ -24,7 +24,7 @@ from rich.table import Table
 
 from lightship import observability as names
 from lightship.bundle.model_bundle import pack_bundle
-from lightship.cli.deploy_cmd import history_table
+from lightship.present.history import history_table
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.demo.faulty_model import FaultyModel

@@ -4,7 +4,7 @@ and show that bad data is refused with a clear message and nothing registered.""
 from __future__ import annotations
 
 from lightship.clients import client
-from lightship.cli.render import versions_table
+from lightship.present.versions import versions_table
 from lightship.datasets import customers
 from lightship.demo.story import Story
 from lightship.deployment.record import DeploymentRecord

@@ -15,7 +15,7 @@ pages before quoting a figure, and set the ones your region or contract changes.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -131,11 +131,18 @@ class _Table(BaseModel):
     model_config = {"extra": "forbid"}
     _defaults: ClassVar[dict[str, dict[str, Any]]] = {}
 
+    @classmethod
+    def defaults(cls) -> Self:
+        """The table as sourced, no overrides."""
+        return cls.model_validate({})
+
     @model_validator(mode="before")
     @classmethod
     def _over_defaults(cls, data: Any) -> Any:
-        # A partial object (or a bare number) changes only what it names; the rest stays sourced.
-        out: dict[str, Any] = {}
+        # Every field starts from its default entry (the one place each figure is written); a partial
+        # object (or a bare number) changes only what it names; the rest stays sourced. A name that is
+        # not in the table stays as given, for extra="forbid" to reject.
+        out: dict[str, Any] = dict(cls._defaults)
         for key, given in (data or {}).items():
             base = cls._defaults.get(key)
             if isinstance(given, (int, float, str)) and not isinstance(given, bool) and base:
@@ -152,69 +159,69 @@ class _Table(BaseModel):
 class PriceTable(_Table):
     _defaults: ClassVar[dict[str, dict[str, Any]]] = PRICES
 
-    lambda_request: Price = Field(default_factory=lambda: Price.model_validate(PRICES["lambda_request"]))
-    lambda_gb_second_x86: Price = Field(default_factory=lambda: Price.model_validate(PRICES["lambda_gb_second_x86"]))
-    lambda_gb_second_arm: Price = Field(default_factory=lambda: Price.model_validate(PRICES["lambda_gb_second_arm"]))
-    snapstart_cache_gb_second: Price = Field(default_factory=lambda: Price.model_validate(PRICES["snapstart_cache_gb_second"]))
-    snapstart_restore_gb: Price = Field(default_factory=lambda: Price.model_validate(PRICES["snapstart_restore_gb"]))
-    http_api_request_first_300m: Price = Field(default_factory=lambda: Price.model_validate(PRICES["http_api_request_first_300m"]))
-    http_api_request_over_300m: Price = Field(default_factory=lambda: Price.model_validate(PRICES["http_api_request_over_300m"]))
-    s3_put: Price = Field(default_factory=lambda: Price.model_validate(PRICES["s3_put"]))
-    s3_get: Price = Field(default_factory=lambda: Price.model_validate(PRICES["s3_get"]))
-    s3_gb_month: Price = Field(default_factory=lambda: Price.model_validate(PRICES["s3_gb_month"]))
-    sfn_transition: Price = Field(default_factory=lambda: Price.model_validate(PRICES["sfn_transition"]))
-    dynamodb_read_unit: Price = Field(default_factory=lambda: Price.model_validate(PRICES["dynamodb_read_unit"]))
-    cloudwatch_metric_month: Price = Field(default_factory=lambda: Price.model_validate(PRICES["cloudwatch_metric_month"]))
-    cloudwatch_alarm_metric_month: Price = Field(default_factory=lambda: Price.model_validate(PRICES["cloudwatch_alarm_metric_month"]))
-    cloudwatch_logs_ingest_gb: Price = Field(default_factory=lambda: Price.model_validate(PRICES["cloudwatch_logs_ingest_gb"]))
-    sagemaker_realtime_instance_hour: Price = Field(default_factory=lambda: Price.model_validate(PRICES["sagemaker_realtime_instance_hour"]))
-    sagemaker_serverless_gb_second: Price = Field(default_factory=lambda: Price.model_validate(PRICES["sagemaker_serverless_gb_second"]))
-    sagemaker_serverless_data_gb: Price = Field(default_factory=lambda: Price.model_validate(PRICES["sagemaker_serverless_data_gb"]))
+    lambda_request: Price
+    lambda_gb_second_x86: Price
+    lambda_gb_second_arm: Price
+    snapstart_cache_gb_second: Price
+    snapstart_restore_gb: Price
+    http_api_request_first_300m: Price
+    http_api_request_over_300m: Price
+    s3_put: Price
+    s3_get: Price
+    s3_gb_month: Price
+    sfn_transition: Price
+    dynamodb_read_unit: Price
+    cloudwatch_metric_month: Price
+    cloudwatch_alarm_metric_month: Price
+    cloudwatch_logs_ingest_gb: Price
+    sagemaker_realtime_instance_hour: Price
+    sagemaker_serverless_gb_second: Price
+    sagemaker_serverless_data_gb: Price
 
 
 class QuotaTable(_Table):
     _defaults: ClassVar[dict[str, dict[str, Any]]] = QUOTAS
 
-    lambda_account_concurrency: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["lambda_account_concurrency"]))
-    lambda_rps_per_concurrency: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["lambda_rps_per_concurrency"]))
-    lambda_scaling_per_10s: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["lambda_scaling_per_10s"]))
-    lambda_sync_payload_bytes: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["lambda_sync_payload_bytes"]))
-    http_api_account_rps: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["http_api_account_rps"]))
-    http_api_account_burst: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["http_api_account_burst"]))
-    http_api_payload_bytes: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["http_api_payload_bytes"]))
-    s3_put_rps_per_prefix: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["s3_put_rps_per_prefix"]))
-    s3_get_rps_per_prefix: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["s3_get_rps_per_prefix"]))
-    sfn_distributed_map_children: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["sfn_distributed_map_children"]))
-    sfn_payload_bytes: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["sfn_payload_bytes"]))
-    sfn_history_events: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["sfn_history_events"]))
-    sagemaker_serverless_concurrency: Quota = Field(default_factory=lambda: Quota.model_validate(QUOTAS["sagemaker_serverless_concurrency"]))
+    lambda_account_concurrency: Quota
+    lambda_rps_per_concurrency: Quota
+    lambda_scaling_per_10s: Quota
+    lambda_sync_payload_bytes: Quota
+    http_api_account_rps: Quota
+    http_api_account_burst: Quota
+    http_api_payload_bytes: Quota
+    s3_put_rps_per_prefix: Quota
+    s3_get_rps_per_prefix: Quota
+    sfn_distributed_map_children: Quota
+    sfn_payload_bytes: Quota
+    sfn_history_events: Quota
+    sagemaker_serverless_concurrency: Quota
 
 
 class AssumptionTable(_Table):
     _defaults: ClassVar[dict[str, dict[str, Any]]] = ASSUMPTIONS
 
-    request_ms: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["request_ms"]))
-    request_bytes: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["request_bytes"]))
-    emf_bytes_per_request: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["emf_bytes_per_request"]))
-    access_log_bytes_per_request: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["access_log_bytes_per_request"]))
-    capture_bytes_per_instance: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["capture_bytes_per_instance"]))
-    environment_lifetime_hours: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["environment_lifetime_hours"]))
-    batch_rows_per_second: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["batch_rows_per_second"]))
-    batch_chunk_overhead_seconds: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["batch_chunk_overhead_seconds"]))
-    batch_output_bytes_per_row: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["batch_output_bytes_per_row"]))
-    batch_s3_gets_per_chunk: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["batch_s3_gets_per_chunk"]))
-    batch_s3_puts_per_chunk: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["batch_s3_puts_per_chunk"]))
-    plan_bytes_per_chunk: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["plan_bytes_per_chunk"]))
-    sagemaker_instance_rps: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["sagemaker_instance_rps"]))
-    sagemaker_serverless_memory_gb: Assumption = Field(default_factory=lambda: Assumption.model_validate(ASSUMPTIONS["sagemaker_serverless_memory_gb"]))
+    request_ms: Assumption
+    request_bytes: Assumption
+    emf_bytes_per_request: Assumption
+    access_log_bytes_per_request: Assumption
+    capture_bytes_per_instance: Assumption
+    environment_lifetime_hours: Assumption
+    batch_rows_per_second: Assumption
+    batch_chunk_overhead_seconds: Assumption
+    batch_output_bytes_per_row: Assumption
+    batch_s3_gets_per_chunk: Assumption
+    batch_s3_puts_per_chunk: Assumption
+    plan_bytes_per_chunk: Assumption
+    sagemaker_instance_rps: Assumption
+    sagemaker_serverless_memory_gb: Assumption
 
 
 class EstimateSettings(BaseModel):
     """``settings.estimate``: the tables :func:`lightship.estimate.estimate` reads."""
 
-    prices: PriceTable = Field(default_factory=PriceTable)
-    quotas: QuotaTable = Field(default_factory=QuotaTable)
-    assumptions: AssumptionTable = Field(default_factory=AssumptionTable)
+    prices: PriceTable = Field(default_factory=PriceTable.defaults)
+    quotas: QuotaTable = Field(default_factory=QuotaTable.defaults)
+    assumptions: AssumptionTable = Field(default_factory=AssumptionTable.defaults)
 
 
 _validated: dict[str, EstimateSettings] = {}

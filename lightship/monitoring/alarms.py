@@ -69,37 +69,10 @@ def serving_dimensions(role: str = names.ROLE_LIVE) -> tuple[tuple[str, str], ..
 def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     a = settings.alarms
     p = settings.project
-    serving = serving_dimensions()
     function = (("FunctionName", names_for(settings).serving_function),)
     window: dict[str, Any] = {"period_seconds": a.period_seconds, "evaluation_periods": a.evaluation_periods, "datapoints_to_alarm": min(a.datapoints_to_alarm, a.evaluation_periods)}
     return [
-        AlarmSpec(
-            key="ErrorRateAlarm",
-            name=names_for(settings).serving_error_alarm,
-            description=f"Share of serving requests answered 5xx above {a.error_rate_threshold:g}: the live version is failing. Rolls back.",
-            metrics=(
-                MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, serving, "Sum"),
-                MetricRef("requests", names.NAMESPACE, names.REQUESTS, serving, "Sum"),
-            ),
-            expression="IF(requests > 0, errors / requests, 0)",
-            threshold=a.error_rate_threshold,
-            comparison="GreaterThanThreshold",
-            rolls_back=True,
-            role=names.ROLE_LIVE,
-            **window,
-        ),
-        AlarmSpec(
-            key="LatencyP99Alarm",
-            name=f"{p}-serving-p99-latency",
-            description=f"p99 serving latency above {a.p99_latency_ms:g} ms: the live version is too slow. Rolls back.",
-            metrics=(MetricRef("latency", names.NAMESPACE, names.LATENCY_MS, serving, "p99"),),
-            expression=None,
-            threshold=a.p99_latency_ms,
-            comparison="GreaterThanThreshold",
-            rolls_back=True,
-            role=names.ROLE_LIVE,
-            **window,
-        ),
+        *role_alarm_specs(settings, names.ROLE_LIVE, window),
         AlarmSpec(
             key="FunctionErrorsAlarm",
             name=f"{p}-serving-function-errors",
@@ -107,23 +80,6 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
             metrics=(MetricRef("errors", LAMBDA_NAMESPACE, "Errors", function, "Sum"),),
             expression=None,
             threshold=1.0,
-            comparison="GreaterThanOrEqualToThreshold",
-            rolls_back=True,
-            role=names.ROLE_LIVE,
-            **window,
-        ),
-        AlarmSpec(
-            key="ModelFailuresAlarm",
-            name=f"{p}-serving-model-failures",
-            description=(
-                f"The live model failed to predict or to load at least {a.model_failure_threshold:g} times a period. Rolls back."
-            ),
-            metrics=(
-                MetricRef("predict", names.NAMESPACE, names.PREDICTION_FAILURES, serving, "Sum"),
-                MetricRef("load", names.NAMESPACE, names.MODEL_LOAD_FAILURES, serving, "Sum"),
-            ),
-            expression="FILL(predict, 0) + FILL(load, 0)",
-            threshold=a.model_failure_threshold,
             comparison="GreaterThanOrEqualToThreshold",
             rolls_back=True,
             role=names.ROLE_LIVE,
@@ -171,55 +127,84 @@ def alarm_specs(settings: Settings) -> list[AlarmSpec]:
     ]
 
 
-def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[AlarmSpec]:
-    """The candidate's alarms, beside the live ones: static, since serving tags the candidate's metrics
-    ``Role=candidate`` whatever its version. They notify the rollback topic; the handler aborts the release."""
+@dataclass(frozen=True)
+class _Role:
+    key: str  # construct id prefix
+    slug: str  # alarm name part
+    whose: str  # the requests the alarm counts
+    who: str
+    effect: str
+
+
+_ROLES = {
+    names.ROLE_LIVE: _Role("", "serving", "the live version's requests", "the live version", "Rolls back."),
+    names.ROLE_CANDIDATE: _Role("Candidate", "candidate", "the release candidate's requests (canary) or shadow calls",
+                                "the release candidate", "Aborts the release."),
+}
+
+
+def role_alarm_specs(settings: Settings, role: str, window: dict[str, Any]) -> list[AlarmSpec]:
+    """The health checks a serving role is held to, written once: the live version's (which roll back) and
+    the release candidate's (which abort the release) are the same metrics, thresholds and window under
+    their own ``Role`` dimension. Static, since serving tags the candidate's metrics ``Role=candidate``
+    whatever its version; both notify the rollback topic, whose handler tells them apart by name."""
     a = settings.alarms
     p = settings.project
-    candidate = serving_dimensions(names.ROLE_CANDIDATE)
+    r = _ROLES[role]
+    dims = serving_dimensions(role)
     return [
         AlarmSpec(
-            key="CandidateErrorRateAlarm",
-            name=names_for(settings).candidate_error_alarm,
-            description=f"Share of the release candidate's requests (canary) or shadow calls answered 5xx above {a.error_rate_threshold:g}. Aborts the release.",
+            key=f"{r.key}ErrorRateAlarm",
+            name=names_for(settings).serving_error_alarm if role == names.ROLE_LIVE else names_for(settings).candidate_error_alarm,
+            description=f"Share of {r.whose} answered 5xx above {a.error_rate_threshold:g}. {r.effect}",
             metrics=(
-                MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, candidate, "Sum"),
-                MetricRef("requests", names.NAMESPACE, names.REQUESTS, candidate, "Sum"),
+                MetricRef("errors", names.NAMESPACE, names.ERRORS_5XX, dims, "Sum"),
+                MetricRef("requests", names.NAMESPACE, names.REQUESTS, dims, "Sum"),
             ),
             expression="IF(requests > 0, errors / requests, 0)",
             threshold=a.error_rate_threshold,
             comparison="GreaterThanThreshold",
             rolls_back=True,
-            role=names.ROLE_CANDIDATE,
+            role=role,
             **window,
         ),
         AlarmSpec(
-            key="CandidateLatencyP99Alarm",
-            name=f"{p}-candidate-p99-latency",
-            description=f"p99 latency of the release candidate above {a.p99_latency_ms:g} ms. Aborts the release.",
-            metrics=(MetricRef("latency", names.NAMESPACE, names.LATENCY_MS, candidate, "p99"),),
+            key=f"{r.key}LatencyP99Alarm",
+            name=f"{p}-{r.slug}-p99-latency",
+            description=f"p99 latency of {r.who} above {a.p99_latency_ms:g} ms. {r.effect}",
+            metrics=(MetricRef("latency", names.NAMESPACE, names.LATENCY_MS, dims, "p99"),),
             expression=None,
             threshold=a.p99_latency_ms,
             comparison="GreaterThanThreshold",
             rolls_back=True,
-            role=names.ROLE_CANDIDATE,
+            role=role,
             **window,
         ),
         AlarmSpec(
-            key="CandidateModelFailuresAlarm",
-            name=f"{p}-candidate-model-failures",
-            description=f"The release candidate failed to predict or to load at least {a.model_failure_threshold:g} times a period. Aborts the release.",
+            key=f"{r.key}ModelFailuresAlarm",
+            name=f"{p}-{r.slug}-model-failures",
+            description=f"The model of {r.who} failed to predict or to load at least {a.model_failure_threshold:g} times a period. {r.effect}",
             metrics=(
-                MetricRef("predict", names.NAMESPACE, names.PREDICTION_FAILURES, candidate, "Sum"),
-                MetricRef("load", names.NAMESPACE, names.MODEL_LOAD_FAILURES, candidate, "Sum"),
+                MetricRef("predict", names.NAMESPACE, names.PREDICTION_FAILURES, dims, "Sum"),
+                MetricRef("load", names.NAMESPACE, names.MODEL_LOAD_FAILURES, dims, "Sum"),
             ),
             expression="FILL(predict, 0) + FILL(load, 0)",
             threshold=a.model_failure_threshold,
             comparison="GreaterThanOrEqualToThreshold",
             rolls_back=True,
-            role=names.ROLE_CANDIDATE,
+            role=role,
             **window,
         ),
+    ]
+
+
+def candidate_alarm_specs(settings: Settings, window: dict[str, Any]) -> list[AlarmSpec]:
+    """The candidate's alarms: its role's health checks (:func:`role_alarm_specs`) and, in a shadow
+    release, its disagreement with the live version. They abort the release."""
+    p = settings.project
+    candidate = serving_dimensions(names.ROLE_CANDIDATE)
+    return [
+        *role_alarm_specs(settings, names.ROLE_CANDIDATE, window),
         AlarmSpec(
             key="ShadowDisagreementAlarm",
             name=f"{p}-shadow-disagreement",

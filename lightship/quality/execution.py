@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from batch.execution import Execution, wait
+from lightship.batch_run.execution import Execution, wait
 from lightship.errors import LightshipError
 from lightship.resources import Resources
 from lightship.settings import Settings

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lightship.bundle.row_contract import RESERVED, reserved_columns
 from lightship.bundle.schema import Task
 from lightship.errors import DataError
 
@@ -86,6 +87,9 @@ def load_training_data(path: Path, target: str, task: Task | None = None) -> Tra
         if target not in frame.columns:
             columns = ", ".join(map(str, frame.columns[:10]))
             raise DataError(f"{f}: no target column '{target}' (columns: {columns})")
+        reserved = reserved_columns(c for c in frame.columns if c != target)
+        if reserved:
+            raise DataError(f"{f}: column '{reserved[0]}' is {RESERVED}")
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     where = str(path)

@@ -1,4 +1,4 @@
-"""The templates the emulator provisions from are the app's: ``lightship.local.app_synth`` builds the
+"""The templates the emulator provisions from are the app's: ``infra.synth_templates`` builds the
 app as ``app.py`` does (without cdk-nag and asset bundling, which change no template), so every
 stack's template equals the one the infra tests check, tag for tag."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lightship.local.app_synth import synthesize
+from infra.synth_templates import synthesize
 
 
 def test_the_emulators_templates_are_the_apps(synthesized: Any) -> None:

@@ -12,8 +12,8 @@ from aws_cdk.assertions import Match, Template
 
 from infra.nag import flatten_cfn_reference
 from lightship import observability as names
-from lightship.monitoring.alarms import alarm_specs
 from lightship.resources import names_for
+from tests.support.alarm_table import ALARM_TABLE, rolls_back, watched
 
 ROLLBACK_TOPIC = "RollbackTopic"
 
@@ -40,11 +40,23 @@ def _topic_ids(actions: list[Any]) -> set[str]:
 
 ALERTS = "arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:lightship-alerts"
 
+def _setting(settings: Any, path: str) -> Any:
+    value = settings
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
 
 def test_every_alarm_is_defined_with_thresholds_and_windows_from_the_settings(synthesized: Any, monitoring: Template) -> None:
     a = synthesized.settings.alarms
     alarms = _alarms(monitoring)
-    assert set(alarms) == {s.name for s in alarm_specs(synthesized.settings)}
+    assert set(alarms) == set(ALARM_TABLE)
+    for name, (series, threshold, comparison, _) in ALARM_TABLE.items():
+        alarm = alarms[name]
+        assert watched(alarm) == series, name
+        assert alarm["Threshold"] == (threshold if isinstance(threshold, float) else _setting(synthesized.settings, threshold)), name
+        assert alarm["ComparisonOperator"] == comparison, name
+        assert alarm["TreatMissingData"] == "notBreaching", name
     error_rate = alarms["lightship-serving-error-rate"]
     assert error_rate["Threshold"] == a.error_rate_threshold
     assert (error_rate["EvaluationPeriods"], error_rate["DatapointsToAlarm"]) == (a.evaluation_periods, a.datapoints_to_alarm)
@@ -96,12 +108,13 @@ def test_model_failure_alarm_adds_prediction_and_load_failures(monitoring: Templ
 
 def test_broken_version_alarms_route_to_rollback_and_alerts_the_rest_to_alerts_only(synthesized: Any, monitoring: Template) -> None:
     alarms = _alarms(monitoring)
-    for spec in alarm_specs(synthesized.settings):
-        actions = _topic_ids(alarms[spec.name]["AlarmActions"])
-        expected = {"rollback", ALERTS} if spec.rolls_back else {ALERTS}
-        assert actions == expected, spec.name
-        assert _topic_ids(alarms[spec.name]["OKActions"]) == {ALERTS}, spec.name
-    assert not any(s.rolls_back for s in alarm_specs(synthesized.settings) if s.name in {"lightship-batch-drift", "lightship-serving-throttles"})
+    for name, (_, _, _, routed) in ALARM_TABLE.items():
+        actions = _topic_ids(alarms[name]["AlarmActions"])
+        expected = {"rollback", ALERTS} if rolls_back(synthesized.settings, routed) else {ALERTS}
+        assert actions == expected, name
+        assert _topic_ids(alarms[name]["OKActions"]) == {ALERTS}, name
+    for name in ("lightship-batch-drift", "lightship-serving-throttles", "lightship-rollback-impossible"):
+        assert "rollback" not in _topic_ids(alarms[name]["AlarmActions"]), name
 
 
 def test_rollback_topic_is_encrypted_tls_only_and_delivers_to_the_rollback_function(synthesized: Any, monitoring: Template) -> None:

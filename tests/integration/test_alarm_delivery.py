@@ -11,11 +11,11 @@ import pytest
 
 from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
-from lightship.monitoring.alarms import alarm_specs
 from lightship.resources import names_for
 from lightship.settings import Settings
 from tests.integration.rollback_support import ago, alerts_inbox, put_live, record, registry, wait_for
 from tests.support.models import register_trained
+from tests.support.alarm_table import ALARM_TABLE, rolls_back, watched
 
 
 @pytest.fixture
@@ -29,12 +29,13 @@ def v2_live(emulator: LocalEmulator, settings: Settings, customers_frame: pd.Dat
 
 def test_emulator_provisions_every_alarm_with_the_stacks_routes(emulator: LocalEmulator, settings: Settings) -> None:
     alarms = {a["AlarmName"]: a for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
-    specs = alarm_specs(settings)
-    assert set(alarms) == {s.name for s in specs}
-    for spec in specs:
-        actions = alarms[spec.name]["AlarmActions"]
-        assert any(a.endswith(f":{names_for(settings).rollback_topic}") for a in actions) is spec.rolls_back, spec.name
-        assert any(a.endswith(f":{names_for(settings).alerts_topic}") for a in actions), spec.name
+    assert settings.project == "lightship"  # the table is written for the default project's names
+    assert set(alarms) == set(ALARM_TABLE)
+    for name, (series, _, comparison, routed) in ALARM_TABLE.items():
+        assert watched(alarms[name]) == series and alarms[name]["ComparisonOperator"] == comparison, name
+        actions = alarms[name]["AlarmActions"]
+        assert any(a.endswith(f":{names_for(settings).rollback_topic}") for a in actions) is rolls_back(settings, routed), name
+        assert any(a.endswith(f":{names_for(settings).alerts_topic}") for a in actions), name
     topic = next(t["TopicArn"] for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f":{names_for(settings).rollback_topic}"))
     [subscription] = client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert subscription["Protocol"] == "lambda" and subscription["Endpoint"].endswith(f":function:{names_for(settings).rollback_function}")

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from batch import execution
-from batch.events import RunRequest
-from batch.execution import RunFailed
+from lightship.batch_run import execution
+from lightship.batch_run.request import RunRequest
+from lightship.batch_run.execution import RunFailed
 from batch.model import load_model
 from batch.s3io import get_json
 from lightship.cli.main import main

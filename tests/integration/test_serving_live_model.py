@@ -105,10 +105,24 @@ def test_within_the_ttl_a_warm_request_does_no_record_or_s3_io(
     assert emulator.resources is not None
     v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
     _deploy(settings, emulator, v1.version)
-    serving = _serving(settings, documents, ttl=3600)
+    # The serving app gets its two AWS clients from here, each watched for every call it makes:
+    # the record (DynamoDB) and the bundles, capture and shadow logs (S3).
+    dynamodb, s3 = client("dynamodb"), client("s3")
     calls: list[str] = []
-    record = serving.runtime.holder.record
-    record.dynamodb.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))  # type: ignore[attr-defined]
+
+    def note(model: Any, **_: Any) -> None:
+        calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    for watched in (dynamodb, s3):
+        watched.meta.events.register("before-call.*.*", note)
+    tuned = settings.model_copy(
+        update={"serving": settings.serving.model_copy(update={"record_ttl_seconds": 3600, "capture_sample_rate": 0.0})}
+    )
+    serving = build_serving(tuned, metric_sinks=[documents.append], dynamodb=dynamodb, s3=s3)
+    # The cold start read the record and fetched the bundle through these very clients.
+    assert "dynamodb.Query" in calls or "dynamodb.GetItem" in calls, calls
+    assert "s3.GetObject" in calls, calls
+    calls.clear()
     api = TestClient(serving.app)
 
     for _ in range(5):

@@ -1,4 +1,5 @@
-"""Static checks are part of the suite: types (mypy) and undefined or unused names (ruff), over all our code."""
+"""Static checks are part of the suite: types (mypy), undefined or unused names (ruff) and the package
+graph's contracts (import-linter), over all our code."""
 
 import subprocess
 import sys
@@ -24,3 +25,14 @@ def test_ruff_finds_no_undefined_or_unused_names() -> None:
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_imports_point_down_the_package_graph() -> None:
+    """The contracts in pyproject.toml's ``[tool.importlinter]``: deployables over batch over lightship,
+    and inside lightship the CLI over the demo over the rest."""
+    result = subprocess.run(
+        [str(BIN / "lint-imports"), "--no-cache"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "Contracts: 2 kept, 0 broken." in result.stdout, result.stdout[-4000:]

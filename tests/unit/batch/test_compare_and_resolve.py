@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from batch.compare import compare_data
-from batch.events import RunRequest
+from lightship.batch_run.request import RunRequest
 from batch.resolve import run_date
 from lightship.cli.main import main
 from lightship.datasets import customers

@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.console import Console
 
 from lightship.cli.console import console, progress_line
-from lightship.cli.render import versions_table
+from lightship.present.versions import versions_table
 from lightship.registry.model_registry import ModelVersion
 
 

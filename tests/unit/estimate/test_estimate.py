@@ -182,6 +182,20 @@ def test_a_bad_price_override_names_the_entry() -> None:
         estimate(load_settings({"estimate": {"prices": {"lambda_requets": 1e-7}}}), Load(rps=1, batch_rows=0), MACHINE)
 
 
+@pytest.mark.parametrize("group, known", [("prices", "s3_get"), ("quotas", "sfn_payload_bytes"), ("assumptions", "request_ms")])
+def test_an_unknown_name_in_any_table_is_refused_and_named(group: str, known: str) -> None:
+    """Every table fills its fields from its defaults in one validator; a name it does not hold is still
+    refused (extra="forbid"), not silently kept or dropped."""
+    from lightship.settings import SettingsError
+
+    typo = known + "_typo"
+    with pytest.raises(SettingsError, match=rf"estimate\.{group}\.{typo}: Extra inputs are not permitted"):
+        estimate_settings(load_settings({"estimate": {group: {typo: 1}}}))
+    # The same table with the right name takes the override and keeps the entry's unit.
+    table = getattr(estimate_settings(load_settings({"estimate": {group: {known: 7}}})), group)
+    assert getattr(table, known).value == 7.0 and getattr(table, known).unit
+
+
 def test_a_price_override_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIGHTSHIP_ESTIMATE__PRICES__LAMBDA_REQUEST", "4e-7")
     result = estimate(load_settings({}), Load(rps=100, batch_rows=0), MACHINE)

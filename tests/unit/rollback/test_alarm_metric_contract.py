@@ -41,8 +41,13 @@ def test_every_serving_alarm_metric_is_a_series_the_serving_code_emits() -> None
         for m in spec.metrics
         if m.namespace == names.NAMESPACE and dict(m.dimensions).get("service") == names.SERVICE_SERVING
     ]
-    # 5xx, requests, latency, prediction and load failures, for the live and the candidate role; shadow disagreement
-    assert len(watched) == 11
-    assert {dict(w[2])[names.DIMENSION_ROLE] for w in watched} == {names.ROLE_LIVE, names.ROLE_CANDIDATE}
+    # 5xx, requests, latency, prediction and load failures, for the live and the candidate role; shadow
+    # disagreement: written here, so an alarm dropped or moved to another series fails (not only a mismatch).
+    expected = {
+        ("Lightship", metric, frozenset({("service", "serving"), ("Role", role)}))
+        for role in ("live", "candidate")
+        for metric in ("Errors5xx", "Requests", "LatencyMs", "PredictionFailures", "ModelLoadFailures")
+    } | {("Lightship", "ShadowDisagreement", frozenset({("service", "serving"), ("Role", "candidate")}))}
+    assert len(watched) == 11 and set(watched) == expected
     missing = [w for w in watched if w not in emitted]
     assert missing == [], f"alarms watch series nobody emits: {missing}"

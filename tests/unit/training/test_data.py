@@ -1,9 +1,13 @@
 """Bad training data is refused with one line naming the file and the problem."""
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from lightship.errors import DataError
 from lightship.training.data import infer_task, load_training_data
@@ -26,6 +30,20 @@ def test_missing_target_column_lists_the_columns(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1, 2], "b": [3, 4]}).to_csv(path, index=False)
     with pytest.raises(DataError, match=r"d\.csv: no target column 'y' \(columns: a, b\)"):
         load_training_data(path, "y")
+
+
+@given(st.sampled_from(["prediction", "model_version", "run_id", "source_uri", "source_row", "reject_reason"])
+       | st.text(min_size=1, max_size=8).filter(lambda s: "," not in s and s.strip() == s and not {"\n", "\r", '"'} & set(s))
+       .map(lambda s: f"probability_{s}"))
+@hsettings(max_examples=25, deadline=None)
+def test_a_feature_named_like_a_batch_output_column_is_refused_with_file_and_column(name: str) -> None:
+    """Batch scoring writes these columns itself: a feature by one of these names would be overwritten."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "d.csv"
+        pd.DataFrame({"a": range(12), name: range(12), "y": [0, 1] * 6}).to_csv(path, index=False)
+        with pytest.raises(DataError) as refused:
+            load_training_data(path, "y")
+    assert str(refused.value).startswith(f"{path}: column '{name}' is reserved: batch scoring writes its own column")
 
 
 def test_single_class_target_is_refused(tmp_path: Path) -> None:

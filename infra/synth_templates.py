@@ -1,6 +1,6 @@
 """Synthesize the whole CDK app and print every stack's template, as JSON.
 
-Run as ``python -m lightship.local.app_synth '<settings json>'`` by
+Run as ``python -m infra.synth_templates '<settings json>'`` by
 :mod:`lightship.local.stack_templates` (in a subprocess, so jsii's Node runtime never lives in
 the CLI or a test process). It builds the app with :func:`infra.app_builder.build_app`, as
 ``app.py`` does (same stacks, settings and cdk.json context), without bundling assets and

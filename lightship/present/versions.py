@@ -1,4 +1,4 @@
-"""How the CLI shows model versions: a one-line summary and the ``models list`` table.
+"""How model versions are shown (``lightship models list``, ``train`` and the demo): a one-line summary and the table.
 
 ``lightship models list`` and the demo print :func:`versions_table`; the table is laid
 out for the width it is printed at, so an 80-column terminal keeps what identifies a

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from batch.events import RunRequest
+from lightship.batch_run.request import RunRequest
 from lightship.errors import LightshipError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from batch.execution import RunFailed, wait
+from lightship.batch_run.execution import RunFailed, wait
 
 
 class FailedExecution:
