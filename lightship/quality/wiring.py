@@ -24,7 +24,7 @@ from lightship.settings import Settings
 
 
 def version_info_reader(settings: Settings, resources: Resources) -> Any:
-    from batch.model import load_model
+    from lightship.bundle.fetch import fetch_bundle
     from lightship.registry.model_registry import ModelRegistry
 
     registry = ModelRegistry(settings, client("sagemaker"), client("s3"), resources.artifact_bucket)
@@ -32,7 +32,7 @@ def version_info_reader(settings: Settings, resources: Resources) -> Any:
     @functools.cache
     def info(version: int) -> VersionInfo:
         described = registry.version(version)
-        bundle = load_model(client("s3"), described.model_data_url)
+        bundle = fetch_bundle(client("s3"), described.model_data_url)  # once per version: info is cached
         return VersionInfo(task=bundle.schema.task, classes=[str(c) for c in bundle.schema.classes],
                            holdout={k: float(v) for k, v in described.metrics.items() if isinstance(v, (int, float))},
                            calibration=bundle.calibration)
