@@ -81,6 +81,7 @@ class Resources(Names):
     def rollback_topic_arn(self) -> str:
         return self.topic_arn(self.rollback_topic)
 
+
 def names_for(settings: Settings) -> Names:
     """The names that need no account: what a user set (table, role), else derived from the project."""
     project = settings.project
