@@ -6,9 +6,9 @@ that call the plain functions here, step by step as in docs/architecture.md:
 * :mod:`batch.resolve`  the live model version and the run's addresses;
 * :mod:`batch.plan`     list a day's input objects, quarantine unusable files, cut chunks;
 * :mod:`batch.score`    one chunk: read by row group, validate (:mod:`batch.validate`),
-  score, write Parquet and rejects, return a drift sketch (:mod:`batch.sketch`);
-* :mod:`batch.finalize` merge the sketches, drift statistics (:mod:`batch.drift`),
-  report (:mod:`batch.report`, :mod:`batch.report_html`) and manifest, metrics, alert.
+  score, write Parquet and rejects, return a drift sketch (:mod:`lightship.drift.sketch`);
+* :mod:`batch.finalize` merge the sketches, drift statistics (:mod:`lightship.drift.drift`),
+  report (:mod:`lightship.drift.report`, :mod:`lightship.drift.report_html`) and manifest, metrics, alert.
 
-``lightship drift`` (:mod:`batch.compare`) computes the same statistics for any two data sets.
+``lightship drift`` (:mod:`lightship.drift.compare`) computes the same statistics for any two data sets.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lightship.drift.limits import DriftLimits, feature_limits
 from lightship.resources import Resources, current_resources
 from lightship.settings import Settings, cached_settings
 
@@ -34,7 +35,9 @@ class BatchConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, resources: Resources) -> BatchConfig:
-        """The names from ``resources`` (lightship.resources, the one place they are resolved), the limits from ``settings``."""
+        """The names from ``resources`` (lightship.resources, the one place they are resolved), the limits from ``settings``
+        (the drift limits through :class:`lightship.drift.limits.DriftLimits`, as ``lightship drift`` reads them)."""
+        drift = DriftLimits.from_settings(settings)
         return cls(
             region=resources.region,
             account=resources.account,
@@ -47,17 +50,16 @@ class BatchConfig:
             report_prefix=settings.batch_report_prefix.strip("/"),
             chunk_rows=settings.batch.chunk_rows,
             distributed_map_threshold=settings.batch.distributed_map_threshold,
-            psi_threshold=settings.batch.psi_threshold,
-            ks_threshold=settings.batch.ks_threshold,
-            feature_thresholds=dict(settings.batch.feature_thresholds),
-            profile_bins=settings.training.profile_bins,
+            psi_threshold=drift.psi,
+            ks_threshold=drift.ks,
+            feature_thresholds=drift.feature_thresholds,
+            profile_bins=drift.bins,
             id_column=settings.batch.id_column,
         )
 
     def thresholds_for(self, feature: str) -> tuple[float, float]:
         """(PSI, KS) limits for ``feature``: its own from ``batch.feature_thresholds``, else the defaults."""
-        own = self.feature_thresholds.get(feature, {})
-        return float(own.get("psi", self.psi_threshold)), float(own.get("ks", self.ks_threshold))
+        return feature_limits(feature, self.psi_threshold, self.ks_threshold, self.feature_thresholds)
 
 
 def current_config() -> BatchConfig:

@@ -16,11 +16,6 @@ class IncompleteRun(LightshipError):
     """Finalize found a chunk without its result, or rows that do not add up: the day is not whole."""
 
 
-class InputChanged(LightshipError):
-    """An input object was replaced or deleted after the plan pinned its version: the run fails
-    rather than score (or count) a file from two different versions."""
-
-
 class IdentityMismatch(IncompleteRun):
     """The rows a run wrote are not exactly the rows its input holds: a row scored twice, a row
     never scored, or a chunk that read other rows than the plan cut for it."""

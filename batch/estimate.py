@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from batch.s3io import get_bytes
 from lightship.quality import calibration, cbpe
+from lightship.s3io import get_bytes
 
 
 def estimate_scores(s3: Any, bundle: Any, outputs: list[str]) -> dict[str, Any] | None:

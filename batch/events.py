@@ -47,7 +47,7 @@ class ResolveResult(BaseModel):
 class InputObject(BaseModel):
     uri: str
     size: int
-    # The version the plan pinned: every read of this run asks for exactly it (batch.s3io.Pin).
+    # The version the plan pinned: every read of this run asks for exactly it (lightship.s3io.Pin).
     version_id: str | None = None
     etag: str | None = None
     format: Literal["csv", "parquet"] | None = None

@@ -22,16 +22,17 @@ from typing import Any, Literal
 
 from batch import identity, layout
 from batch.config import BatchConfig
-from batch.errors import IdentityMismatch, IncompleteRun, InputChanged
+from batch.errors import IdentityMismatch, IncompleteRun
 from batch.estimate import estimate_scores
 from batch.events import Chunk, ChunkResult, FinalizeResult, InputObject, PlanResult, RunContext
 from batch.metrics import run_metrics
 from batch.model import load_model
 from batch.plan import objects_uri
-from batch.report import DriftReport, drift_report
-from batch.report_html import render_html
-from batch.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
-from batch.sketch import DriftSketch, empty_sketch, merge
+from lightship.drift.report import DriftReport, drift_report
+from lightship.drift.report_html import render_html
+from lightship.drift.sketch import DriftSketch, empty_sketch, merge
+from lightship.errors import InputChanged
+from lightship.s3io import Pin, current, delete, get_json, list_objects, put_bytes, put_json
 
 QUARANTINED = "file quarantined"
 SCORED = "scored"  # a manifest's input file the run read to the end: each row scored or rejected

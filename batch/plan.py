@@ -9,7 +9,7 @@ feature columns (or the run's id column), or with a column named like one the sc
 (``prediction``, ``source_row``...: :func:`lightship.bundle.row_contract.reserved_columns`), is copied to the quarantine prefix with its
 reason, its rows (when they can be counted) counted as rejected, never silently dropped.
 
-Every object is pinned (:class:`batch.s3io.Pin`): its version id, or its ETag where the
+Every object is pinned (:class:`lightship.s3io.Pin`): its version id, or its ETag where the
 bucket keeps no versions, goes into the plan, and every read of the run asks for it.
 Under an id column the plan reads the day's ids once: each chunk gets the hash of its ids
 and the list of its rows whose id an earlier row holds (:mod:`batch.identity`).
@@ -29,11 +29,12 @@ from batch import identity, layout
 from batch.config import BatchConfig
 from batch.events import Chunk, InputObject, PlanResult, RunContext
 from batch.model import load_model
-from batch.read import FileInfo, Format, UnreadableFile, format_of, inspect
-from batch.s3io import Pin, copy, list_objects, pin, put_json
+from batch.read import FileInfo, UnreadableFile, inspect
 from batch.validate import missing_columns
 from lightship.bundle.row_contract import RESERVED, reserved_columns
 from lightship.bundle.schema import FeatureSchema
+from lightship.file_formats import Format, format_of
+from lightship.s3io import Pin, copy, list_objects, pin, put_json
 from lightship.s3uri import S3Uri
 
 

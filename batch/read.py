@@ -2,7 +2,7 @@
 logical rows and where they start, the ids when the run has an id column) and reading one
 chunk's rows for scoring. Every read asks for the version the plan pinned (:class:`Pin`).
 
-Parquet is read one row group at a time through ranged GETs (:class:`batch.s3io.S3File`),
+Parquet is read one row group at a time through ranged GETs (:class:`lightship.s3io.S3File`),
 so a chunk scorer holds one chunk, never the file. A CSV is inspected in one streamed pass
 that pandas parses (the row count, and the ids) while :class:`batch.csv_rows.RowScanner`
 notes where the rows of each chunk begin in bytes; a chunk then fetches its header and
@@ -15,17 +15,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from batch.csv_rows import CsvRows, RowScanner
-from batch.errors import InputChanged
-from batch.s3io import Pin, S3File, get_pinned
+from lightship.errors import InputChanged
+from lightship.file_formats import Format
+from lightship.s3io import Pin, S3File, get_pinned
 
-Format = Literal["csv", "parquet"]
-SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 STREAM_BLOCK = 8 * 1024 * 1024  # bytes the row scanner sees at a time
 
 
@@ -46,14 +45,6 @@ class FileInfo:
     row_groups: list[int]  # rows per row group (parquet); one entry for csv
     csv: CsvRows | None = None  # where the chunks' rows begin (csv)
     ids: pd.Series | None = None  # the id column, in row order, when the run has one and the file holds it
-
-
-def format_of(uri: str) -> Format | None:
-    name = uri.rsplit("/", 1)[-1].lower()
-    for suffix, fmt in SUFFIXES.items():
-        if name.endswith(suffix):
-            return fmt
-    return None
 
 
 def inspect(s3: Any, version: Pin, fmt: Format, chunk_rows: int, id_column: str | None = None,

@@ -25,8 +25,6 @@ from batch.errors import IdentityMismatch
 from batch.events import Chunk, ChunkResult, RunContext
 from batch.model import load_model
 from batch.read import read_csv_chunk, read_parquet_rows
-from batch.s3io import Pin, get_json, put_json
-from batch.sketch import Counts, DriftSketch, count_values, prediction_values
 from batch.validate import validate
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.bundle.row_contract import (
@@ -39,6 +37,8 @@ from lightship.bundle.row_contract import (
     RowPolicy,
     probability_column,
 )
+from lightship.drift.sketch import Counts, DriftSketch, count_values, prediction_values
+from lightship.s3io import Pin, get_json, put_json
 from lightship.settings import cached_settings
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import batch_support as support
 
-from batch.compare import fit_profile
-from batch.report import drift_report
-from batch.sketch import merge, sketch_frame
+from lightship.drift.compare import fit_profile
+from lightship.drift.report import drift_report
+from lightship.drift.sketch import merge, sketch_frame
 
 EVIDENTLY_PYTHON = Path(__file__).resolve().parent / ".venv-evidently" / "bin" / "python"
 

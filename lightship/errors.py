@@ -19,3 +19,9 @@ class RegistryError(LightshipError):
 
 class TrainingJobFailed(LightshipError):
     """The training job ended in Failed or Stopped; the message carries its reason."""
+
+
+class InputChanged(LightshipError):
+    """An input object was replaced or deleted after it was pinned to one version (:class:`lightship.s3io.Pin`):
+    a batch run fails rather than score (or count) a file from two different versions. Raised in a
+    batch step, the state machine sees it by name (``errorType``)."""

@@ -14,10 +14,10 @@ import typer
 
 from lightship.batch_run import execution
 from lightship.batch_run.request import RunRequest
-from lightship.batch_run.outputs import read_json
 from lightship.cli.console import aws_context, console, progress_line
 from lightship.errors import LightshipError
 from lightship.present.batch_run import summary
+from lightship.s3io import get_json
 
 batch_app = typer.Typer(help="Batch scoring into S3 with drift checks (Step Functions).", no_args_is_help=True)
 
@@ -52,7 +52,7 @@ def run(
         update(f"started {execution_arn.rsplit(':', 1)[-1]}")
         done = execution.wait(sfn, execution_arn, progress=lambda step: update(f"step {step}"))
     result = done.output.get("result", {})
-    manifest = read_json(ctx.client("s3"), result["manifest_uri"])
+    manifest = get_json(ctx.client("s3"), result["manifest_uri"])
     console.print(summary(manifest, result, done.seconds))
     if manifest["status"] == "empty":
         raise LightshipError(f"nothing scored: no input files under {manifest['input']['prefix']}")

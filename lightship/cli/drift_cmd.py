@@ -18,7 +18,7 @@ from lightship.cli.console import console
 from lightship.settings import load_settings
 
 if TYPE_CHECKING:
-    from batch.report import DriftReport
+    from lightship.drift.report import DriftReport
 
 DRIFT_EXIT_CODE = 3
 
@@ -32,15 +32,13 @@ def register(app: typer.Typer) -> None:
         fail_on_drift: bool = typer.Option(False, "--fail-on-drift", help=f"Exit {DRIFT_EXIT_CODE} when any feature drifts"),
     ) -> None:
         """PSI, KS and chi-squared per feature, verdicts on the configured thresholds, and a report."""
-        from batch.compare import compare_data  # pandas and scipy: imported only when drift runs
-        from batch.config import BatchConfig
-        from batch.report_html import render_html
-        from lightship.resources import resources_for
         from lightship.clients import client
+        from lightship.drift.compare import compare_data  # pandas and scipy: imported only when drift runs
+        from lightship.drift.limits import DriftLimits
+        from lightship.drift.report_html import render_html
         from lightship.s3uri import is_s3
 
-        settings = load_settings()
-        config = BatchConfig.from_settings(settings, resources_for(settings, account="-"))
+        limits = DriftLimits.from_settings(load_settings())
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
             task = progress.add_task(f"sketching {current}", total=None)
@@ -49,7 +47,7 @@ def register(app: typer.Typer) -> None:
                 progress.update(task, completed=done, total=total or None)
 
             s3 = client("s3") if is_s3(reference) or is_s3(current) else None
-            result = compare_data(reference, current, config.thresholds_for, bins=config.profile_bins, progress=advance, s3=s3)
+            result = compare_data(reference, current, limits.thresholds_for, bins=limits.bins, progress=advance, s3=s3)
         report.parent.mkdir(parents=True, exist_ok=True)
         json_path, html_path = report.with_suffix(".json"), report.with_suffix(".html")
         json_path.write_text(json.dumps(result.to_dict(), indent=1))

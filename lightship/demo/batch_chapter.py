@@ -18,17 +18,17 @@ from typing import Any
 import pandas as pd
 
 from lightship.batch_run import execution
-from batch.compare import compare_data
-from batch.config import BatchConfig
 from lightship.batch_run.request import RunRequest
-from lightship.batch_run.outputs import read_bytes, read_json
-from lightship.present.batch_run import summary
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.demo.story import Story
 from lightship.deployment.deploy import deploy
 from lightship.deployment.record import DeploymentRecord
+from lightship.drift.compare import compare_data
+from lightship.drift.limits import DriftLimits
+from lightship.present.batch_run import summary
 from lightship.registry.model_registry import APPROVED, ModelRegistry
+from lightship.s3io import get_bytes, get_json
 
 NORMAL, SHIFTED, MESSY = "2026-11-20", "2026-11-21", "2026-11-22"
 
@@ -56,7 +56,7 @@ def batch(story: Story) -> None:
     drifted = _run(story, SHIFTED)
     drift = drifted["manifest"]["drift"]
     html = story.workspace / f"drift-report-{SHIFTED}.html"
-    html.write_bytes(read_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
+    html.write_bytes(get_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
     story.fact(f"batch {SHIFTED} (shifted)", f"drift in {', '.join(drift['drifted_features'])} (max PSI {drift['max_psi']:.2f}); "
                                              f"alert published to {story.resources.alerts_topic}; report {html}")
 
@@ -79,8 +79,8 @@ def batch(story: Story) -> None:
     reference, current = story.workspace / "reference.parquet", story.workspace / "current.csv"
     customers(rows=20_000, seed=31).to_parquet(reference, index=False)
     customers(rows=20_000, seed=32, shift=0.5).to_csv(current, index=False)
-    config = BatchConfig.from_settings(story.settings, resources)
-    report = compare_data(str(reference), str(current), config.thresholds_for, bins=config.profile_bins)
+    limits = DriftLimits.from_settings(story.settings)
+    report = compare_data(str(reference), str(current), limits.thresholds_for, bins=limits.bins)
     story.fact("lightship drift on two local files", f"drift in {', '.join(report.drifted) or 'nothing'} (of {len(report.features)} columns)")
     story.console.print(f"  manifests and reports: s3://{bucket}/{story.settings.batch_report_prefix}/date=<day>/"
                         "{manifest.json, report.json, report.html}")
@@ -108,7 +108,7 @@ def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
         started = execution.start(sfn, arn, RunRequest(date=dt.date.fromisoformat(date)))
         done = execution.wait(sfn, started, progress=lambda step: status.update(f"batch run for {date}: {step}"))
     result = done.output["result"]
-    manifest = read_json(client("s3"), result["manifest_uri"])
+    manifest = get_json(client("s3"), result["manifest_uri"])
     if show:
         story.console.print(summary(manifest, result, done.seconds))
     return {"result": result, "manifest": manifest, "seconds": done.seconds}

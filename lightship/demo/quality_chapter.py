@@ -23,12 +23,12 @@ from typing import Any
 
 import pandas as pd
 
-from lightship.batch_run.outputs import read_json
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.demo.batch_chapter import _ensure_live, _put, _run
 from lightship.demo.story import Story
 from lightship.quality import execution, store, wiring
+from lightship.s3io import get_json
 
 UNCHANGED, DRIFTED = "2027-03-10", "2027-06-10"
 ROWS = 4_000
@@ -108,7 +108,7 @@ def _quality_run(story: Story, date: str) -> dict[str, Any]:
         done = execution.run(client("stepfunctions"), story.settings, story.resources, date,
                              progress=lambda step: status.update(f"quality run for {date}: {step}"))
     key = store.report_dated(story.settings.quality.report_prefix, date) + "report.json"
-    report: dict[str, Any] = read_json(client("s3"), f"s3://{story.resources.data_bucket}/{key}")
+    report: dict[str, Any] = get_json(client("s3"), f"s3://{story.resources.data_bucket}/{key}")
     report["report_uri"] = done.output["result"]["report_uri"]
     return report
 

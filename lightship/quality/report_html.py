@@ -65,7 +65,7 @@ def render_html(report: dict[str, Any]) -> str:
             parts.append("<h3>Calibration (realized)</h3>" + reliability_svg(v["realized"]["calibration"]))
     style = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}th:first-child,td:first-child{text-align:left}"
-             # The verdicts as the drift report shows them (batch/report_html.py): red for a breach, green for ok.
+             # The verdicts as the drift report shows them (lightship/drift/report_html.py): red for a breach, green for ok.
              ".bad{color:#b30000}.ok{color:#2a7a2a}.banner{padding:.8em 1em;border-radius:6px;font-weight:600}"
              ".banner.bad{background:#fde8e8}.banner.ok{background:#e8f6e8}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>Quality {html.escape(report['date'])}</title>"

@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lightship.batch_run import execution
-from lightship.batch_run.request import RunRequest
-from lightship.batch_run.execution import RunFailed
 from batch.model import load_model
-from batch.s3io import get_json
+from lightship.batch_run import execution
+from lightship.batch_run.execution import RunFailed
+from lightship.batch_run.request import RunRequest
 from lightship.cli.main import main
 from lightship.clients import cached_client, client
 from lightship.datasets import customers
@@ -27,6 +26,7 @@ from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local import lambda_router
 from lightship.local.emulator import LocalEmulator
 from lightship.resources import names_for
+from lightship.s3io import get_json
 from lightship.settings import Settings, cached_settings
 from tests.support.models import register_trained
 

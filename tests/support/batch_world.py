@@ -27,7 +27,7 @@ from batch.finalize import Finalized, finalize
 from batch.plan import plan
 from batch.score import score_chunk
 from lightship import clients
-from lightship.bundle.model_bundle import pack_bundle
+from lightship.bundle.model_bundle import ModelBundle, load_bundle, pack_bundle
 from lightship.clients import cached_client
 from lightship.datasets import customers
 from lightship.resources import resources_for
@@ -82,7 +82,7 @@ def run_day(world: BatchWorld, run_id: str = "run-1") -> tuple[PlanResult, Final
 
 def _chunks(planned: PlanResult) -> list[Any]:
     from batch.events import Chunk
-    from batch.s3io import get_json
+    from lightship.s3io import get_json
 
     return planned.chunks or [Chunk.model_validate(c) for c in get_json(cached_client("s3"), planned.plan_uri)]
 
@@ -100,6 +100,18 @@ def bundle_dir_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def bundle_targz(bundle_dir: Path) -> bytes:
     return pack_bundle(bundle_dir)
+
+
+@pytest.fixture(scope="session", name="bundle")
+def bundle_fixture(bundle_dir: Path) -> ModelBundle:
+    """That bundle, loaded (for the batch and drift unit tests)."""
+    return load_bundle(bundle_dir)
+
+
+@pytest.fixture(scope="session", name="batch_frame")
+def batch_frame_fixture() -> pd.DataFrame:
+    """A day's rows to score: 4,000 generated customers without the label."""
+    return customers(rows=4000, seed=11).drop(columns=["churned"])
 
 
 @pytest.fixture(name="batch_world")

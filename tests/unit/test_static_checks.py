@@ -3,6 +3,7 @@ graph's contracts (import-linter), over all our code."""
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from lightship.settings import REPO_ROOT
@@ -36,3 +37,10 @@ def test_imports_point_down_the_package_graph() -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "Contracts: 2 kept, 0 broken." in result.stdout, result.stdout[-4000:]
+
+
+def test_the_package_graph_contracts_let_no_import_through() -> None:
+    """No contract carries ``ignore_imports``: every arrow the contracts forbid is absent, none excused."""
+    contracts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    assert [c["id"] for c in contracts] == ["top-level", "entry-points"]
+    assert {c["id"]: c.get("ignore_imports", []) for c in contracts} == {"top-level": [], "entry-points": []}

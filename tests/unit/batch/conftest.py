@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,22 +18,13 @@ from batch.config import BatchConfig
 from batch.events import Chunk, ModelRef, PlanResult, RunContext
 from batch.finalize import finalize
 from batch.plan import plan
-from batch.s3io import get_bytes, get_json
 from batch.score import score_chunk
-from lightship.bundle.model_bundle import ModelBundle, load_bundle
+from lightship.bundle.model_bundle import ModelBundle
 from lightship.clients import cached_client, client
-from lightship.datasets import customers
-from tests.support.batch_world import bundle_dir_fixture  # noqa: F401 - the fixture (trained once, shared with batch_world)
+from lightship.s3io import get_bytes, get_json
 
-
-@pytest.fixture(scope="session")
-def bundle(bundle_dir: Path) -> ModelBundle:
-    return load_bundle(bundle_dir)
-
-
-@pytest.fixture(scope="session")
-def batch_frame() -> pd.DataFrame:
-    return customers(rows=4000, seed=11).drop(columns=["churned"])
+# The fixtures bundle_dir (trained once, shared with batch_world), bundle and batch_frame.
+from tests.support.batch_world import batch_frame_fixture, bundle_dir_fixture, bundle_fixture  # noqa: F401
 
 
 @dataclass

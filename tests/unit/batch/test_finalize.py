@@ -13,9 +13,9 @@ from batch import layout
 from batch.errors import IdentityMismatch, IncompleteRun
 from batch.finalize import finalize
 from batch.model import load_model
-from batch.s3io import get_json, put_json
 from lightship.clients import cached_client
 from lightship.datasets import customers
+from lightship.s3io import get_json, put_json
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz, run_day  # noqa: F401 - fixtures
 
 ID = "row_id"

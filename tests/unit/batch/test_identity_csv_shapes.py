@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from batch.s3io import put_bytes
 from lightship.clients import cached_client
 from lightship.datasets import customers
+from lightship.s3io import put_bytes
 from tests.unit.batch.conftest import S3Day
 
 FEATURES = ["tenure_months", "monthly_spend", "support_calls", "age", "plan", "region"]

@@ -10,12 +10,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from batch.errors import IdentityMismatch, InputChanged
+from batch.errors import IdentityMismatch
 from batch.events import Chunk
 from batch.finalize import finalize
-from batch.s3io import get_json
 from batch.score import score_chunk
 from lightship.clients import cached_client
+from lightship.errors import InputChanged
+from lightship.s3io import get_json
 from tests.unit.batch.conftest import S3Day
 from tests.unit.batch.test_identity_csv_shapes import rows_table, to_csv
 
@@ -63,7 +64,7 @@ def test_a_file_replaced_after_planning_is_read_as_planned_then_fails_the_run_wi
 def _local(uri: str) -> object:
     import io
 
-    from batch.s3io import get_bytes
+    from lightship.s3io import get_bytes
 
     return io.BytesIO(get_bytes(cached_client("s3"), uri))
 
@@ -149,7 +150,7 @@ def test_finalize_fails_when_the_plan_leaves_rows_out(s3_day: S3Day) -> None:
     run, planned, chunks = _plan(s3_day)
     for chunk in chunks:
         score_chunk(cached_client("s3"), run, chunk)
-    from batch.s3io import put_json
+    from lightship.s3io import put_json
 
     put_json(cached_client("s3"), planned.plan_uri, [c.model_dump() for c in chunks[:-1]])  # the last chunk was never planned
     with pytest.raises(IdentityMismatch, match="chunks cover 6 of its 7 rows"):

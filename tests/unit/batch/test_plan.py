@@ -9,7 +9,7 @@ import pytest
 from batch.csv_rows import RowScanner
 from batch.plan import cut_chunks
 from batch.read import FileInfo
-from batch.s3io import Pin
+from lightship.s3io import Pin
 
 
 def _covered(chunks: list) -> list[int]:

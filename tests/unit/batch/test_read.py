@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from batch.read import UnreadableFile, format_of, inspect, read_csv_chunk, read_parquet_rows
-from batch.s3io import pin
+from batch.read import UnreadableFile, inspect, read_csv_chunk, read_parquet_rows
 from lightship.clients import cached_client
+from lightship.file_formats import format_of
+from lightship.s3io import pin
 from tests.support.batch_world import BatchWorld, batch_world_fixture, bundle_targz  # noqa: F401 - fixtures
 
 

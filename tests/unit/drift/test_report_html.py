@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from batch.report import drift_report
-from batch.report_html import render_html
-from batch.sketch import sketch_frame
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.datasets import customers
+from lightship.drift.report import drift_report
+from lightship.drift.report_html import render_html
+from lightship.drift.sketch import sketch_frame
 
 
 def test_report_page_has_an_inline_svg_per_feature_and_no_external_resources(bundle: ModelBundle) -> None:

@@ -1,24 +1,21 @@
-"""``lightship drift`` on local files, the run date of scheduled runs, the emulator's reading of the
-synthesized definition, and the batch image's scikit-learn pin."""
+"""``lightship drift`` on local files (:mod:`lightship.drift.compare`), its CLI, and the drift limits it
+reads from the settings: the same rule the batch job's configuration applies."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 
-from batch.compare import compare_data
-from lightship.batch_run.request import RunRequest
-from batch.resolve import run_date
+from batch.config import BatchConfig
 from lightship.cli.main import main
 from lightship.datasets import customers
-from lightship.errors import DataError, LightshipError
-from lightship.local.stack_templates import StackRefs
-from lightship.versions import SKLEARN_VERSION
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from lightship.drift.compare import compare_data
+from lightship.drift.limits import DriftLimits
+from lightship.errors import DataError
+from lightship.resources import resources_for
+from lightship.settings import Settings
 
 
 def limits(name: str) -> tuple[float, float]:
@@ -59,45 +56,12 @@ def test_drift_cli_writes_both_reports_and_exits_3_on_drift_when_asked(tmp_path:
     assert main(["drift", "--reference", str(reference), "--current", str(reference), "--report", str(out), "--fail-on-drift"]) == 0
 
 
-def test_scheduled_runs_score_the_day_before_their_fire_time_and_a_given_date_wins() -> None:
-    fired = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
-    assert run_date(RunRequest(time=fired)) == dt.date(2026, 11, 22)
-    assert run_date(RunRequest(date=dt.date(2026, 1, 2), time=fired)) == dt.date(2026, 1, 2)
-    with pytest.raises(ValueError, match="s3://"):
-        RunRequest(input="/local/path")
-
-
-def test_emulator_resolves_the_references_cdk_puts_in_a_definition() -> None:
-    definition = {"Fn::Join": ["", [
-        '{"Resource":"', {"Fn::GetAtt": ["PlanFn", "Arn"]}, '","Topic":"arn:', {"Ref": "AWS::Partition"}, ":sns:",
-        {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}, ':alerts","Machine":"',
-        {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": "Machine"}]}]}, '"}',
-    ]]}
-    template = {"Resources": {
-        "PlanFn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "plan"}},
-        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {"StateMachineName": {"Fn::Sub": "${AWS::AccountId}-m"}}},
-    }}
-    stack = StackRefs("us-east-1", "123", template)
-    assert json.loads(stack.resolve(definition)) == {
-        "Resource": "arn:aws:lambda:us-east-1:123:function:plan", "Topic": "arn:aws:sns:us-east-1:123:alerts", "Machine": "123-m",
-    }
-    with pytest.raises(LightshipError, match="Unknown"):
-        stack.resolve({"Ref": "Unknown"})
-    with pytest.raises(LightshipError, match="PlanFn.Version"):
-        stack.resolve({"Fn::GetAtt": ["PlanFn", "Version"]})
-
-
-def test_batch_image_pins_the_scikit_learn_that_trains() -> None:
-    pins = (REPO_ROOT / "lambdas" / "batch_image" / "requirements.txt").read_text().splitlines()
-    assert f"scikit-learn=={SKLEARN_VERSION}" in pins
-
-
 def test_fast_categorical_fit_makes_the_profile_training_makes() -> None:
     import numpy as np
     import pandas as pd
 
-    from batch.compare import fit_categorical
     from lightship.bundle.profile import CategoricalProfile
+    from lightship.drift.compare import fit_categorical
 
     rng = np.random.default_rng(3)
     values = rng.choice(["b", "a", "c", "d", "", " ", None, "e"], 5000, p=[0.2, 0.2, 0.1, 0.1, 0.05, 0.05, 0.1, 0.2]).astype(object)
@@ -106,3 +70,19 @@ def test_fast_categorical_fit_makes_the_profile_training_makes() -> None:
             expected = CategoricalProfile.fit(values, max_categories=top)
             got = fit_categorical(series, max_categories=top)
             assert (got.categories, got.counts, got.missing) == (expected.categories, expected.counts, expected.missing)
+
+
+def test_drift_limits_come_from_the_settings_with_per_feature_overrides_as_the_batch_job_reads_them() -> None:
+    settings = Settings.model_validate({
+        "batch": {"psi_threshold": 0.3, "ks_threshold": 0.15, "feature_thresholds": {"plan": {"psi": 0.5}, "age": {"ks": 0.4}}},
+        "training": {"profile_bins": 12},
+    })
+    limits = DriftLimits.from_settings(settings)
+    assert limits.bins == 12
+    assert limits.thresholds_for("plan") == (0.5, 0.15)  # its own PSI, the default KS
+    assert limits.thresholds_for("age") == (0.3, 0.4)
+    assert limits.thresholds_for("tenure_months") == (0.3, 0.15)
+    config = BatchConfig.from_settings(settings, resources_for(settings, account="123456789012"))
+    assert config.profile_bins == 12
+    for feature in ("plan", "age", "tenure_months"):
+        assert config.thresholds_for(feature) == limits.thresholds_for(feature)

@@ -4,7 +4,7 @@ exactly and a run's drift statistics never need a second pass over the data.
 
 Binning is the profile's own :meth:`NumericProfile.count` / :meth:`CategoricalProfile.count`,
 the one training used for the baseline. :mod:`batch.score` sketches each chunk,
-:mod:`batch.finalize` merges them, :mod:`batch.compare` sketches whole data sets.
+:mod:`batch.finalize` merges them, :mod:`lightship.drift.compare` sketches whole data sets.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The drift report: every feature's and the predictions' statistics against the baseline,
-with the verdicts, as one JSON-ready object (and :mod:`batch.report_html` renders it).
+with the verdicts, as one JSON-ready object (and :mod:`lightship.drift.report_html` renders it).
 
 :func:`drift_report` works from a baseline profile and a merged sketch (the batch run);
 ``lightship drift`` builds the profile from a reference data set and calls the same.
@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from batch.drift import FeatureDrift, compare, numeric_labels
-from batch.sketch import Counts, DriftSketch
 from lightship.bundle.profile import BaselineProfile, FeatureProfile, NumericProfile
+from lightship.drift.drift import FeatureDrift, compare, numeric_labels
+from lightship.drift.sketch import Counts, DriftSketch
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Drift statistics from counts on shared bins: PSI, the Kolmogorov-Smirnov statistic and
 chi-squared, and the verdict against thresholds on effect sizes.
 
-Everything is computed from a reference and a current :class:`~batch.sketch.Counts`, so a
+Everything is computed from a reference and a current :class:`~lightship.drift.sketch.Counts`, so a
 run's statistics come exactly from its merged sketches. Verdicts use effect sizes (PSI,
 the KS statistic D) and never p-values, which at a million rows flag trivial shifts; the
 chi-squared p-value is reported for information only. Identical distributions give
 PSI = 0 and D = 0, so they never flag (thresholds are > 0). Called by :mod:`batch.finalize`
-and :mod:`batch.compare`.
+and :mod:`lightship.drift.compare`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats as scipy_stats
 
-from batch.sketch import Counts
+from lightship.drift.sketch import Counts
 
 # Empty bins get this share before the logarithm, as is usual for PSI; it bounds one
 # empty bin's contribution instead of making PSI infinite.

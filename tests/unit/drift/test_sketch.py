@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from batch.score import score_frame
-from batch.sketch import Counts, DriftSketch, count_values, merge, sketch_frame
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.datasets import customers
+from lightship.drift.sketch import Counts, DriftSketch, count_values, merge, sketch_frame
 
 
 def test_merging_chunk_sketches_equals_the_sketch_of_the_whole_batch(bundle: ModelBundle, batch_frame: pd.DataFrame) -> None:

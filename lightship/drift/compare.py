@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from batch.read import format_of
-from batch.report import DriftReport, drift_report
-from batch.s3io import Pin, S3File, list_objects
-from batch.sketch import DriftSketch, count_values, merge, sketch_frame
 from lightship.bundle.profile import BaselineProfile, CategoricalProfile, FeatureProfile, NumericProfile
+from lightship.drift.report import DriftReport, drift_report
+from lightship.drift.sketch import DriftSketch, count_values, merge, sketch_frame
 from lightship.errors import DataError
+from lightship.file_formats import format_of
+from lightship.s3io import Pin, S3File, list_objects
 from lightship.s3uri import S3Uri, is_s3
 
 BATCH_ROWS = 100_000

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-from batch.drift import FeatureDrift
-from batch.report import DriftReport
+from lightship.drift.drift import FeatureDrift
+from lightship.drift.report import DriftReport
 
 REFERENCE_COLOUR = "#8da0cb"
 CURRENT_COLOUR = "#fc8d62"

@@ -1,13 +1,13 @@
-"""Small S3 helpers for the batch steps: list a prefix, JSON in and out, and a seekable
-read-only file over ranged GETs so pyarrow reads one Parquet row group at a time
+"""Small S3 helpers for the batch steps and ``lightship drift``: list a prefix, JSON in and out,
+and a seekable read-only file over ranged GETs so pyarrow reads one Parquet row group at a time
 (bounded memory) through boto3, which honours ``AWS_ENDPOINT_URL`` like every client.
 Every function takes the S3 client as its first argument: the batch handlers build it
-(``lightship.clients.cached_client("s3")``) and pass it down; tests pass theirs.
+(``lightship.clients.cached_client("s3")``) and pass it down, the CLI passes its own; tests pass theirs.
 
 Input objects are read *pinned* (:class:`Pin`): the plan records each object's version id
 (or its ETag where the bucket keeps no versions) and every later read asks for exactly
 that version (``VersionId``, else ``IfMatch``). A read whose version is gone raises
-:class:`batch.errors.InputChanged`, so a run never mixes two versions of a file.
+:class:`lightship.errors.InputChanged`, so a run never mixes two versions of a file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from batch.errors import InputChanged
+from lightship.errors import InputChanged
 from lightship.s3uri import S3Uri
 
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from batch.drift import chi_squared, compare, ks_statistic, psi, shares
-from batch.report import drift_report
-from batch.sketch import Counts, DriftSketch, sketch_frame
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.bundle.profile import NumericProfile
 from lightship.datasets import customers
+from lightship.drift.drift import chi_squared, compare, ks_statistic, psi, shares
+from lightship.drift.report import drift_report
+from lightship.drift.sketch import Counts, DriftSketch, sketch_frame
 
 
 def _counts(profile: NumericProfile, values: np.ndarray) -> Counts:
