@@ -87,25 +87,33 @@ class ThreadLogHandler(logging.Handler):
 
 
 def thread_stdout() -> ThreadStdout:
-    """Wrap sys.stdout (once); a log handler that captured the unwrapped stream follows it too."""
+    """Wrap sys.stdout (once), and point every Powertools logger at the wrapper."""
     with _lock:
         current = sys.stdout
-        if isinstance(current, ThreadStdout):
-            return current
-        wrapper = ThreadStdout(current)
+        wrapper = current if isinstance(current, ThreadStdout) else ThreadStdout(current)
         sys.stdout = wrapper
         global _log_handler
         if _log_handler is None:
             _log_handler = ThreadLogHandler(wrapper)
             logging.getLogger("lightship").addHandler(_log_handler)
         _log_handler.out = wrapper
-        # Powertools' Logger binds sys.stdout when its module is imported, which may be before this
-        # (or before sys.stdout was replaced again, as pytest does per test): follow the new wrapper.
-        for logger in [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger))]:
-            for handler in logger.handlers:
-                if isinstance(handler, logging.StreamHandler) and (handler.stream is current or isinstance(handler.stream, ThreadStdout)):
-                    handler.setStream(wrapper)
+        _follow(wrapper, previous=current)
         return wrapper
+
+
+def _follow(wrapper: ThreadStdout, previous: Any) -> None:
+    """Powertools' Logger binds sys.stdout when a handler's module is imported, which may be before
+    the wrapper existed or while sys.stdout was another stream (pytest swaps it per test): a
+    Powertools handler always writes to the wrapper, whatever stream it bound; a plain stream
+    handler follows only if it held the stream the wrapper now wraps."""
+    from aws_lambda_powertools.logging.formatter import BasePowertoolsFormatter
+
+    for logger in [logging.getLogger(), *(lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger))]:
+        for handler in logger.handlers:
+            if not isinstance(handler, logging.StreamHandler) or handler.stream is wrapper:
+                continue
+            if isinstance(handler.formatter, BasePowertoolsFormatter) or handler.stream is previous or isinstance(handler.stream, ThreadStdout):
+                handler.setStream(wrapper)
 
 
 def write_to(path: Path | None) -> None:

@@ -105,3 +105,26 @@ def test_log_shipper_ships_serve_documents_in_batches_off_the_request_and_the_re
     assert [name for name, _ in shipped] == ["lightship-serving", "lightship-serving"]
     assert [[json.loads(line)["request_id"] for line in lines] for _, lines in shipped] == [["r0", "r1"], ["r2"]]
     assert shipper.flush() == 0
+
+
+def test_a_powertools_logger_bound_to_an_earlier_stream_still_logs_into_the_invocation(
+    monkeypatch: pytest.MonkeyPatch, shipped: list[tuple[str, list[str]]]
+) -> None:
+    """Found by CI: a handler module imported while sys.stdout was another test's stream (not the one
+    the wrapper wraps, not a wrapper) printed the rollback handler's JSON to the console."""
+    from aws_lambda_powertools import Logger
+
+    earlier = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", earlier)
+    logger = Logger(service="tests-function-logs-earlier")
+    console = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", console)
+    function_logs.thread_stdout()  # a wrapper already exists and the earlier stream is gone
+    third = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", third)
+
+    with function_logs.captured("fn", "req-1"):
+        logger.info("rolled back")
+
+    assert [json.loads(line)["message"] for _, lines in shipped for line in lines] == ["rolled back"]
+    assert earlier.getvalue() == console.getvalue() == third.getvalue() == ""
