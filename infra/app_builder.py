@@ -16,6 +16,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra.settings_env import settings_environment
 from infra.stacks.alerts import AlertsProps, AlertsStack
 from infra.stacks.batch import BatchProps, BatchStack
 from infra.stacks.monitoring import MonitoringProps, MonitoringStack
@@ -105,7 +106,7 @@ def alerts_props(settings: Settings, names: Resources) -> AlertsProps:
 
 
 def batch_props(settings: Settings, names: Resources) -> BatchProps:
-    return BatchProps(names=names, batch=settings.batch, rows=settings.rows, profile_bins=settings.training.profile_bins,
+    return BatchProps(names=names, batch=settings.batch, settings_env=settings_environment(settings),
                       model_prefix=settings.model_prefix, batch_input_prefix=settings.batch_input_prefix,
                       batch_output_prefix=settings.batch_output_prefix, batch_rejects_prefix=settings.batch_rejects_prefix,
                       batch_report_prefix=settings.batch_report_prefix)
@@ -114,28 +115,27 @@ def batch_props(settings: Settings, names: Resources) -> BatchProps:
 def monitoring_props(settings: Settings, names: Resources) -> MonitoringProps:
     return MonitoringProps(names=names, alarms=tuple(alarm_specs(settings)), evaluation_prefix=settings.evaluation_prefix,
                            shadow_disagreement_threshold=settings.release.shadow_disagreement_threshold,
-                           psi_threshold=settings.batch.psi_threshold)
+                           psi_threshold=settings.batch.psi_threshold, settings_env=settings_environment(settings))
 
 
 def serving_props(settings: Settings, names: Resources) -> ServingProps:
-    return ServingProps(names=names, serving=settings.serving, rows=settings.rows, model_prefix=settings.model_prefix,
-                        capture_prefix=settings.capture_prefix, release_prefix=settings.release.prefix,
-                        shadow_deadline_ms=settings.release.shadow_deadline_ms)
+    return ServingProps(names=names, serving=settings.serving, settings_env=settings_environment(settings), model_prefix=settings.model_prefix,
+                        capture_prefix=settings.capture_prefix, release_prefix=settings.release.prefix)
 
 
 def release_props(settings: Settings, names: Resources) -> ReleaseProps:
     return ReleaseProps(names=names, candidate_alarms=candidate_alarm_names(settings), evaluation_prefix=settings.evaluation_prefix,
-                        memory_mb=settings.release.memory_mb)
+                        memory_mb=settings.release.memory_mb, settings_env=settings_environment(settings))
 
 
 def quality_props(settings: Settings, names: Resources) -> QualityProps:
-    return QualityProps(names=names, quality=settings.quality, id_column=settings.batch.id_column, model_prefix=settings.model_prefix,
+    return QualityProps(names=names, quality=settings.quality, settings_env=settings_environment(settings), model_prefix=settings.model_prefix,
                         evaluation_prefix=settings.evaluation_prefix, capture_prefix=settings.capture_prefix,
                         batch_output_prefix=settings.batch_output_prefix)
 
 
 def retraining_props(settings: Settings, names: Resources) -> RetrainingProps:
-    return RetrainingProps(names=names, retraining=settings.retraining, gate=settings.gate, labels_prefix=settings.quality.labels_prefix,
+    return RetrainingProps(names=names, retraining=settings.retraining, settings_env=settings_environment(settings), labels_prefix=settings.quality.labels_prefix,
                            training_prefix=settings.training_prefix, model_prefix=settings.model_prefix,
                            evaluation_prefix=settings.evaluation_prefix, capture_prefix=settings.capture_prefix,
                            batch_output_prefix=settings.batch_output_prefix)

@@ -47,6 +47,9 @@ FEATURE_PSI = "FeaturePsi"  # with a Feature dimension
 ROLLBACKS = "Rollbacks"
 ROLLBACK_IMPOSSIBLE = "RollbackImpossible"
 
+# Retraining (its function's logs; the run's outcome is in the ledger, lightship/retraining/ledger.py)
+SERVICE_RETRAINING = "retraining"
+
 # Quality metrics (the quality job; {service, Role, ModelVersion}; breaches by {service, Role})
 SERVICE_QUALITY = "quality"
 REALIZED_ROC_AUC = "RealizedRocAuc"

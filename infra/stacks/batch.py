@@ -17,7 +17,6 @@ emulator runs the very definition this stack synthesizes (``lightship/local/stat
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +34,11 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.nag import acknowledge, acknowledge_machine_wildcards, resource_finding
+from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
-from lightship.observability import NAMESPACE, SERVICE_BATCH
+from lightship.observability import SERVICE_BATCH
 from lightship.resources import Resources
-from lightship.settings import BatchSettings, RowSettings
+from lightship.settings import BatchSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "lambdas/batch_image/Dockerfile"
@@ -62,8 +62,7 @@ CHUNK_RETRY_ATTEMPTS = 2
 class BatchProps:
     names: Resources  # buckets, table, state machine, functions, alerts topic
     batch: BatchSettings
-    rows: RowSettings  # the row policy a step applies
-    profile_bins: int  # training.profile_bins: drift sketches bin like the baseline profile
+    settings_env: dict[str, str]  # the user's settings as the steps read them (infra/settings_env.py)
     model_prefix: str
     batch_input_prefix: str
     batch_output_prefix: str
@@ -96,7 +95,8 @@ class BatchStack(cdk.Stack):
             "reports": props.batch_report_prefix.strip("/"),
             "models": props.model_prefix.strip("/"),
         }
-        environment = self._environment(props, props.names.data_bucket, props.names.artifact_bucket)
+        # The user's settings and every resolved name: a step reads them at cold start, with no cdk.json.
+        environment = function_environment(props.settings_env, props.names, self.account, SERVICE_BATCH)
         code_dir = str(REPO_ROOT)
         self.functions: dict[str, lambda_.DockerImageFunction] = {}
         for step, handler in STEPS.items():
@@ -153,36 +153,6 @@ class BatchStack(cdk.Stack):
                       description="Batch scoring state machine; start it with {\"date\": \"YYYY-MM-DD\"}.")
 
     # -- pieces ---------------------------------------------------------------------------
-
-    def _environment(self, props: BatchProps, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
-        """The resolved settings a batch step reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
-        batch = props.batch
-        # Only when set: an empty variable would not mean "no id column".
-        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": batch.id_column} if batch.id_column is not None else {}
-        return {
-            **id_column,
-            "LIGHTSHIP_PROJECT": props.names.project,
-            "LIGHTSHIP_ACCOUNT": self.account,
-            "LIGHTSHIP_DATA_BUCKET": data_bucket,
-            "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
-            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
-            "LIGHTSHIP_BATCH_INPUT_PREFIX": props.batch_input_prefix,
-            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": props.batch_output_prefix,
-            "LIGHTSHIP_BATCH_REJECTS_PREFIX": props.batch_rejects_prefix,
-            "LIGHTSHIP_BATCH_REPORT_PREFIX": props.batch_report_prefix,
-            "LIGHTSHIP_BATCH__CHUNK_ROWS": str(batch.chunk_rows),
-            "LIGHTSHIP_BATCH__DISTRIBUTED_MAP_THRESHOLD": str(batch.distributed_map_threshold),
-            "LIGHTSHIP_BATCH__PSI_THRESHOLD": str(batch.psi_threshold),
-            "LIGHTSHIP_BATCH__KS_THRESHOLD": str(batch.ks_threshold),
-            "LIGHTSHIP_BATCH__FEATURE_THRESHOLDS": json.dumps(batch.feature_thresholds, sort_keys=True),
-            "LIGHTSHIP_TRAINING__PROFILE_BINS": str(props.profile_bins),
-            "LIGHTSHIP_ROWS__OUT_OF_RANGE": props.rows.out_of_range,
-            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(props.rows.range_tolerance),
-            "POWERTOOLS_SERVICE_NAME": SERVICE_BATCH,
-            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
-            "OMP_NUM_THREADS": "1",
-        }
 
     def _function(self, step: str, handler: str, code_dir: str, environment: dict[str, str], props: BatchProps) -> lambda_.DockerImageFunction:
         name = self.names.batch_function(step)

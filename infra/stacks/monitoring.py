@@ -29,6 +29,7 @@ from constructs import Construct
 
 from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import grant_with_reasons
+from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from lightship import observability as names
 from lightship.monitoring.alarms import AlarmSpec, MetricRef
@@ -50,6 +51,7 @@ class MonitoringProps:
     evaluation_prefix: str
     shadow_disagreement_threshold: float  # release.*: the dashboard's annotation
     psi_threshold: float  # batch.*: the dashboard's annotation
+    settings_env: dict[str, str]  # the user's settings as the rollback function reads them (infra/settings_env.py)
 
 
 class MonitoringStack(cdk.Stack):
@@ -141,15 +143,7 @@ class MonitoringStack(cdk.Stack):
             timeout=cdk.Duration.seconds(60),
             role=role,
             log_group=log_group,
-            environment={
-                "LIGHTSHIP_PROJECT": props.names.project,
-                "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
-                "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-                "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
-                "POWERTOOLS_SERVICE_NAME": names.SERVICE_ROLLBACK,
-                "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
-            },
+            environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_ROLLBACK),
             # Async retries (SNS invokes asynchronously) are safe: the handler is idempotent by incident. A
             # rollback whose rejection is still owed fails the invocation on purpose: the retry completes it.
             retry_attempts=2,

@@ -37,6 +37,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
 from lightship import observability as names
@@ -53,7 +54,7 @@ TASK_RETRY_ATTEMPTS = 2
 class QualityProps:
     names: Resources  # buckets, table, group, function, state machine, alerts topic
     quality: QualitySettings
-    id_column: str | None  # batch.id_column: the scores' id column the labels join on
+    settings_env: dict[str, str]  # the user's settings as the function reads them (infra/settings_env.py)
     model_prefix: str
     evaluation_prefix: str
     capture_prefix: str
@@ -85,35 +86,6 @@ class QualityStack(cdk.Stack):
         cdk.CfnOutput(self, "QualityStateMachineArn", value=self.state_machine.state_machine_arn,
                       description="Quality state machine; start it with {\"date\": \"YYYY-MM-DD\"}.")
 
-    def _environment(self, props: QualityProps, data_bucket: str, artifact_bucket: str) -> dict[str, str]:
-        """The resolved settings the quality run reads (``LIGHTSHIP_*``, see lightship/settings.py)."""
-        q = props.quality
-        id_column = {"LIGHTSHIP_BATCH__ID_COLUMN": props.id_column} if props.id_column is not None else {}
-        return {
-            **id_column,
-            "LIGHTSHIP_PROJECT": props.names.project,
-            "LIGHTSHIP_ACCOUNT": self.account,
-            "LIGHTSHIP_DATA_BUCKET": data_bucket,
-            "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
-            "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
-            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
-            "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
-            "LIGHTSHIP_CAPTURE_PREFIX": props.capture_prefix,
-            "LIGHTSHIP_BATCH_OUTPUT_PREFIX": props.batch_output_prefix,
-            "LIGHTSHIP_QUALITY__WINDOW_DAYS": str(q.window_days),
-            "LIGHTSHIP_QUALITY__MIN_LABELS": str(q.min_labels),
-            "LIGHTSHIP_QUALITY__TOLERANCE": str(q.tolerance),
-            "LIGHTSHIP_QUALITY__ESTIMATE_TOLERANCE": str(q.estimate_tolerance),
-            "LIGHTSHIP_QUALITY__ON_BREACH": q.on_breach,
-            "LIGHTSHIP_QUALITY__LABELS_PREFIX": q.labels_prefix,
-            "LIGHTSHIP_QUALITY__REPORT_PREFIX": q.report_prefix,
-            "LIGHTSHIP_QUALITY__CONFIDENCE": str(q.confidence),
-            "POWERTOOLS_SERVICE_NAME": names.SERVICE_QUALITY,
-            "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
-            "OMP_NUM_THREADS": "1",
-        }
-
     def _function(self, props: QualityProps, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
         name = self.names.quality_function
         log_group = logs.LogGroup(self, "MeasureLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
@@ -135,7 +107,7 @@ class QualityStack(cdk.Stack):
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=self._environment(props, data_bucket, artifact_bucket),
+            environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_QUALITY),
             architecture=lambda_.Architecture.X86_64,
         )
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"

@@ -36,6 +36,7 @@ from constructs import Construct
 
 from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.settings_env import function_environment
 from lightship import observability as names
 from lightship.release import checks
 from lightship.resources import Resources
@@ -56,6 +57,7 @@ class ReleaseProps:
     candidate_alarms: frozenset[str]  # the alarms Check reads (lightship.monitoring.alarms.candidate_alarm_names)
     evaluation_prefix: str
     memory_mb: int  # release.memory_mb
+    settings_env: dict[str, str]  # the user's settings as the function reads them (infra/settings_env.py)
 
 
 class ReleaseStack(cdk.Stack):
@@ -93,15 +95,7 @@ class ReleaseStack(cdk.Stack):
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            environment={
-                "LIGHTSHIP_PROJECT": props.names.project,
-                "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
-                "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket_name,
-                "LIGHTSHIP_EVALUATION_PREFIX": props.evaluation_prefix,
-                "POWERTOOLS_SERVICE_NAME": names.SERVICE_RELEASE,
-                "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
-            },
+            environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_RELEASE),
         )
         table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",

@@ -39,11 +39,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
-from infra.settings_env import group_environment
+from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
+from lightship.observability import SERVICE_RETRAINING
 from lightship.resources import Resources
-from lightship.settings import GateSettings, RetrainingSettings
+from lightship.settings import RetrainingSettings
 
 RETRAINING_HANDLER = "lambdas.retraining.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
@@ -55,7 +56,7 @@ JOB = "$.assembled.job"
 class RetrainingProps:
     names: Resources  # buckets, table, group, role, functions, both state machines, alerts topic
     retraining: RetrainingSettings
-    gate: GateSettings  # the Register task runs the quality gate
+    settings_env: dict[str, str]  # the user's settings as the function reads them: the gate, the canary plan, the labels (infra/settings_env.py)
     labels_prefix: str  # quality.labels_prefix: a run reads the labels there
     training_prefix: str
     model_prefix: str
@@ -104,18 +105,7 @@ class RetrainingStack(cdk.Stack):
             ),
             memory_size=r.memory_mb, timeout=cdk.Duration.minutes(15), role=role, log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE, architecture=lambda_.Architecture.X86_64,
-            environment={
-                "LIGHTSHIP_PROJECT": props.names.project, "LIGHTSHIP_ACCOUNT": self.account,
-                "LIGHTSHIP_DATA_BUCKET": data_bucket, "LIGHTSHIP_ARTIFACT_BUCKET": artifact_bucket,
-                "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table, "LIGHTSHIP_MODEL_PACKAGE_GROUP": props.names.model_package_group,
-                "LIGHTSHIP_SAGEMAKER_ROLE_NAME": self.names.sagemaker_role_name,
-                "LIGHTSHIP_RETRAINING__ON_DRIFT": str(r.on_drift).lower(), "LIGHTSHIP_RETRAINING__ON_QUALITY": str(r.on_quality).lower(),
-                "LIGHTSHIP_RETRAINING__WINDOW_DAYS": str(r.window_days), "LIGHTSHIP_RETRAINING__MIN_NEW_LABELS": str(r.min_new_labels), "LIGHTSHIP_RETRAINING__HOLDOUT_FRACTION": str(r.holdout_fraction),
-                "LIGHTSHIP_RETRAINING__COOLDOWN_HOURS": str(r.cooldown_hours), "LIGHTSHIP_RETRAINING__POLL_SECONDS": str(r.poll_seconds),
-                # The Register task runs the quality gate: a user's gate settings must reach it (no cdk.json on AWS).
-                **group_environment("gate", props.gate),
-                "POWERTOOLS_SERVICE_NAME": "retraining", "OMP_NUM_THREADS": "1",
-            },
+            environment=function_environment(props.settings_env, props.names, self.account, SERVICE_RETRAINING),
         )
         self._grant(props, role, log_group, data_bucket, artifact_bucket)
         return function

@@ -36,9 +36,10 @@ from constructs import Construct
 
 from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
 from infra.nag import acknowledge, grant_with_reasons
+from infra.settings_env import function_environment
 from lightship import observability as names
 from lightship.resources import Resources
-from lightship.settings import REPO_ROOT, RowSettings, ServingSettings
+from lightship.settings import REPO_ROOT, ServingSettings
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12  # the first Python runtime with SnapStart
 SERVING_SOURCES = ("lightship", "lambdas/serving")
@@ -72,11 +73,10 @@ ACCESS_LOG_FORMAT = {
 class ServingProps:
     names: Resources  # table, buckets, function
     serving: ServingSettings
-    rows: RowSettings  # the row policy the app applies
+    settings_env: dict[str, str]  # the user's settings as the function reads them (infra/settings_env.py)
     model_prefix: str
     capture_prefix: str
     release_prefix: str  # release.prefix: shadow records
-    shadow_deadline_ms: float  # release.shadow_deadline_ms
 
 
 class ServingStack(cdk.Stack):
@@ -100,30 +100,8 @@ class ServingStack(cdk.Stack):
                                        removal_policy=cdk.RemovalPolicy.RETAIN)
         self.role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description="Lightship serving: read the deployment record and model bundles, write inference capture.")
-        environment = {
-            "LIGHTSHIP_PROJECT": props.names.project,
-            # The names resolve without asking STS at cold start (lightship.resources.current_resources).
-            "LIGHTSHIP_ACCOUNT": self.account,
-            "LIGHTSHIP_DEPLOYMENT_TABLE": self.names.deployment_table,
-            "LIGHTSHIP_DATA_BUCKET": props.names.data_bucket,
-            "LIGHTSHIP_ARTIFACT_BUCKET": props.names.artifact_bucket,
-            "LIGHTSHIP_MODEL_PREFIX": props.model_prefix,
-            "LIGHTSHIP_CAPTURE_PREFIX": props.capture_prefix,
-            "LIGHTSHIP_RELEASE__PREFIX": props.release_prefix,
-            "LIGHTSHIP_RELEASE__SHADOW_DEADLINE_MS": str(props.shadow_deadline_ms),
-            "LIGHTSHIP_SERVING__RECORD_TTL_SECONDS": str(serving.record_ttl_seconds),
-            "LIGHTSHIP_SERVING__MAX_INSTANCES": str(serving.max_instances),
-            "LIGHTSHIP_ROWS__OUT_OF_RANGE": props.rows.out_of_range,
-            "LIGHTSHIP_ROWS__RANGE_TOLERANCE": str(props.rows.range_tolerance),
-            "LIGHTSHIP_SERVING__MAX_BODY_BYTES": str(serving.max_body_bytes),
-            "LIGHTSHIP_SERVING__CAPTURE_SAMPLE_RATE": str(serving.capture_sample_rate),
-            "POWERTOOLS_SERVICE_NAME": names.SERVICE_SERVING,
-            "POWERTOOLS_METRICS_NAMESPACE": names.NAMESPACE,
-            # Gradient boosting's OpenMP threads oversubscribe Lambda's vCPUs on one-row calls.
-            "OMP_NUM_THREADS": "1",
-        }
-        if serving.api_base_path:
-            environment["LIGHTSHIP_SERVING__API_BASE_PATH"] = serving.api_base_path
+        # The user's settings and every resolved name: the app reads them at cold start, with no cdk.json.
+        environment = function_environment(props.settings_env, props.names, self.account, names.SERVICE_SERVING)
         self.function = lambda_.Function(
             self,
             "ServingFunction",

@@ -10,11 +10,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from lightship.observability import SERVICE_QUALITY
 from lightship.quality import wiring
 from lightship.resources import current_resources
 from lightship.settings import load_settings
 
-logger = Logger(service="quality")
+logger = Logger(service=SERVICE_QUALITY)
 
 
 @logger.inject_lambda_context

@@ -15,6 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from lightship.clients import cached_client
+from lightship.observability import SERVICE_RETRAINING
 from lightship.resources import resources_of_function
 from lightship.retraining import triggers
 from lightship.retraining.ledger import RunLedger
@@ -23,7 +24,7 @@ from lightship.retraining.steps import Collaborators, run_task
 from lightship.settings import load_settings
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-logger = Logger(service="retraining")
+logger = Logger(service=SERVICE_RETRAINING)
 
 
 def collaborators(function_arn: str) -> Collaborators:

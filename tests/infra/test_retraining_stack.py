@@ -74,7 +74,7 @@ def test_the_function_is_subscribed_to_the_alerts_topic_and_the_schedule_is_off_
     (function,) = retraining.find_resources("AWS::Lambda::Function").values()
     props = function["Properties"]
     assert props["FunctionName"] == "lightship-retraining-step" and props["ImageConfig"]["Command"] == ["lambdas.retraining.handler.handler"]
-    assert props["Environment"]["Variables"]["LIGHTSHIP_RETRAINING__ON_DRIFT"] == "false"
+    assert "LIGHTSHIP_RETRAINING__ON_DRIFT" not in props["Environment"]["Variables"]  # the default (off) is the function's too
 
 
 def test_a_schedule_setting_adds_a_rule_targeting_the_function(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_the_gate_settings_reach_the_function_that_runs_the_gate(tmp_path: Path)
     env = function["Properties"]["Environment"]["Variables"]
     assert {k: v for k, v in env.items() if k.startswith("LIGHTSHIP_GATE__")} == {
         "LIGHTSHIP_GATE__CLASSIFICATION_METRIC": "f1_macro", "LIGHTSHIP_GATE__CLASSIFICATION_MIN": "0.61",
-        "LIGHTSHIP_GATE__REGRESSION_METRIC": "mae", "LIGHTSHIP_GATE__REGRESSION_MIN": "0.5", "LIGHTSHIP_GATE__REGRESSION_MAX": "12.5",
+        "LIGHTSHIP_GATE__REGRESSION_METRIC": "mae", "LIGHTSHIP_GATE__REGRESSION_MAX": "12.5",  # regression_min: the default
         "LIGHTSHIP_GATE__MIN_IMPROVEMENT": "0.002", "LIGHTSHIP_GATE__MAX_SEGMENT_GAP": "0.2", "LIGHTSHIP_GATE__MIN_SEGMENT_ROWS": "75",
     }
 

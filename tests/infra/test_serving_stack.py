@@ -55,10 +55,8 @@ def test_function_environment_carries_the_resolved_names(serving: Template, synt
     assert _flat(env["LIGHTSHIP_ACCOUNT"]) == "<AWS::AccountId>"  # no STS call at cold start
     assert _flat(env["LIGHTSHIP_DATA_BUCKET"]) == f"{settings.project}-data-<AWS::AccountId>-<AWS::Region>"
     assert _flat(env["LIGHTSHIP_ARTIFACT_BUCKET"]) == f"{settings.project}-artifacts-<AWS::AccountId>-<AWS::Region>"
-    assert env["LIGHTSHIP_CAPTURE_PREFIX"] == settings.capture_prefix
-    assert float(env["LIGHTSHIP_SERVING__RECORD_TTL_SECONDS"]) == settings.serving.record_ttl_seconds
-    assert env["LIGHTSHIP_ROWS__OUT_OF_RANGE"] == settings.rows.out_of_range  # the row policy batch gets too
-    assert float(env["LIGHTSHIP_ROWS__RANGE_TOLERANCE"]) == settings.rows.range_tolerance
+    # cdk.json keeps the defaults: no choice to pass, the app's own defaults apply (test_function_settings.py)
+    assert "LIGHTSHIP_CAPTURE_PREFIX" not in env and not [k for k in env if "__" in k]
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Lightship" and env["OMP_NUM_THREADS"] == "1"
 
 
