@@ -62,12 +62,13 @@ class Gathered:
 
 @dataclass(frozen=True)
 class Tally:
-    """The run's rows: in = scored + rejected, rejections by reason (:func:`tally`)."""
+    """The run's rows: in = scored + rejected, rejections by reason, scored rows flagged out of range (:func:`tally`)."""
 
     rows_in: int
     scored: int
     rejected: int
     by_reason: dict[str, int]
+    flagged: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ def finalize(s3: Any, run: RunContext, plan: PlanResult, config: BatchConfig) ->
         rows_rejected=counts.rejected, drifted=reported.report.drifted if reported.report else [],
     )
     return Finalized(result=outcome, manifest=manifest, report=reported.report,
-                     metrics=run_metrics(counts.rows_in, counts.scored, counts.rejected, reported.report, reported.estimated))
+                     metrics=run_metrics(counts.rows_in, counts.scored, counts.rejected, counts.flagged,
+                                         reported.report, reported.estimated))
 
 
 def gather(s3: Any, run: RunContext, plan: PlanResult) -> Gathered:
@@ -139,7 +141,8 @@ def tally(gathered: Gathered) -> Tally:
     rejected = sum(r.rows_rejected for r in gathered.results) + sum(o.rejected_rows for o in quarantined)
     if rows_in != scored + rejected or sum(by_reason.values()) != rejected:
         raise IncompleteRun(f"rows do not add up: in {rows_in}, scored {scored}, rejected {rejected}")
-    return Tally(rows_in=rows_in, scored=scored, rejected=rejected, by_reason=by_reason)
+    return Tally(rows_in=rows_in, scored=scored, rejected=rejected, by_reason=by_reason,
+                 flagged=sum(r.rows_flagged for r in gathered.results))
 
 
 def clean_up(s3: Any, run: RunContext, gathered: Gathered) -> tuple[list[str], list[str]]:

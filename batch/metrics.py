@@ -16,6 +16,7 @@ from lightship.observability import (
     ESTIMATED_ROC_AUC,
     FEATURE_PSI,
     MAX_PSI,
+    ROWS_FLAGGED,
     ROWS_IN,
     ROWS_REJECTED,
     ROWS_SCORED,
@@ -25,6 +26,7 @@ UNITS: dict[str, MetricUnit] = {
     ROWS_IN: MetricUnit.Count,
     ROWS_SCORED: MetricUnit.Count,
     ROWS_REJECTED: MetricUnit.Count,
+    ROWS_FLAGGED: MetricUnit.Count,
     MAX_PSI: MetricUnit.NoUnit,
     DRIFTED_FEATURES: MetricUnit.Count,
     ESTIMATED_ROC_AUC: MetricUnit.NoUnit,
@@ -36,9 +38,11 @@ UNITS: dict[str, MetricUnit] = {
 ESTIMATES = {ESTIMATED_ROC_AUC: "roc_auc", ESTIMATED_ACCURACY: "accuracy"}
 
 
-def run_metrics(rows_in: int, scored: int, rejected: int, report: Any | None, estimated: dict[str, Any] | None) -> dict[str, float]:
-    """The run's figures by metric name: rows always; drift when something was scored; estimates when made."""
-    metrics: dict[str, float] = {ROWS_IN: rows_in, ROWS_SCORED: scored, ROWS_REJECTED: rejected}
+def run_metrics(rows_in: int, scored: int, rejected: int, flagged: int, report: Any | None,
+                estimated: dict[str, Any] | None) -> dict[str, float]:
+    """The run's figures by metric name: rows always (flagged: scored with a number outside the training
+    range); drift when something was scored; estimates when made."""
+    metrics: dict[str, float] = {ROWS_IN: rows_in, ROWS_SCORED: scored, ROWS_REJECTED: rejected, ROWS_FLAGGED: flagged}
     if report is not None:
         metrics.update({MAX_PSI: report.max_psi, DRIFTED_FEATURES: len(report.drifted)})
     for name, key in ESTIMATES.items():

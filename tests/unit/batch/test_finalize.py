@@ -191,3 +191,19 @@ def test_the_manifest_carries_the_cbpe_estimate_of_the_days_scores_computed_from
     pairs = p[:, None] * (1 - p)[None, :]
     assert estimated["roc_auc"] == pytest.approx((pairs * above).sum() / (p.sum() * (1 - p).sum()), abs=1e-9)
     assert done.metrics["EstimatedRocAuc"] == estimated["roc_auc"] and done.metrics["EstimatedAccuracy"] == estimated["accuracy"]
+
+
+def test_rows_flagged_out_of_range_are_counted_in_the_manifest_and_the_run_metrics(batch_world: BatchWorld) -> None:
+    world = batch_world
+    day = _day(400, 3, 0)
+    numeric = day.select_dtypes("number").columns
+    day[numeric] = day[numeric].clip(day[numeric].quantile(0.1), day[numeric].quantile(0.9), axis=1)  # well inside training's range
+    day.loc[[3, 40, 399], "age"] = 10_000  # far beyond any age the model was trained on; the default policy flags
+    world.put_frame("a.parquet", day)
+
+    _, done = run_day(world)
+
+    manifest = get_json(cached_client("s3"), done.result.manifest_uri)
+    assert manifest["rows"]["scored"] == 400 and manifest["rows"]["flagged"] == 3
+    assert manifest["rows"]["flagged_by_feature"] == {"age": 3}
+    assert done.metrics["RowsFlagged"] == 3
