@@ -16,7 +16,7 @@ so quality monitoring wants 1.0 (docs/quality.md gives the cost). Called by :mod
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -28,20 +28,48 @@ ID = "prediction_id"
 BASE_COLUMNS = [ID, "model_version", "source", "date", "prediction"]
 
 
-def read_capture(s3: Any, bucket: str, prefix: str, dates: list[str], classes_for: Callable[[int], list[str]]) -> pd.DataFrame:
-    frames = []
+def capture_files(s3: Any, bucket: str, prefix: str, dates: list[str]) -> Iterator[tuple[dict[str, str], list[dict[str, Any]]]]:
+    """Each capture file of ``dates``: its key's ``name=value`` parts (``model_version``, ``date``) and its lines."""
     wanted = set(dates)
     for key in store.keys(s3, bucket, prefix.strip("/") + "/"):
         parts = dict(p.split("=", 1) for p in key.split("/") if "=" in p)
-        if parts.get("date") not in wanted or "model_version" not in parts:
+        if parts.get("date") not in wanted:
+            continue
+        lines = [json.loads(line) for line in store.get(s3, bucket, key).decode().splitlines() if line.strip()]
+        if lines:
+            yield parts, lines
+
+
+def capture_ids(lines: list[dict[str, Any]]) -> list[str]:
+    """A capture line's prediction id: as serving echoed it, or ``<request id>:<index>`` for a line without one."""
+    return [r.get(ID) or f"{r['request_id']}:{i}" for i, r in enumerate(lines)]
+
+
+def batch_files(s3: Any, bucket: str, prefix: str, dates: list[str]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Each batch scores file of ``dates``, with its date."""
+    for date in dates:
+        for key in store.keys(s3, bucket, f"{prefix.strip('/')}/date={date}/"):
+            if key.endswith(".parquet"):
+                yield date, store.read_parquet(store.get(s3, bucket, key))
+
+
+def batch_ids(scores: pd.DataFrame, id_column: str | None) -> np.ndarray:
+    """A batch score row's prediction id: its ``batch.id_column`` value, else ``<source_uri>:<source_row>``."""
+    if id_column and id_column in scores.columns:
+        ids = scores[id_column].astype("string")
+    else:
+        ids = scores["source_uri"].astype("string") + ":" + scores["source_row"].astype("string")
+    return ids.to_numpy(dtype=object)
+
+
+def read_capture(s3: Any, bucket: str, prefix: str, dates: list[str], classes_for: Callable[[int], list[str]]) -> pd.DataFrame:
+    frames = []
+    for parts, lines in capture_files(s3, bucket, prefix, dates):
+        if "model_version" not in parts:
             continue
         version = int(parts["model_version"])
-        lines = [json.loads(line) for line in store.get(s3, bucket, key).decode().splitlines() if line.strip()]
-        if not lines:
-            continue
         frame = pd.DataFrame({
-            ID: [r.get(ID) or f"{r['request_id']}:{i}" for i, r in enumerate(lines)],
-            "model_version": version, "source": "capture", "date": parts["date"],
+            ID: capture_ids(lines), "model_version": version, "source": "capture", "date": parts["date"],
             "prediction": [r["prediction"] for r in lines],
         })
         probabilities = [r.get("probabilities") for r in lines]
@@ -55,21 +83,13 @@ def read_capture(s3: Any, bucket: str, prefix: str, dates: list[str], classes_fo
 
 def read_batch(s3: Any, bucket: str, prefix: str, dates: list[str], id_column: str | None) -> pd.DataFrame:
     frames = []
-    for date in dates:
-        for key in store.keys(s3, bucket, f"{prefix.strip('/')}/date={date}/"):
-            if not key.endswith(".parquet"):
-                continue
-            scores = store.read_parquet(store.get(s3, bucket, key))
-            if id_column and id_column in scores.columns:
-                ids = scores[id_column].astype("string")
-            else:
-                ids = scores["source_uri"].astype("string") + ":" + scores["source_row"].astype("string")
-            frame = pd.DataFrame({ID: ids.to_numpy(dtype=object), "model_version": scores["model_version"].astype(int).to_numpy(),
-                                  "source": "batch", "date": date, "prediction": scores["prediction"].to_numpy()})
-            for column in scores.columns:
-                if column.startswith("probability_"):
-                    frame[column] = scores[column].to_numpy(dtype=float)
-            frames.append(frame)
+    for date, scores in batch_files(s3, bucket, prefix, dates):
+        frame = pd.DataFrame({ID: batch_ids(scores, id_column), "model_version": scores["model_version"].astype(int).to_numpy(),
+                              "source": "batch", "date": date, "prediction": scores["prediction"].to_numpy()})
+        for column in scores.columns:
+            if column.startswith("probability_"):
+                frame[column] = scores[column].to_numpy(dtype=float)
+        frames.append(frame)
     return _concat(frames)
 
 

@@ -7,46 +7,31 @@ score row's input columns. Ids are the quality job's (``prediction_id``).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
 from lightship.quality import labels as labels_mod
-from lightship.quality import store
+from lightship.quality import predictions
 from lightship.quality.join import join
-
-ID = "prediction_id"
+from lightship.quality.predictions import ID
 
 
 def read_inputs(s3: Any, bucket: str, *, capture_prefix: str, batch_prefix: str, dates: list[str], id_column: str | None,
                 features: list[str]) -> pd.DataFrame:
-    """Every prediction of ``dates`` with its inputs: ``prediction_id``, ``source``, ``date`` and ``features``."""
+    """Every prediction of ``dates`` with its inputs: ``prediction_id``, ``source``, ``date`` and ``features``,
+    found and identified as the quality job finds and identifies them (:mod:`lightship.quality.predictions`)."""
     frames: list[pd.DataFrame] = []
-    wanted = set(dates)
-    for key in store.keys(s3, bucket, capture_prefix.strip("/") + "/"):
-        parts = dict(p.split("=", 1) for p in key.split("/") if "=" in p)
-        if parts.get("date") not in wanted:
-            continue
-        lines = [json.loads(line) for line in store.get(s3, bucket, key).decode().splitlines() if line.strip()]
-        if lines:
-            frame = pd.DataFrame([r.get("features", {}) for r in lines]).reindex(columns=features)
-            frame.insert(0, ID, [r.get(ID) or f"{r['request_id']}:{i}" for i, r in enumerate(lines)])
-            frame["source"], frame["date"] = "capture", parts["date"]
-            frames.append(frame)
-    for date in dates:
-        for key in store.keys(s3, bucket, f"{batch_prefix.strip('/')}/date={date}/"):
-            if not key.endswith(".parquet"):
-                continue
-            scores = store.read_parquet(store.get(s3, bucket, key))
-            if id_column and id_column in scores.columns:
-                ids = scores[id_column].astype("string")
-            else:
-                ids = scores["source_uri"].astype("string") + ":" + scores["source_row"].astype("string")
-            frame = scores.reindex(columns=features)
-            frame.insert(0, ID, ids.to_numpy(dtype=object))
-            frame["source"], frame["date"] = "batch", date
-            frames.append(frame)
+    for parts, lines in predictions.capture_files(s3, bucket, capture_prefix, dates):
+        frame = pd.DataFrame([r.get("features", {}) for r in lines]).reindex(columns=features)
+        frame.insert(0, ID, predictions.capture_ids(lines))
+        frame["source"], frame["date"] = "capture", parts["date"]
+        frames.append(frame)
+    for date, scores in predictions.batch_files(s3, bucket, batch_prefix, dates):
+        frame = scores.reindex(columns=features)
+        frame.insert(0, ID, predictions.batch_ids(scores, id_column))
+        frame["source"], frame["date"] = "batch", date
+        frames.append(frame)
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in [ID, *features, "source", "date"]})
