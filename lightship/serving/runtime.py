@@ -18,6 +18,7 @@ from lightship import observability as names
 from lightship.bundle.row_contract import RowPolicy
 from lightship.clients import client
 from lightship.deployment.record import DeploymentRecord
+from lightship.resources import Resources, current_resources
 from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.capture import CaptureWriter
 from lightship.serving.flusher import BackgroundFlusher
@@ -25,7 +26,6 @@ from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics, Sink
 from lightship.serving.model_holder import LiveModel, LoadFailure, ModelHolder, S3BundleLoader
 from lightship.serving.shadow import ShadowLog, ShadowScorer
-from lightship.resources import Resources, current_resources
 from lightship.settings import Settings, load_settings
 
 CAPTURE_CHECK_SECONDS = 1.0

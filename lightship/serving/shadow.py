@@ -38,62 +38,25 @@ from typing import Any
 
 from lightship import observability as names
 from lightship.release.state import SHADOW
+from lightship.serving.jsonl_buffer import JsonlBuffer
 from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics
 from lightship.serving.model_holder import Candidate
 
 
-class ShadowLog:
+class ShadowLog(JsonlBuffer):
     """Buffers shadow records and writes them to S3 as JSON Lines, one object per release per flush."""
 
+    what = "shadow record"
+
     def __init__(self, s3: Any, bucket: str, prefix: str, *, max_records: int = 500, max_age_seconds: float = 30.0) -> None:
-        self.s3 = s3
-        self.bucket = bucket
-        self.prefix = prefix.strip("/")
-        self.max_records = max_records
-        self.max_age_seconds = max_age_seconds
-        self._lock = threading.Lock()
-        self._buffer: dict[str, list[str]] = {}
-        self._count = 0
-        self._oldest: float | None = None
-        self.written: list[str] = []
-        self.dropped = 0
-        self.wake = threading.Event()
+        super().__init__(s3, bucket, prefix, max_records=max_records, max_age_seconds=max_age_seconds)
+
+    def key(self, group: Any, now: datetime) -> str:
+        return f"{shadow_prefix(self.prefix, str(group))}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.jsonl"
 
     def add(self, release_id: str, record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":"), allow_nan=False, default=str)
-        with self._lock:
-            self._buffer.setdefault(release_id, []).append(line)
-            self._count += 1
-            if self._oldest is None:
-                self._oldest = time.monotonic()
-            full = self._count >= self.max_records
-        if full:
-            self.wake.set()
-
-    def due(self) -> bool:
-        oldest = self._oldest
-        return self._count >= self.max_records or (oldest is not None and time.monotonic() - oldest >= self.max_age_seconds)
-
-    def flush(self) -> list[str]:
-        with self._lock:
-            buffer, self._buffer = self._buffer, {}
-            self._count = 0
-            self._oldest = None
-        keys = []
-        for release_id, lines in buffer.items():
-            now = datetime.now(UTC)
-            key = f"{shadow_prefix(self.prefix, release_id)}{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.jsonl"
-            try:
-                self.s3.put_object(Bucket=self.bucket, Key=key, Body=("\n".join(lines) + "\n").encode(),
-                                   ContentType="application/x-ndjson")
-            except Exception as exc:  # noqa: BLE001 - shadow evidence must never take serving down
-                self.dropped += len(lines)
-                logger.warning("shadow record upload failed", extra={"key": key, "records": len(lines), "error": str(exc)})
-                continue
-            keys.append(key)
-            self.written.append(key)
-        return keys
+        self.extend(release_id, [json.dumps(record, separators=(",", ":"), allow_nan=False, default=str)])
 
 
 def shadow_prefix(prefix: str, release_id: str) -> str:
