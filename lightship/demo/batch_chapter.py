@@ -35,25 +35,25 @@ NORMAL, SHIFTED, MESSY = "2026-11-20", "2026-11-21", "2026-11-22"
 
 def batch(story: Story) -> None:
     resources = story.resources
-    version = _ensure_live(story)
+    version = ensure_live(story)
     story.fact("live model for batch", f"version {version} (from the deployment record)")
     bucket = resources.data_bucket
 
     normal = customers(rows=30_000, seed=21).drop(columns=["churned"])
-    _put(story, NORMAL, "morning.parquet", _parquet(normal.iloc[:20_000]))
-    _put(story, NORMAL, "evening.csv", normal.iloc[20_000:].to_csv(index=False).encode())
-    first = _run(story, NORMAL)
+    put_input(story, NORMAL, "morning.parquet", _parquet(normal.iloc[:20_000]))
+    put_input(story, NORMAL, "evening.csv", normal.iloc[20_000:].to_csv(index=False).encode())
+    first = run_batch(story, NORMAL)
     story.fact(f"batch {NORMAL}", _line(first) + f"; outputs under {first['manifest']['outputs'][0].rsplit('/', 1)[0]}/")
 
-    again = _run(story, NORMAL, show=False)
+    again = run_batch(story, NORMAL, show=False)
     same = again["manifest"]["outputs"] == first["manifest"]["outputs"]
     listed = client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{story.settings.batch_output_prefix}/date={NORMAL}/")
     story.fact(f"rerun {NORMAL}", f"{'same' if same else 'different'} {len(again['manifest']['outputs'])} output key(s) overwritten, "
                                    f"{listed.get('KeyCount', 0)} part(s) in the partition: no duplicates")
 
     shifted = customers(rows=30_000, seed=22, shift=1.0).drop(columns=["churned"])
-    _put(story, SHIFTED, "shifted.parquet", _parquet(shifted))
-    drifted = _run(story, SHIFTED)
+    put_input(story, SHIFTED, "shifted.parquet", _parquet(shifted))
+    drifted = run_batch(story, SHIFTED)
     drift = drifted["manifest"]["drift"]
     html = story.workspace / f"drift-report-{SHIFTED}.html"
     html.write_bytes(get_bytes(client("s3"), drifted["manifest"]["report"]["html"]))
@@ -64,10 +64,10 @@ def batch(story: Story) -> None:
     messy.loc[:99, "tenure_months"] = None
     messy.loc[100:149, "monthly_spend"] = "unknown"
     messy.loc[150:159, "support_calls"] = "many"
-    _put(story, MESSY, "messy.csv", messy.to_csv(index=False).encode())
-    _put(story, MESSY, "export-v2.csv", pd.DataFrame({"customer": range(50), "score": 1.0}).to_csv(index=False).encode())
-    _put(story, MESSY, "truncated.parquet", _parquet(normal.iloc[:500])[:300])
-    bad = _run(story, MESSY)
+    put_input(story, MESSY, "messy.csv", messy.to_csv(index=False).encode())
+    put_input(story, MESSY, "export-v2.csv", pd.DataFrame({"customer": range(50), "score": 1.0}).to_csv(index=False).encode())
+    put_input(story, MESSY, "truncated.parquet", _parquet(normal.iloc[:500])[:300])
+    bad = run_batch(story, MESSY)
     rows = bad["manifest"]["rows"]
     reasons = "; ".join(f"{n} {reason}" for reason, n in rows["rejected_by_reason"].items() if not reason.startswith("file quarantined"))
     story.fact(f"batch {MESSY} (bad rows, bad files)", f"in {rows['in']:,} = scored {rows['scored']:,} + rejected {rows['rejected']:,} "
@@ -86,7 +86,7 @@ def batch(story: Story) -> None:
                         "{manifest.json, report.json, report.html}")
 
 
-def _ensure_live(story: Story) -> int:
+def ensure_live(story: Story) -> int:
     record = DeploymentRecord(client("dynamodb"), story.resources.deployment_table)
     live = record.live()
     if live is not None:
@@ -100,7 +100,7 @@ def _ensure_live(story: Story) -> int:
     return outcome.deployment.version
 
 
-def _run(story: Story, date: str, show: bool = True) -> dict[str, Any]:
+def run_batch(story: Story, date: str, show: bool = True) -> dict[str, Any]:
     resources = story.resources
     sfn = client("stepfunctions")
     arn = resources.state_machine_arn(resources.batch_state_machine)
@@ -120,7 +120,7 @@ def _line(outcome: dict[str, Any]) -> str:
            f"{'drift' if outcome['result']['alert'] else 'no drift'}"
 
 
-def _put(story: Story, date: str, name: str, body: bytes) -> None:
+def put_input(story: Story, date: str, name: str, body: bytes) -> None:
     key = f"{story.settings.batch_input_prefix.strip('/')}/date={date}/{name}"
     client("s3").put_object(Bucket=story.resources.data_bucket, Key=key, Body=body)
 

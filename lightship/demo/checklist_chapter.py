@@ -18,7 +18,7 @@ from lightship.checklist import render
 from lightship.checklist.evidence import Clients
 from lightship.checklist.run import run_checklist
 from lightship.clients import client
-from lightship.demo.batch_chapter import _ensure_live
+from lightship.demo.batch_chapter import ensure_live
 from lightship.demo.story import Story
 from lightship.s3uri import S3Uri
 
@@ -29,7 +29,7 @@ REPORTS = "reports"
 
 
 def checklist(story: Story) -> None:
-    _ensure_live(story)
+    ensure_live(story)
     clients = Clients(s3=client("s3"), sagemaker=client("sagemaker"), dynamodb=client("dynamodb"), cloudwatch=client("cloudwatch"))
     result = run_checklist(story.settings, story.resources, clients, None, intended_use=INTENDED_USE, limitations=LIMITATIONS,
                            owner="the demo")

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lightship.clients import client
 from lightship.datasets import customers
-from lightship.demo.batch_chapter import _ensure_live, _put, _run
+from lightship.demo.batch_chapter import ensure_live, put_input, run_batch
 from lightship.demo.story import Story
 from lightship.quality import execution, store, wiring
 from lightship.s3io import get_json
@@ -37,7 +37,7 @@ FLIPPED_REGION = "west"
 
 def quality(story: Story) -> None:
     settings = story.settings
-    version = _ensure_live(story)
+    version = ensure_live(story)
     tolerance = settings.quality.estimate_tolerance
 
     truth = _score_a_day(story, UNCHANGED, seed=41)
@@ -85,8 +85,8 @@ def _score_a_day(story: Story, date: str, seed: int, flip: bool = False, rows: i
     truth = frame.pop("churned")
     if flip:  # concept drift: the same customers, the opposite outcome for one region
         truth = truth.where(frame["region"] != FLIPPED_REGION, 1 - truth)
-    _put(story, date, "day.csv", frame.to_csv(index=False).encode())
-    scored = _run(story, date, show=False)
+    put_input(story, date, "day.csv", frame.to_csv(index=False).encode())
+    scored = run_batch(story, date, show=False)
     drift = scored["manifest"]["drift"]
     story.fact(f"batch {date}{' (labels will flip)' if flip else ''}",
                f"{scored['manifest']['rows']['scored']:,} rows scored; input drift: "
