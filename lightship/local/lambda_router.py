@@ -20,10 +20,14 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from moto.core import DEFAULT_ACCOUNT_ID as DEFAULT_ACCOUNT
+
 from lightship.local import function_logs
+
+DEFAULT_REGION = "us-east-1"  # with moto's account: a context built without a function (unit tests)
 
 _lock = threading.Lock()
 _routes: dict[str, str | Callable[[Any, Any], Any]] = {}
@@ -32,19 +36,40 @@ _installed = False
 
 @dataclass
 class LambdaContext:
-    """The attributes of AWS's context object that handlers and Powertools read."""
+    """The attributes of AWS's context object that handlers and Powertools read: for a routed invocation,
+    the invoked function's own ARN, memory and timeout as the emulator holds them (:func:`context_for`)."""
 
     function_name: str
     aws_request_id: str
-    memory_limit_in_mb: int = 1024
+    memory_limit_in_mb: int = 128  # Lambda's default, for a context built without a function
     function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    timeout_seconds: int = 3  # Lambda's default
+    started: float = field(default_factory=time.monotonic)
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+    def __post_init__(self) -> None:
+        if not self.invoked_function_arn:
+            self.invoked_function_arn = f"arn:aws:lambda:{DEFAULT_REGION}:{DEFAULT_ACCOUNT}:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+        return max(0, int((self.started + self.timeout_seconds - time.monotonic()) * 1000))
+
+
+def context_for(function_name: str, backend: Any | None = None, qualifier: str | None = None) -> LambdaContext:
+    """The context of one invocation of ``function_name`` (a name, with ``backend``; or an ARN): ARN, memory
+    and timeout from the function the emulator holds, as Lambda fills them from its configuration."""
+    name, request_id = _name(function_name), str(uuid.uuid4())
+    try:
+        if backend is None:
+            from moto.awslambda.utils import get_backend
+
+            _, _, _, region, account, *_ = function_name.split(":")
+            backend = get_backend(account, region)
+        function = backend.get_function(function_name, qualifier)
+    except Exception:  # noqa: BLE001 - a route without a provisioned function still runs, with Lambda's defaults
+        return LambdaContext(function_name=name, aws_request_id=request_id)
+    return LambdaContext(function_name=name, aws_request_id=request_id, memory_limit_in_mb=int(function.memory_size),
+                         invoked_function_arn=str(function.function_arn), timeout_seconds=int(function.timeout))
 
 
 def register(function_name: str, handler: str | Callable[[Any, Any], Any]) -> None:
@@ -76,18 +101,19 @@ def install() -> None:
             target = _routes.get(_name(function_name))
             if target is None:
                 return original(self, function_name, qualifier, body, headers, response_headers)
-            return invoke_local(function_name, target, body, response_headers)
+            return invoke_local(function_name, target, body, response_headers, context_for(function_name, self, qualifier))
 
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
         _installed = True
 
 
-def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], body: Any, response_headers: dict[str, str]) -> bytes:
+def invoke_local(function_name: str, target: str | Callable[[Any, Any], Any], body: Any, response_headers: dict[str, str],
+                 context: LambdaContext | None = None) -> bytes:
     function_logs.thread_stdout()  # before the handler's module is imported: its Logger binds sys.stdout
     handler = _resolve(target)
     raw = body.decode() if isinstance(body, bytes) else (body or "")
     event = json.loads(raw) if raw else {}
-    context = LambdaContext(function_name=_name(function_name), aws_request_id=str(uuid.uuid4()))
+    context = context or context_for(function_name)
     started = time.perf_counter()
     try:
         # What the handler prints goes to its log group (and the local log file), not the console.
