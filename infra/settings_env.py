@@ -21,8 +21,8 @@ from lightship.observability import NAMESPACE
 from lightship.resources import Resources
 from lightship.settings import Settings
 
-ENV_PREFIX = "LIGHTSHIP_"
-NESTED = "__"
+ENV_PREFIX = str(Settings.model_config["env_prefix"])  # "LIGHTSHIP_": what lightship.settings reads
+NESTED = str(Settings.model_config["env_nested_delimiter"])  # "__"
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:
@@ -54,13 +54,13 @@ def function_environment(choices: dict[str, str], names: Resources, account: str
     (:func:`lightship.resources.current_resources`), and Powertools' service and namespace."""
     return {
         **choices,
-        "LIGHTSHIP_PROJECT": names.project,
-        "LIGHTSHIP_ACCOUNT": account,
-        "LIGHTSHIP_DATA_BUCKET": names.data_bucket,
-        "LIGHTSHIP_ARTIFACT_BUCKET": names.artifact_bucket,
-        "LIGHTSHIP_DEPLOYMENT_TABLE": names.deployment_table,
-        "LIGHTSHIP_MODEL_PACKAGE_GROUP": names.model_package_group,
-        "LIGHTSHIP_SAGEMAKER_ROLE_NAME": names.sagemaker_role_name,
+        _name("project"): names.project,
+        _name("account"): account,
+        _name("data_bucket"): names.data_bucket,
+        _name("artifact_bucket"): names.artifact_bucket,
+        _name("deployment_table"): names.deployment_table,
+        _name("model_package_group"): names.model_package_group,
+        _name("sagemaker_role_name"): names.sagemaker_role_name,
         "POWERTOOLS_SERVICE_NAME": service,
         "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
         # Gradient boosting's OpenMP threads oversubscribe Lambda's vCPUs on small calls.
