@@ -4,25 +4,25 @@ Every caller goes through these: ``lightship release ...``, the release state ma
 function (``lambdas/release/handler.py``) and the alarm path
 (:mod:`lightship.release.alarm`). Each reads the record, decides, and writes through
 :func:`~lightship.deployment.transition.transition`; a lost race re-reads and decides
-again, so the same request twice (a retried Lambda, an alarm delivered by SNS and by
+again (:func:`~lightship.deployment.retry.retry_transition`), so the same request twice (a retried Lambda, an alarm delivered by SNS and by
 EventBridge, a person pressing promote while an alarm aborts) changes the record once.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
-from lightship.deployment.transition import Action, TransitionRefused, transition
+from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.retry import Change, Done, Step, retry_transition
+from lightship.deployment.transition import Action, TransitionRefused
 from lightship.errors import LightshipError, RegistryError
 from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
 from lightship.release.state import CANARY, SHADOW, Mode, Release, release_of
 from lightship.settings import ReleaseSettings
-
-ATTEMPTS = 3
 
 
 class ReleaseRefused(LightshipError):
@@ -128,11 +128,11 @@ def start(
     if not candidate.model_data_url:
         raise ReleaseRefused(f"version {version} has no model data URL in the registry")
     rid = release_id or new_release_id(version)
-    for _ in range(ATTEMPTS):
-        live = record.live()
+
+    def decide(live: Deployment | None) -> Step[ReleaseOutcome]:
         under_way = release_of(live.release) if live is not None else None
         if under_way is not None and under_way.id == rid:
-            return ReleaseOutcome(False, f"release {rid} is already under way", live, under_way)
+            return Done(ReleaseOutcome(False, f"release {rid} is already under way", live, under_way))
         at = utc_iso()
         release = Release(
             id=rid, candidate_version=version, candidate_package_arn=candidate.arn,
@@ -140,37 +140,34 @@ def start(
             bake_seconds=plan.bake_seconds, min_requests=plan.min_requests, max_holds=plan.max_holds,
             started_at=at, step_started_at=at,
         )
-        try:
-            written = transition(record, live, Action.RELEASE_START, release=release, reason=reason, by=by, at=at,
-                                 details={"candidate": {"version": version, "model": candidate.evaluation.get("model")}})
-        except TransitionRefused as exc:
-            raise ReleaseRefused(str(exc)) from exc
-        except RecordConflict:
-            continue
-        return ReleaseOutcome(True, f"{release.describe()} started", written, release)
-    raise ReleaseRefused("the deployment record kept changing while starting the release; try again")
+        return Change(Action.RELEASE_START, release=release, reason=reason, by=by, at=at,
+                      details={"candidate": {"version": version, "model": candidate.evaluation.get("model")}},
+                      then=lambda written: ReleaseOutcome(True, f"{release.describe()} started", written, release))
+
+    try:
+        return retry_transition(record, decide, exhausted=_kept_changing("while starting the release"))
+    except TransitionRefused as exc:
+        raise ReleaseRefused(str(exc)) from exc
 
 
 def set_step(record: DeploymentRecord, release_id: str, step: int, *, by: str, reason: str = "") -> ReleaseOutcome:
     """Put the release's weight at ``steps[step]``; a repeat of the same step changes nothing."""
-    for _ in range(ATTEMPTS):
-        live = record.live()
+
+    def decide(live: Deployment | None) -> Step[ReleaseOutcome]:
         release = release_of(live.release) if live is not None else None
         if release is None or release.id != release_id:
-            return ReleaseOutcome(False, f"release {release_id} is over", live, release)
+            return Done(ReleaseOutcome(False, f"release {release_id} is over", live, release))
         if release.step == step:
-            return ReleaseOutcome(False, f"step {step + 1} is already in force", live, release)
+            return Done(ReleaseOutcome(False, f"step {step + 1} is already in force", live, release))
         if step != release.step + 1 or step >= len(release.steps):
             raise ReleaseRefused(f"release {release_id} is at step {release.step + 1} of {len(release.steps)}; step {step + 1} cannot follow")
         at = utc_iso()
         nxt = release.at_step(step, at)
         why = reason or f"step {step + 1} of {len(release.steps)}: {nxt.weight:g} % {'to' if release.mode == CANARY else 'shadowed by'} version {release.candidate_version}"
-        try:
-            written = transition(record, live, Action.RELEASE_STEP, release=nxt, release_id=release_id, reason=why, by=by, at=at)
-        except RecordConflict:
-            continue
-        return ReleaseOutcome(True, why, written, nxt)
-    raise ReleaseRefused(f"the deployment record kept changing while stepping release {release_id}; try again")
+        return Change(Action.RELEASE_STEP, release=nxt, release_id=release_id, reason=why, by=by, at=at,
+                      then=lambda written: ReleaseOutcome(True, why, written, nxt))
+
+    return retry_transition(record, decide, exhausted=_kept_changing(f"while stepping release {release_id}"))
 
 
 def promote(
@@ -179,11 +176,11 @@ def promote(
     """Make the candidate live; the former live version is the rollback target. A repeat changes nothing.
     The candidate must still be Approved in the registry, as :func:`~lightship.deployment.deploy.deploy`
     requires of any version it makes live (:class:`CandidateNotApproved` otherwise)."""
-    for _ in range(ATTEMPTS):
-        live = record.live()
+
+    def decide(live: Deployment | None) -> Step[ReleaseOutcome]:
         release = release_of(live.release) if live is not None else None
         if release is None or (release_id is not None and release.id != release_id):
-            return ReleaseOutcome(False, _over(record, release_id, release), live, release)
+            return Done(ReleaseOutcome(False, _over(record, release_id, release), live, release))
         candidate = registry.version(release.candidate_version)
         if candidate.status != APPROVED:
             why = f" ({candidate.approval_description})" if candidate.approval_description else ""
@@ -191,13 +188,12 @@ def promote(
                 f"version {candidate.version} is {candidate.status}{why}, so it cannot be promoted; "
                 "end the release with lightship release abort --reason ..."
             )
-        try:
-            written = transition(record, live, Action.RELEASE_PROMOTE, release_id=release.id, reason=reason, by=by)
-        except RecordConflict:
-            continue
-        return ReleaseOutcome(True, f"version {release.candidate_version} is live (promoted from release {release.id}); "
-                              f"version {written.previous_version} is the rollback target", written, release)
-    raise ReleaseRefused("the deployment record kept changing while promoting; try again")
+        return Change(Action.RELEASE_PROMOTE, release_id=release.id, reason=reason, by=by,
+                      then=lambda written: ReleaseOutcome(
+                          True, f"version {release.candidate_version} is live (promoted from release {release.id}); "
+                          f"version {written.previous_version} is the rollback target", written, release))
+
+    return retry_transition(record, decide, exhausted=_kept_changing("while promoting"))
 
 
 def abort(
@@ -212,17 +208,16 @@ def abort(
 ) -> ReleaseOutcome:
     """Weight 0: the record keeps its live version and forgets the candidate, which is marked Rejected
     with ``reason`` when ``reject``. A repeat changes nothing (and finishes a rejection a crash left undone)."""
-    for _ in range(ATTEMPTS):
-        live = record.live()
+
+    def decide(live: Deployment | None) -> Step[ReleaseOutcome]:
         release = release_of(live.release) if live is not None else None
         if release is None or (release_id is not None and release.id != release_id):
             rejected = _finish_rejection(record, registry, release_id, by) if reject else False
-            return ReleaseOutcome(False, _over(record, release_id, release), live, release, rejected)
-        try:
-            written = transition(record, live, Action.RELEASE_ABORT, release_id=release.id, reason=reason, by=by,
-                                 details=details)
-        except RecordConflict:
-            continue
+            return Done(ReleaseOutcome(False, _over(record, release_id, release), live, release, rejected))
+        return Change(Action.RELEASE_ABORT, release_id=release.id, reason=reason, by=by, details=details,
+                      then=lambda written: _aborted(written, release))
+
+    def _aborted(written: Deployment, release: Release) -> ReleaseOutcome:
         rejected = False
         if reject and registry is not None:
             try:
@@ -232,7 +227,15 @@ def abort(
                 rejected = False
         return ReleaseOutcome(True, f"release {release.id} aborted: version {written.version} stays live; {reason}",
                               written, release, rejected)
-    raise ReleaseRefused("the deployment record kept changing while aborting; try again")
+
+    return retry_transition(record, decide, exhausted=_kept_changing("while aborting"))
+
+
+def _kept_changing(doing: str) -> Callable[[], ReleaseOutcome]:
+    def exhausted() -> ReleaseOutcome:
+        raise ReleaseRefused(f"the deployment record kept changing {doing}; try again")
+
+    return exhausted
 
 
 def ended_release(record: DeploymentRecord, release_id: str) -> Deployment | None:

@@ -31,7 +31,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
-from lightship.deployment.transition import CHANGES_LIVE, Action, TransitionRefused, VersionRef, in_release_message, transition
+from lightship.deployment.retry import AGAIN, ATTEMPTS, Change, Done, Step, retry_transition
+from lightship.deployment.transition import CHANGES_LIVE, Action, TransitionRefused, VersionRef, in_release_message
 from lightship.errors import LightshipError, RegistryError
 from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
 from lightship.release import controller
@@ -43,7 +44,6 @@ from lightship.rollback.events import ALARM, AlarmStateChange
 log = logging.getLogger(__name__)
 
 ACTION = Action.ROLLBACK.value
-MAX_ATTEMPTS = 3  # re-read and re-decide after a lost race; the loser's second look sees the winner's write
 
 
 class RollbackError(LightshipError):
@@ -105,8 +105,8 @@ class Rollbacker:
     def on_alarm(self, alarm: AlarmStateChange, by: str = "rollback handler") -> Outcome:
         if alarm.alarm_name in self.candidate_alarms:
             return self._on_candidate_alarm(alarm, by)
-        for _ in range(MAX_ATTEMPTS):
-            live = self.record.live()
+
+        def decide_on(live: Deployment | None) -> Step[Outcome]:
             history = self.record.history()
             approved = self._approved_versions()
             decision = decide(alarm, live, history, approved)
@@ -117,26 +117,28 @@ class Rollbacker:
                 controller.abort(self.record, self.registry, release.id, reject=False, by=by,
                                  reason=f"live version {live.version if live else '?'} alarmed ({alarm.alarm_name}): {alarm.reason or 'no reason given'}",
                                  details={"alarm": _alarm_facts(alarm)})
-                continue
+                return AGAIN
             if decision.verdict is Verdict.IGNORE:
                 finished = self._finish_interrupted_rejection(alarm, history)
-                return Outcome(
+                return Done(Outcome(
                     Verdict.IGNORE, decision.why, alarm=alarm.alarm_name, from_version=decision.failed_version,
                     rejected=finished.rejected, notified=finished.notified, notes=finished.notes, pending=finished.pending,
-                )
+                ))
             if decision.verdict is Verdict.IMPOSSIBLE:
                 notified = self._notify("rollback impossible", decision.why, {"alarm": _alarm_facts(alarm), "live_version": decision.failed_version})
-                return Outcome(Verdict.IMPOSSIBLE, decision.why, from_version=decision.failed_version, alarm=alarm.alarm_name, notified=notified)
+                return Done(Outcome(Verdict.IMPOSSIBLE, decision.why, from_version=decision.failed_version, alarm=alarm.alarm_name, notified=notified))
             assert live is not None
             reason = (
                 f"alarm {alarm.alarm_name} in ALARM at {alarm.changed_at.isoformat(timespec='seconds')}: "
                 f"{alarm.reason or 'no reason given'}"
             )
-            try:
-                return self._roll_back(live, decision, reason, by, details={"alarm": _alarm_facts(alarm)}, alarm=alarm.alarm_name)
-            except RecordConflict:
-                log.warning("the deployment record changed while rolling back for %s; reading it again", alarm.alarm_name)
-        return Outcome(Verdict.IGNORE, f"the record kept changing under {MAX_ATTEMPTS} attempts; left as it is", alarm=alarm.alarm_name)
+            return self._roll_back(live, decision, reason, by, details={"alarm": _alarm_facts(alarm)}, alarm=alarm.alarm_name)
+
+        def exhausted() -> Outcome:
+            return Outcome(Verdict.IGNORE, f"the record kept changing under {ATTEMPTS} attempts; left as it is", alarm=alarm.alarm_name)
+
+        # A refusal is a race too: a release started since the record was read; read again and decide again.
+        return retry_transition(self.record, decide_on, exhausted=exhausted, retry_on=(RecordConflict, TransitionRefused))
 
     def _on_candidate_alarm(self, alarm: AlarmStateChange, by: str) -> Outcome:
         """A candidate alarm aborts the release it is about (weight 0, candidate Rejected); the live version is untouched.
@@ -216,10 +218,12 @@ class Rollbacker:
                 raise RollbackError(f"version {to} is {status}, not Approved: only an Approved version can be put back")
             target = to
         decision = Decision(Verdict.ROLL_BACK, f"rollback by hand to version {target}", failed_version=live.version, target_version=target)
+        change = self._roll_back(live, decision, f"by hand: {reason}", by, details={"manual": True}, reject=reject)
         try:
-            return self._roll_back(live, decision, f"by hand: {reason}", by, details={"manual": True}, reject=reject)
-        except RecordConflict as exc:
+            written = change.write(self.record, live)
+        except (RecordConflict, TransitionRefused) as exc:  # another writer was quicker (a release started: refused)
             raise RollbackError(f"the deployment record changed while rolling back (now {exc}); run the command again") from exc
+        return change.then(written)
 
     # ---- the work ---------------------------------------------------------------------------
     def _roll_back(
@@ -232,39 +236,41 @@ class Rollbacker:
         details: dict[str, Any],
         alarm: str | None = None,
         reject: bool = True,
-    ) -> Outcome:
+    ) -> Change[Outcome]:
+        """The record's rollback from ``live`` to the decision's target; once written, ``then`` rejects and tells."""
         assert decision.target_version is not None
         target = self.registry.version(decision.target_version)
         failed = live.version
-        try:
-            new = transition(
-                self.record, live, Action.ROLLBACK,
-                target=VersionRef(target.version, target.arn, target.model_data_url),
-                reason=reason, by=by, at=self.clock().isoformat(timespec="milliseconds"),
-                details={**details, "failed_version": failed, "rolled_back_to": target.version},
-            )
-        except TransitionRefused as exc:  # a release started since we read: re-read and decide again
-            raise RecordConflict(str(exc)) from exc
-        log.warning("rolled back from version %s to version %s: %s", failed, target.version, reason)
+        facts = {**details, "failed_version": failed, "rolled_back_to": target.version}
+        return Change(
+            Action.ROLLBACK, target=VersionRef(target.version, target.arn, target.model_data_url),
+            reason=reason, by=by, at=self.clock().isoformat(timespec="milliseconds"), details=facts,
+            then=lambda new: self._rolled_back(new, failed, reason, by, details=details, alarm=alarm, reject=reject),
+        )
+
+    def _rolled_back(
+        self, new: Deployment, failed: int, reason: str, by: str, *, details: dict[str, Any], alarm: str | None, reject: bool
+    ) -> Outcome:
+        log.warning("rolled back from version %s to version %s: %s", failed, new.version, reason)
         notes: list[str] = []
         rejected, pending = False, None
         if reject:
             rejected, note, pending = self._reject(failed, reason, by)
             if note:
                 notes.append(note)
-        why = f"rolled back from version {failed} to version {target.version}: {reason}"
+        why = f"rolled back from version {failed} to version {new.version}: {reason}"
         summary = why + (f"; version {failed} marked Rejected" if rejected else "") + (f"; {pending}" if pending else "")
         notified = self._notify(
-            f"rolled back to version {target.version}",
+            f"rolled back to version {new.version}",
             summary,
-            {"from_version": failed, "to_version": target.version, "revision": new.revision, "reason": reason, "by": by,
+            {"from_version": failed, "to_version": new.version, "revision": new.revision, "reason": reason, "by": by,
              **details, **({"pending": pending} if pending else {})},
         )
         return Outcome(
             Verdict.ROLL_BACK,
             why,
             from_version=failed,
-            to_version=target.version,
+            to_version=new.version,
             revision=new.revision,
             alarm=alarm,
             rejected=rejected,
