@@ -27,7 +27,7 @@ from typing import Any
 
 from serving_support import Context, FixedRecord, http_v2_event, instances_from, silence_request_logs, summary, train_bundle
 
-from lightship.release.state import CANARY, SHADOW, Release
+from lightship.deployment.release_state import CANARY, SHADOW, Release
 from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.gateway import make_handler
 from lightship.serving.metrics import ServingMetrics

@@ -3,7 +3,7 @@
 A candidate alarm (a release's canary or shadow) instead aborts the release: one alarm
 path for both (:meth:`lightship.rollback.rollback.Rollbacker.on_alarm`).
 
-Thin on purpose: parse the event (:mod:`lightship.rollback.events`), hand each alarm to
+Thin on purpose: parse the event (:mod:`lightship.monitoring.alarm_events`), hand each alarm to
 :class:`lightship.rollback.rollback.Rollbacker`, log what happened and count it.
 A malformed event is logged and rejected (returned, not raised: a retry could not
 make it readable) with no side effects. Idempotency needs no extra store: the
@@ -33,7 +33,7 @@ from lightship.observability import NAMESPACE, RELEASE_ABORTS, ROLLBACK_IMPOSSIB
 from lightship.registry.model_registry import ModelRegistry
 from lightship.resources import resources_of_function
 from lightship.rollback.decision import Verdict
-from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event
+from lightship.monitoring.alarm_events import MalformedAlarmEvent, parse_alarm_event
 from lightship.rollback.rollback import Rollbacker, RollbackIncomplete
 from lightship.settings import cached_settings
 

@@ -21,7 +21,7 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.errors import LightshipError
 from lightship.monitoring.alarms import alarm_specs
 from lightship.registry.model_registry import APPROVED, ModelRegistry, ModelVersion
-from lightship.release.state import release_of
+from lightship.deployment.release_state import release_of
 from lightship.resources import Resources
 from lightship.s3uri import S3Uri
 from lightship.settings import Settings

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from lightship.checklist.answers import Answer, answer_all, card_answer, exit_code
-from lightship.checklist.card import CardText, read_card, render_card, write_card
+from lightship.checklist.card import render_card, write_card
 from lightship.checklist.evidence import MODEL_CARD_METADATA_KEY, Clients, gather, registry_of, resolve_version
+from lightship.model_card import CardText, read_card
 from lightship.registry.lineage import now_iso
 from lightship.resources import Resources
 from lightship.settings import Settings

@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer the go-live checklist for a version with evidence; write its model card; exit 1 on any 'no'."""
         from lightship.checklist import render
-        from lightship.checklist.card import parse_card
+        from lightship.model_card import parse_card
         from lightship.checklist.evidence import Clients
         from lightship.checklist.run import run_checklist
 

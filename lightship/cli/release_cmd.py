@@ -24,7 +24,7 @@ from lightship.release import controller
 from lightship.release.checks import gather
 from lightship.release.controller import ReleaseRefused, make_plan, parse_bake
 from lightship.release.launch import launch
-from lightship.release.state import release_of
+from lightship.deployment.release_state import release_of
 from lightship.monitoring.alarms import candidate_alarm_names
 from lightship.settings import load_settings
 

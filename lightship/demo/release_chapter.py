@@ -34,7 +34,7 @@ from lightship.release import controller
 from lightship.release.controller import Plan
 from lightship.release.launch import launch
 from lightship.release.report import build_report, read_records, write_report
-from lightship.release.state import CANARY, SHADOW
+from lightship.deployment.release_state import CANARY, SHADOW
 from lightship.serving.client import PredictClient
 from lightship.serving.logs import logger as serving_logger
 from lightship.training.data import load_training_data

@@ -90,7 +90,7 @@ class Deployment:
     at: str
     previous_version: int | None = None
     details: dict[str, Any] = field(default_factory=dict)  # e.g. the alarm that caused a rollback
-    # JSON of a :class:`lightship.release.state.Release` while a release is under way, else None.
+    # JSON of a :class:`lightship.deployment.release_state.Release` while a release is under way, else None.
     release: str | None = None
 
     def to_item(self, pk: str, sk: str) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.deployment.release_state import Release
 from lightship.deployment.transition import Action, VersionRef, transition
-from lightship.release.state import Release
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from enum import Enum
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord, record_time
+from lightship.deployment.release_state import Release, release_of
 from lightship.errors import LightshipError
-from lightship.release.state import Release, release_of
 
 
 class Action(str, Enum):

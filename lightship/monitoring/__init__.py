@@ -1,1 +1,3 @@
-"""What the project watches: alarm definitions shared by the monitoring stack and the local emulator."""
+"""What the project watches: alarm definitions shared by the monitoring stack and the local emulator
+(``alarms``), and the alarm state changes they deliver, parsed (``alarm_events``: the rollback
+handler's input, and the release checks' time format)."""

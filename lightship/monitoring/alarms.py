@@ -5,7 +5,7 @@ dimension sets, ``{service, Role, ModelVersion}`` for the dashboard and ``{servi
 for these alarms (an alarm cannot sum across versions), ``Role`` being ``live`` or
 ``candidate`` (a release's canary or shadow). So the alarms are static: the live ones
 watch ``Role=live`` and roll back; the candidate ones watch ``Role=candidate`` and abort
-the release (:mod:`lightship.release.alarm`). Which version a live alarm is about is the
+the release (:mod:`lightship.rollback.candidate`). Which version a live alarm is about is the
 one the deployment record had live when it fired (:mod:`lightship.rollback.decision`).
 
 ``rolls_back`` separates "the live version is broken" (error rate, p99 latency,

@@ -41,7 +41,7 @@ def version_info_reader(settings: Settings, resources: Resources) -> Any:
 
 
 def current_roles(settings: Settings, resources: Resources) -> dict[int, str]:
-    from lightship.release.state import Release
+    from lightship.deployment.release_state import Release
 
     live = DeploymentRecord(client("dynamodb"), resources.deployment_table).live()
     roles: dict[int, str] = {}

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lightship import observability as names
-from lightship.release.state import CANARY, Release
-from lightship.rollback.events import parse_time
+from lightship.deployment.release_state import CANARY, Release
+from lightship.monitoring.alarm_events import parse_time
 
 NEXT = "next"
 HOLD = "hold"

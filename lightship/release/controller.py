@@ -2,7 +2,7 @@
 
 Every caller goes through these: ``lightship release ...``, the release state machine's
 function (``lambdas/release/handler.py``) and the alarm path
-(:mod:`lightship.release.alarm`). Each reads the record, decides, and writes through
+(:mod:`lightship.rollback.candidate`). Each reads the record, decides, and writes through
 :func:`~lightship.deployment.transition.transition`; a lost race re-reads and decides
 again (:func:`~lightship.deployment.retry.retry_transition`), so the same request twice (a retried Lambda, an alarm delivered by SNS and by
 EventBridge, a person pressing promote while an alarm aborts) changes the record once.
@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord
+from lightship.deployment.release_state import CANARY, SHADOW, Mode, Release, release_of
 from lightship.deployment.retry import Change, Done, Step, retry_transition
 from lightship.deployment.transition import Action, TransitionRefused
 from lightship.errors import LightshipError, RegistryError
 from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
-from lightship.release.state import CANARY, SHADOW, Mode, Release, release_of
 from lightship.settings import ReleaseSettings
 
 

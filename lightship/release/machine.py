@@ -19,7 +19,7 @@ from typing import Any
 from lightship.deployment.record import DeploymentRecord
 from lightship.registry.model_registry import ModelRegistry
 from lightship.release import checks, controller
-from lightship.release.state import release_of
+from lightship.deployment.release_state import release_of
 
 BY = "release state machine"
 

@@ -33,7 +33,7 @@ from lightship.bundle.fetch import fetch_bundle
 from lightship.bundle.model_bundle import load_bundle
 from lightship.registry.gate import metric_for
 from lightship.registry.model_registry import REJECTED, ModelRegistry, ModelVersion
-from lightship.registry.same_rows import SameRows, compare
+from lightship.registry.same_rows import SameRows
 from lightship.release.controller import make_plan
 from lightship.release.launch import launch
 from lightship.resources import Resources
@@ -45,6 +45,7 @@ from lightship.s3uri import S3Uri
 from lightship.settings import Settings
 from lightship.training.data import read_frame
 from lightship.training.launcher import JobOutcome
+from lightship.training.same_rows import compare
 from lightship.training.workflow import AwsClients, finished_run, job_name_for, register_run
 
 BY = "retraining state machine"

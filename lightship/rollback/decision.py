@@ -26,7 +26,7 @@ from enum import Enum
 
 from lightship.deployment.record import Deployment
 from lightship.deployment.transition import CHANGES_LIVE, Action
-from lightship.rollback.events import ALARM, AlarmStateChange, parse_time
+from lightship.monitoring.alarm_events import ALARM, AlarmStateChange, parse_time
 
 
 class Verdict(str, Enum):

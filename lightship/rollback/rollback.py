@@ -31,15 +31,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lightship.deployment.record import Deployment, DeploymentRecord, RecordConflict
+from lightship.deployment.release_state import release_of
 from lightship.deployment.retry import AGAIN, ATTEMPTS, Change, Done, Step, retry_transition
 from lightship.deployment.transition import CHANGES_LIVE, Action, TransitionRefused, VersionRef, in_release_message
 from lightship.errors import LightshipError, RegistryError
+from lightship.monitoring.alarm_events import ALARM, AlarmStateChange
 from lightship.registry.model_registry import APPROVED, REJECTED, ModelRegistry
 from lightship.release import controller
-from lightship.release.alarm import judge_candidate_alarm
-from lightship.release.state import release_of
+from lightship.rollback.candidate import judge_candidate_alarm
 from lightship.rollback.decision import Decision, Verdict, decide, previous_approved, version_live_at
-from lightship.rollback.events import ALARM, AlarmStateChange
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from lightship.bundle.fetch import fetch_bundle
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.bundle.row_contract import RowPolicy
 from lightship.deployment.record import Deployment
-from lightship.release.state import Release, release_of
+from lightship.deployment.release_state import Release, release_of
 from lightship.serving.validation import RowEncoder
 
 

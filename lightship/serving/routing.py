@@ -15,7 +15,7 @@ from functools import lru_cache
 from hashlib import blake2b
 
 from lightship import observability as names
-from lightship.release.state import CANARY
+from lightship.deployment.release_state import CANARY
 from lightship.serving.model_holder import Candidate, LiveModel
 
 ROUTING_KEY_HEADER = "x-lightship-routing-key"

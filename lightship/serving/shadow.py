@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lightship import observability as names
-from lightship.release.state import SHADOW
+from lightship.deployment.release_state import SHADOW
 from lightship.serving.jsonl_buffer import JsonlBuffer
 from lightship.serving.logs import logger
 from lightship.serving.metrics import ServingMetrics

@@ -20,7 +20,7 @@ from typing import Any
 from lightship.bundle.fetch import fetch_bundle_bytes
 from lightship.bundle.model_bundle import ModelBundle, load_bundle
 from lightship.bundle.schema import Task
-from lightship.checklist.card import CARD_FILE, parse_card
+from lightship.model_card import CARD_FILE, parse_card
 from lightship.errors import DataError, TrainingJobFailed
 from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i

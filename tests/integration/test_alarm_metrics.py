@@ -29,7 +29,7 @@ from lightship.monitoring.alarms import alarm_specs
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.release import controller
 from lightship.release.controller import Plan
-from lightship.release.state import CANARY, SHADOW
+from lightship.deployment.release_state import CANARY, SHADOW
 from lightship.resources import names_for
 from lightship.serving.runtime import build_serving
 from lightship.settings import Settings

@@ -9,7 +9,7 @@ import pandas as pd
 from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.release.controller import Plan
-from lightship.release.state import CANARY
+from lightship.deployment.release_state import CANARY
 from lightship.settings import Settings
 from tests.integration.release_support import (
     Traffic,

@@ -17,7 +17,7 @@ from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local.emulator import LocalEmulator
 from lightship.release import controller
 from lightship.release.controller import Plan, ReleaseRefused
-from lightship.release.state import CANARY
+from lightship.deployment.release_state import CANARY
 from lightship.rollback.rollback import Rollbacker, RollbackError
 from lightship.settings import Settings
 from tests.integration.release_support import record, registry
@@ -158,7 +158,7 @@ def test_a_live_alarm_racing_a_promote_does_not_roll_back_the_new_version(
     alarm_at = datetime.now(timezone.utc)  # about version 2, live while the release was under way
     racing = RacingRecord(rec, lambda: controller.promote(rec, registry(settings, emulator.resources), release_id, reason="passed", by="machine"))
     rollbacker = Rollbacker(racing, reg, client("sns"), None)
-    from lightship.rollback.events import AlarmStateChange
+    from lightship.monitoring.alarm_events import AlarmStateChange
 
     outcome = rollbacker.on_alarm(AlarmStateChange(alarm_name="lightship-serving-error-rate", new_state="ALARM",
                                                    reason="5xx", changed_at=alarm_at, route="direct"))

@@ -28,7 +28,7 @@ from lightship.local.sns_lambda import sns_lambda_event
 from lightship.local.provision import _deployment_table, _model_package_group
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.resources import Resources, names_for, resources_for
-from lightship.rollback.events import AlarmStateChange, parse_alarm_event
+from lightship.monitoring.alarm_events import AlarmStateChange, parse_alarm_event
 from lightship.rollback.rollback import Rollbacker
 from lightship.settings import Settings, cached_settings, load_settings
 

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lightship.checklist.answers import Answer, VersionFacts
-from lightship.checklist.card import CardText, card_locations, parse_card, render_card
+from lightship.checklist.card import render_card
+from lightship.model_card import CardText, card_locations, parse_card
 from lightship.checklist.render import markdown
 from lightship.checklist.reproducibility import compare, predictions_sha256
 from lightship.errors import LightshipError
@@ -97,7 +98,7 @@ def test_prediction_checksum_changes_with_one_probability_bit() -> None:
 
 
 def test_a_version_without_s3_data_in_its_lineage_has_an_empty_card_text() -> None:
-    from lightship.checklist.card import read_card
+    from lightship.model_card import read_card
 
     assert read_card(object(), "inline") == CardText()
     assert read_card(object(), None) == CardText()

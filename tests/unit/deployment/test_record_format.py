@@ -14,7 +14,7 @@ from lightship.deployment.deploy import deploy
 from lightship.deployment.record import details_from_cell, details_to_map, record_time
 from lightship.release import controller
 from lightship.release.controller import Plan
-from lightship.release.state import CANARY
+from lightship.deployment.release_state import CANARY
 from lightship.rollback.rollback import Rollbacker  # noqa: F401 - the writer under test, through world.rollbacker
 from tests.support.record_world import ERRORS, World, ago, alarm
 

@@ -10,7 +10,8 @@ from sklearn import metrics as skm
 
 from lightship.datasets import customers
 from lightship.registry.gate import Champion, decide
-from lightship.registry.same_rows import SameRows, compare, score
+from lightship.registry.same_rows import SameRows
+from lightship.training.same_rows import compare, score
 from lightship.settings import GateSettings
 from lightship.training.data import TrainingData
 from lightship.training.features import frame_to_rows
@@ -25,7 +26,7 @@ def _data(frame: pd.DataFrame) -> TrainingData:
 
 
 class Bundle:
-    """A trained pipeline as a bundle answers: schema, classes, predict_rows (what :mod:`same_rows` reads)."""
+    """A trained pipeline as a bundle answers: schema, classes, predict_rows (what :mod:`lightship.training.same_rows` reads)."""
 
     def __init__(self, result: TrainingResult) -> None:
         self.schema, self.pipeline = result.schema, result.pipeline

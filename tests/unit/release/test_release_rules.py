@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from lightship.deployment.record import Deployment
 from lightship.deployment.transition import Action, TransitionRefused, VersionRef, check
-from lightship.release.alarm import judge_candidate_alarm
+from lightship.rollback.candidate import judge_candidate_alarm
 from lightship.release.checks import ABORT, HOLD, NEXT, PROMOTE, READY, Evidence, judge
 from lightship.release.controller import ReleaseRefused, make_plan, parse_bake
 from lightship.release.report import build_report, percentile, render_html
-from lightship.release.state import CANARY, SHADOW, Release
-from lightship.rollback.events import AlarmStateChange
+from lightship.deployment.release_state import CANARY, SHADOW, Release
+from lightship.monitoring.alarm_events import AlarmStateChange
 from lightship.settings import ReleaseSettings
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lightship.rollback.events import MalformedAlarmEvent, parse_alarm_event, parse_time
+from lightship.monitoring.alarm_events import MalformedAlarmEvent, parse_alarm_event, parse_time
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from lightship.local.alarm_delivery import cloudwatch_time, notification
 from lightship.local.emf import metric_data
 from lightship.local.sns_lambda import sns_lambda_event
-from lightship.rollback.events import parse_alarm_event
+from lightship.monitoring.alarm_events import parse_alarm_event
 
 CHANGED = datetime(2026, 11, 23, 11, 52, 31, 123000, tzinfo=timezone.utc)
 

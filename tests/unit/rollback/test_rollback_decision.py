@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from lightship.deployment.record import Deployment
 from lightship.rollback.decision import Verdict, decide, previous_approved, version_live_at
-from lightship.rollback.events import AlarmStateChange
+from lightship.monitoring.alarm_events import AlarmStateChange
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 

@@ -142,7 +142,7 @@ def test_a_candidate_alarm_whose_reject_fails_aborts_the_release_and_owes_the_re
     from datetime import datetime, timedelta
 
     from lightship.release import controller
-    from lightship.release.state import release_of
+    from lightship.deployment.release_state import release_of
     from lightship.rollback.rollback import Rollbacker
 
     world = two_live

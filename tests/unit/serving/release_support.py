@@ -8,7 +8,7 @@ from typing import Any
 
 from lightship.bundle.model_bundle import ModelBundle
 from lightship.bundle.predictors import SklearnPredictor
-from lightship.release.state import CANARY, Release
+from lightship.deployment.release_state import CANARY, Release
 from lightship.serving.app import ServingRuntime, create_app
 from lightship.serving.metrics import ServingMetrics
 from lightship.serving.model_holder import ModelHolder

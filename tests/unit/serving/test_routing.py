@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lightship import observability as names
 from lightship.bundle.model_bundle import ModelBundle
-from lightship.release.state import SHADOW
+from lightship.deployment.release_state import SHADOW
 from lightship.serving.routing import ROUTING_KEY_HEADER, goes_to_candidate, routing_bucket
 from tests.unit.serving.conftest import GOOD
 from tests.unit.serving.release_support import release, release_harness

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from lightship import observability as names
 from lightship.bundle.model_bundle import ModelBundle
-from lightship.release.state import SHADOW
+from lightship.deployment.release_state import SHADOW
 from lightship.serving.shadow import compare
 from tests.unit.serving.conftest import GOOD
 from tests.unit.serving.release_support import (

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lightship.deployment.record import Deployment
-from lightship.release.state import Release, release_of
+from lightship.deployment.release_state import Release, release_of
+from lightship.monitoring.alarm_events import ALARM, AlarmStateChange
 from lightship.rollback.decision import version_live_at
-from lightship.rollback.events import ALARM, AlarmStateChange
 
 
 @dataclass(frozen=True)

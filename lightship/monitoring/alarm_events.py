@@ -14,7 +14,8 @@ documents them); what is ours is the alarm payload inside them: :class:`AlarmNot
 A bare notification (the SNS ``Message`` itself, as a dict) is accepted too, for
 tests and for ``aws lambda invoke`` by hand. Anything else raises
 :class:`MalformedAlarmEvent`, whose message names each field that is wrong and why; the
-handler logs it and rejects the event without touching anything. Called by the rollback handler.
+handler logs it and rejects the event without touching anything. Called by the rollback handler;
+:func:`parse_time` also by the release checks (:mod:`lightship.release.checks`).
 """
 
 from __future__ import annotations
