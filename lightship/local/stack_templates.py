@@ -1,7 +1,7 @@
 """The app's synthesized templates for the emulator, and CloudFormation's references resolved in them.
 
 :func:`templates` runs :mod:`infra.synth_templates` once (cached by
-:mod:`lightship.local.synth_cache`, keyed on every file that shapes a template) and returns
+:mod:`lightship.local.synth_cache`, renewed when any file the synth read changes) and returns
 each stack's template by concern (storage, registry, alerts, batch, monitoring, serving,
 release, quality, retraining). :class:`StackRefs` evaluates the intrinsic functions CDK writes (Ref,
 Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, Fn::Sub without variables map) with the
@@ -22,7 +22,7 @@ from lightship.settings import Settings
 
 def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every stack's template by concern, from cache when the settings and the sources are unchanged."""
-    data = synth_cache.synthesized(settings, stack="app", synth_module="infra.synth_templates", sources=())
+    data = synth_cache.synthesized(settings, stack="app", synth_module="infra.synth_templates")
     return dict(data["templates"])
 
 
