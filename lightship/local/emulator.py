@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lightship.local import dynamodb_isolation, function_logs, lambda_router, sns_lambda, training_compute
+from lightship.local import dynamodb_isolation, function_logs, lambda_router, schedule_rules, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
 from lightship.local.port import listen
 from lightship.local.provision import provision
@@ -95,6 +95,7 @@ class LocalEmulator:
         lambda_router.install()
         dynamodb_isolation.install()  # conditional writes are atomic, as on DynamoDB
         sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
+        schedule_rules.install()  # schedule rules match no PutEvents, as on AWS
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
         # moto triggers no alarm actions: deliver each alarm state change as CloudWatch would.
