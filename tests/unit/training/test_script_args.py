@@ -18,9 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sagemaker_training import environment, mapping
 
-from lightship.training.launcher import hyperparameters
-from lightship.training.script_args import HyperparameterError, decode_argument, parse_command_line, read_hyperparameters
 from lightship.s3uri import S3Uri
+from lightship.training.launcher import hyperparameters
+from lightship.training.script_args import (
+    HyperparameterError,
+    decode_argument,
+    parse_command_line,
+    read_hyperparameters,
+)
 
 
 def _toolkit_decodes(encoded: dict[str, str]) -> dict[str, Any]:
