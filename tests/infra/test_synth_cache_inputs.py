@@ -73,12 +73,17 @@ def _copy(inputs: dict[str, list[str]], root: Path) -> None:
         (root / name).mkdir(parents=True, exist_ok=True)
 
 
-def test_changing_a_module_imported_by_infra_changes_the_digest(app_inputs: dict[str, list[str]], tmp_path: Path) -> None:
+def test_changing_any_module_the_synth_imports_changes_the_digest(app_inputs: dict[str, list[str]], tmp_path: Path) -> None:
     _copy(app_inputs, tmp_path)
-    before = inputs_digest(app_inputs, tmp_path)
-    with (tmp_path / "lightship/release/checks.py").open("a") as f:
-        f.write("\n")
-    assert inputs_digest(app_inputs, tmp_path) != before
+    imported = sorted(str(p.relative_to(REPO_ROOT)) for p in static_repo_imports([REPO_ROOT / "infra" / "synth_templates.py"]))
+    assert "lightship/release/checks.py" in imported
+    digest = inputs_digest(app_inputs, tmp_path)
+    for name in imported:
+        with (tmp_path / name).open("a") as f:
+            f.write("\n")
+        changed = inputs_digest(app_inputs, tmp_path)
+        assert changed != digest, name
+        digest = changed
 
 
 def test_changing_a_lambda_requirements_file_changes_the_digest(app_inputs: dict[str, list[str]], tmp_path: Path) -> None:
