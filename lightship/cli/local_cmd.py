@@ -1,19 +1,20 @@
-"""``lightship local up``: the embedded AWS emulator, with the project's resources, until stopped."""
+"""``lightship local up``: the embedded AWS emulator, with the project's resources, until stopped.
+
+Light to import (:mod:`lightship.cli.main` loads this group alone for ``lightship local ...``): the
+port is checked before moto, boto3 and the settings load, so a busy port is one line at once.
+"""
 
 from __future__ import annotations
 
 import signal
 import tempfile
 import threading
-from types import FrameType
 from pathlib import Path
+from types import FrameType
 
 import typer
 
-from lightship.cli.console import console
-from lightship.cli.serve_cmd import METRICS_ENV
-from lightship.local.emulator import LocalEmulator, ensure_port_free
-from lightship.settings import load_settings
+from lightship.local.port import ensure_port_free
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -34,7 +35,12 @@ local_app = typer.Typer(help="The embedded AWS emulator (moto's server) on 127.0
 @local_app.command("up")
 def up(port: int = typer.Option(4566, help="Port on 127.0.0.1 (0 picks a free one)")) -> None:
     """Start the emulator, create the stacks' resources in it, and keep running until Ctrl-C."""
-    ensure_port_free("127.0.0.1", port)  # before anything starts: a taken port is one line, at once
+    ensure_port_free("127.0.0.1", port)  # before anything starts or loads: a taken port is one line, at once
+    from lightship.cli.console import console
+    from lightship.cli.serve_cmd import METRICS_ENV
+    from lightship.local.emulator import LocalEmulator
+    from lightship.settings import load_settings
+
     stop_on_signals()
     settings = load_settings()
     function_log = Path(tempfile.mkdtemp(prefix="lightship-local-")) / "lambda-functions.log"

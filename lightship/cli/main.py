@@ -8,6 +8,7 @@ value of the wrong type), followed by the usage hint, with exit status 2.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -17,33 +18,55 @@ from botocore.exceptions import BotoCoreError, ClientError
 # separately installed ``click`` package's ClickException misses every usage error.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from lightship.cli import config_cmd, demo_cmd, deploy_cmd, local_cmd, models_cmd, serve_cmd, train_cmd
-from lightship.cli import batch_cmd, datasets_cmd, drift_cmd, rollback_cmd
-from lightship.cli import quality_cmd, release_cmd
-from lightship.cli import retrain_cmd
-from lightship.cli import checklist_cmd
-from lightship.cli import estimate_cmd
+from lightship.cli import local_cmd
 from lightship.cli.console import err_console
 from lightship.errors import LightshipError
 
 PROG_NAME = "lightship"
 USAGE_EXIT_CODE = 2  # click's and the shell's convention for a usage mistake
+HELP = "A scikit-learn model from training to production on serverless AWS, or locally on moto."
 
-app = typer.Typer(
-    name=PROG_NAME,
-    help="A scikit-learn model from training to production on serverless AWS, or locally on moto.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-for module in (config_cmd, local_cmd, datasets_cmd, train_cmd, models_cmd, deploy_cmd, serve_cmd, rollback_cmd, batch_cmd, drift_cmd, demo_cmd):
-    module.register(app)
-release_cmd.register(app)
-quality_cmd.register(app)
-retrain_cmd.register(app)
-checklist_cmd.register(app)
-estimate_cmd.register(app)
+def _typer() -> typer.Typer:
+    return typer.Typer(name=PROG_NAME, help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+@functools.cache
+def cli_app() -> typer.Typer:
+    """Every command. Loading them takes seconds (boto3, pandas, scikit-learn): :func:`app_for` loads them only when asked."""
+    from lightship.cli import (
+        batch_cmd,
+        checklist_cmd,
+        config_cmd,
+        datasets_cmd,
+        demo_cmd,
+        deploy_cmd,
+        drift_cmd,
+        estimate_cmd,
+        models_cmd,
+        quality_cmd,
+        release_cmd,
+        retrain_cmd,
+        rollback_cmd,
+        serve_cmd,
+        train_cmd,
+    )
+
+    app = _typer()
+    for module in (config_cmd, local_cmd, datasets_cmd, train_cmd, models_cmd, deploy_cmd, serve_cmd, rollback_cmd, batch_cmd, drift_cmd,
+                   demo_cmd, release_cmd, quality_cmd, retrain_cmd, checklist_cmd, estimate_cmd):
+        module.register(app)
+    return app
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app that runs ``args``: for ``lightship local ...`` the local group alone (it is light, so
+    ``local up`` reports a busy port before anything heavy loads), else :func:`cli_app`."""
+    if args[:1] == ["local"]:
+        app = _typer()
+        local_cmd.register(app)
+        return app
+    return cli_app()
 
 
 def usage_error_text(exc: UsageError) -> str:
@@ -57,9 +80,10 @@ def usage_error_text(exc: UsageError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     try:
         # standalone_mode=False: errors come back here, so this function decides how they read.
-        result = app(args=argv, prog_name=PROG_NAME, standalone_mode=False)
+        result = app_for(args)(args=args, prog_name=PROG_NAME, standalone_mode=False)
     except LightshipError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
         return 1

@@ -11,17 +11,16 @@ print (their JSON logs and EMF lines), which otherwise go only to their log grou
 from __future__ import annotations
 
 import json
-import errno
 import logging
 import os
-import socket
+import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from lightship.errors import LightshipError
-from lightship.local import dynamodb_isolation, function_logs, lambda_router, sns_lambda, training_compute
+from lightship.local import dynamodb_isolation, function_logs, lambda_router, schedule_rules, sns_lambda, training_compute
 from lightship.local.alarm_delivery import AlarmWatcher
+from lightship.local.port import listen
 from lightship.local.provision import provision
 from lightship.resources import Resources, resources_for
 from lightship.settings import Settings
@@ -30,24 +29,28 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 TEST_ACCOUNT = "123456789012"
 
 
-def ensure_port_free(host: str, port: int) -> None:
-    """Fail at once when ``host:port`` is taken: moto's server would print a warning and wait forever.
+class MotoServer:
+    """moto's server (what ``ThreadedMotoServer`` runs) on a socket :func:`listen` bound first."""
 
-    Binds the way the server will (``SO_REUSEADDR``, as Python's HTTP servers set it), so a port
-    left in TIME_WAIT by an earlier run is not reported busy. Port 0 asks the system for a free one.
-    """
-    if port == 0:
-        return
-    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise LightshipError(f"port {port} on {host} is in use; stop what holds it or pick another with --port N (--port 0 picks a free one)") from None
-        raise LightshipError(f"cannot listen on {host}:{port}: {exc.strerror}; pick another port with --port N") from None
-    finally:
-        probe.close()
+    def __init__(self, host: str, port: int) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        sock = listen(host, port)
+        try:
+            self._server = make_server(host, sock.getsockname()[1], DomainDispatcherApplication(create_backend_app), threaded=True,
+                                       request_handler=MotoRequestHandler, fd=sock.fileno())
+        finally:
+            sock.close()  # the server holds its own duplicate of the descriptor
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
 
 
 class LocalEmulator:
@@ -57,7 +60,7 @@ class LocalEmulator:
         self.port = port
         # Where the in-process Lambda handlers' lines go besides their log groups (None: log groups only).
         self.function_log = function_log
-        self._server: Any = None
+        self._server: MotoServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self.resources: Resources | None = None
         self.alarm_watcher: AlarmWatcher | None = None
@@ -79,13 +82,8 @@ class LocalEmulator:
         }
 
     def start(self) -> Resources:
-        ensure_port_free(self.host, self.port)
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self._server.start()
-        self.port = self._server.get_host_and_port()[1]
+        self._server = MotoServer(self.host, self.port)  # a taken port: LightshipError, at once
+        self.port = self._server.port
         for key, value in self.environment().items():
             self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
@@ -97,6 +95,7 @@ class LocalEmulator:
         lambda_router.install()
         dynamodb_isolation.install()  # conditional writes are atomic, as on DynamoDB
         sns_lambda.install()  # SNS -> Lambda subscriptions reach the routed handlers
+        schedule_rules.install()  # schedule rules match no PutEvents, as on AWS
         self.resources = resources_for(self.settings, TEST_ACCOUNT)
         provision(self.settings, self.resources)
         # moto triggers no alarm actions: deliver each alarm state change as CloudWatch would.
@@ -142,5 +141,5 @@ class LocalEmulator:
         request = urllib.request.Request(
             self.endpoint_url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=10) as response:
             response.read()

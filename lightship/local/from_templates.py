@@ -10,23 +10,31 @@ type, with the properties the emulator honours:
   checks the stacks keep it).
 * ``AWS::DynamoDB::Table``: keys, billing, encryption, point-in-time recovery, deletion protection.
 * ``AWS::Logs::LogGroup``: name and retention.
+* ``AWS::KMS::Key``: description, key policy, rotation (found again through an alias
+  ``alias/<stack>-<logical id>``); moto encrypts nothing with it.
 * ``AWS::IAM::Role``: name (CloudFormation names the unnamed ones; we name them
-  ``<concern>-<logical id>``) and trust policy. Their policies are not put: moto does not
-  evaluate them, and tests/infra holds the templates' least-privilege statements.
+  ``<concern>-<logical id>``) and trust policy; ``AWS::IAM::Policy``: each inline policy put on
+  its roles (moto evaluates none of them; tests/infra holds the statements to least privilege).
 * ``AWS::Lambda::Function``: name, package type and image (or runtime and handler, with a
   placeholder zip), memory, timeout, architecture, description, environment, role, log group;
   each is routed to the handler its ``Handler`` or image ``CMD`` names
   (:mod:`lightship.local.lambda_router`), since moto runs no code without Docker.
-* ``AWS::SNS::Topic`` (name) and ``AWS::SNS::Subscription`` (Lambda protocol).
+  ``AWS::Lambda::Version`` (published), ``AWS::Lambda::Alias`` (name, description, version),
+  ``AWS::Lambda::EventInvokeConfig`` (retries, event age).
+* ``AWS::SNS::Topic`` (name, display name, KMS key), ``AWS::SNS::TopicPolicy`` and
+  ``AWS::SNS::Subscription`` (Lambda protocol).
 * ``AWS::SageMaker::ModelPackageGroup``: name and description.
 * ``AWS::CloudWatch::Alarm``: every property (moto stores them; it evaluates no alarm, so
   :mod:`lightship.local.alarm_delivery` delivers the state changes a test or a user sets).
+* ``AWS::CloudWatch::Dashboard``: name and body.
+* ``AWS::Events::Rule``: name, description, schedule or pattern, state and targets. moto fires no
+  schedule, and would match a schedule rule against every ``PutEvents`` and fail the call on its
+  Step Functions target: :mod:`lightship.local.schedule_rules` keeps schedule rules out of
+  ``PutEvents``, as on AWS.
 
 State machines are created afterwards by :mod:`lightship.local.state_machines` (their
-definitions need the routed functions). Not held: KMS keys (the topics stay unencrypted), API Gateway
-(``lightship serve`` stands in for it), EventBridge rules (moto never fires schedules),
-Lambda versions, aliases, permissions and invoke configs, dashboards.
-Safe to run twice. Called by :func:`lightship.local.provision.provision`.
+definitions need the routed functions). The types left out are in :data:`NOT_HELD`, each with
+its reason. Safe to run twice. Called by :func:`lightship.local.provision.provision`.
 """
 
 from __future__ import annotations
@@ -42,11 +50,21 @@ from lightship.local.stack_templates import StackRefs, resources_of, templates
 from lightship.resources import Resources
 from lightship.settings import Settings
 
+# Every other type the templates use, and why the emulator does not hold it (tests check none is forgotten).
+NOT_HELD = {
+    "AWS::ApiGatewayV2::Api": "`lightship serve` stands in for API Gateway: moto's HTTP APIs route no request to our handlers",
+    "AWS::ApiGatewayV2::Integration": "part of the API that `lightship serve` stands in for",
+    "AWS::ApiGatewayV2::Route": "part of the API that `lightship serve` stands in for",
+    "AWS::ApiGatewayV2::Stage": "part of the API that `lightship serve` stands in for",
+    "AWS::Lambda::Permission": "the serving one names the API Gateway API the emulator does not hold, and the emulator's "
+                               "SNS -> Lambda delivery (lightship.local.sns_lambda) checks no resource policy",
+}
 LOGGING = "AWS::S3::Bucket/logging"  # after the bucket policies: S3 checks the target bucket lets log delivery write
 # Created in this order: what a later type refers to exists first.
-ORDER = ("AWS::S3::Bucket", "AWS::S3::BucketPolicy", LOGGING, "AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::IAM::Role",
-         "AWS::SageMaker::ModelPackageGroup", "AWS::SNS::Topic", "AWS::Lambda::Function", "AWS::SNS::Subscription",
-         "AWS::CloudWatch::Alarm")
+ORDER = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", LOGGING, "AWS::DynamoDB::Table", "AWS::Logs::LogGroup",
+         "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::SageMaker::ModelPackageGroup", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
+         "AWS::Lambda::Function", "AWS::Lambda::Version", "AWS::Lambda::Alias", "AWS::Lambda::EventInvokeConfig",
+         "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Events::Rule")
 
 
 def stack_refs(settings: Settings, resources: Resources) -> dict[str, StackRefs]:
@@ -60,7 +78,7 @@ def stack_refs(settings: Settings, resources: Resources) -> dict[str, StackRefs]
 def provision_from_templates(settings: Settings, resources: Resources) -> dict[str, StackRefs]:
     refs = stack_refs(settings, resources)
     for cfn_type in ORDER:
-        for concern, stack in refs.items():
+        for stack in refs.values():
             for logical_id, resource in resources_of(stack.template, cfn_type.split("/")[0]).items():
                 _CREATE[cfn_type](stack, logical_id, resource.get("Properties", {}))
     return refs
@@ -148,6 +166,26 @@ def _role(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
         pass
 
 
+def _key(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    kms = client("kms")
+    alias = f"alias/{stack.stack_name}-{logical_id}"
+    try:
+        metadata = kms.describe_key(KeyId=alias)["KeyMetadata"]
+    except kms.exceptions.NotFoundException:
+        metadata = kms.create_key(Description=str(props.get("Description", "")), Policy=json.dumps(stack.resolve(props["KeyPolicy"])),
+                                  KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"), KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"))["KeyMetadata"]
+        kms.create_alias(AliasName=alias, TargetKeyId=metadata["KeyId"])
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+    stack.created[logical_id] = {"Ref": metadata["KeyId"], "Arn": metadata["Arn"], "KeyId": metadata["KeyId"]}
+
+
+def _policy(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    document = json.dumps(stack.resolve(props["PolicyDocument"]))
+    for role in stack.resolve(props.get("Roles", [])):
+        client("iam").put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
+
+
 def _model_package_group(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
     sagemaker = client("sagemaker")
     name = stack.resolve(props["ModelPackageGroupName"])
@@ -159,7 +197,15 @@ def _model_package_group(stack: StackRefs, logical_id: str, props: dict[str, Any
 
 
 def _topic(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
-    client("sns").create_topic(Name=stack.get_att(logical_id, "TopicName"))
+    attributes = {name: str(stack.resolve(props[name])) for name in ("DisplayName", "KmsMasterKeyId") if name in props}
+    client("sns").create_topic(Name=stack.get_att(logical_id, "TopicName"), Attributes=attributes)
+
+
+def _topic_policy(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    """Put as the template says: moto's SNS enforces no topic policy (its aws:SecureTransport statements included)."""
+    document = json.dumps(stack.resolve(props["PolicyDocument"]))
+    for topic in stack.resolve(props["Topics"]):
+        client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=document)
 
 
 def _function(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
@@ -193,6 +239,28 @@ def _function(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
         pass  # provisioned before: safe to run twice
 
 
+def _version(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    lam = client("lambda")
+    function = stack.resolve(props["FunctionName"])
+    published = [v for v in lam.list_versions_by_function(FunctionName=function)["Versions"] if v["Version"] != "$LATEST"]
+    version = published[-1] if published else lam.publish_version(FunctionName=function, Description=str(props.get("Description", "")))
+    stack.created[logical_id] = {"Ref": version["FunctionArn"], "Version": version["Version"]}
+
+
+def _alias(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    lam = client("lambda")
+    function, name, version = stack.resolve(props["FunctionName"]), stack.resolve(props["Name"]), stack.resolve(props["FunctionVersion"])
+    existing = {a["Name"] for a in lam.list_aliases(FunctionName=function)["Aliases"]}
+    write = lam.update_alias if name in existing else lam.create_alias  # moto's "exists" error is not AWS's type
+    write(FunctionName=function, Name=name, FunctionVersion=version, Description=str(props.get("Description", "")))
+
+
+def _invoke_config(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    request = {k: v for k, v in stack.resolve(props).items() if k in ("FunctionName", "Qualifier", "MaximumRetryAttempts",
+                                                                       "MaximumEventAgeInSeconds", "DestinationConfig")}
+    client("lambda").put_function_event_invoke_config(**request)
+
+
 def _subscription(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
     sns = client("sns")
     topic, endpoint = stack.resolve(props["TopicArn"]), stack.resolve(props["Endpoint"])
@@ -204,8 +272,28 @@ def _subscription(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> N
 def _alarm(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
     """The template's properties are ``PutMetricAlarm``'s, references resolved (the actions' topic ARNs)."""
     request = {k: v for k, v in stack.resolve(props).items() if k != "Tags"}
-    request.setdefault("AlarmName", f"{stack.stack_name}-{logical_id}")
+    request["AlarmName"] = stack.alarm_name(logical_id)
     client("cloudwatch").put_metric_alarm(**request)
+
+
+def _dashboard(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    name = str(stack.resolve(props["DashboardName"])) if "DashboardName" in props else f"{stack.stack_name}-{logical_id}"
+    client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=stack.resolve(props["DashboardBody"]))
+
+
+def _rule(stack: StackRefs, logical_id: str, props: dict[str, Any]) -> None:
+    """The rule and its targets; the targets' ``Input``, ``InputPath`` and ``InputTransformer`` are PutTargets' own shapes."""
+    events = client("events")
+    name = stack.rule_name(logical_id)
+    request: dict[str, Any] = {"Name": name, "State": props.get("State", "ENABLED"), "Description": str(props.get("Description", ""))}
+    if "ScheduleExpression" in props:
+        request["ScheduleExpression"] = props["ScheduleExpression"]
+    if "EventPattern" in props:
+        request["EventPattern"] = json.dumps(stack.resolve(props["EventPattern"]))
+    events.put_rule(**request)
+    targets = stack.resolve(props.get("Targets", []))
+    if targets:
+        events.put_targets(Rule=name, Targets=targets)
 
 
 def placeholder_zip(name: str) -> bytes:
@@ -216,6 +304,14 @@ def placeholder_zip(name: str) -> bytes:
 
 
 _CREATE = {
+    "AWS::KMS::Key": _key,
+    "AWS::IAM::Policy": _policy,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::Lambda::Version": _version,
+    "AWS::Lambda::Alias": _alias,
+    "AWS::Lambda::EventInvokeConfig": _invoke_config,
+    "AWS::CloudWatch::Dashboard": _dashboard,
+    "AWS::Events::Rule": _rule,
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
     LOGGING: _bucket_logging,

@@ -1,7 +1,7 @@
 """The app's synthesized templates for the emulator, and CloudFormation's references resolved in them.
 
 :func:`templates` runs :mod:`infra.synth_templates` once (cached by
-:mod:`lightship.local.synth_cache`, keyed on every file that shapes a template) and returns
+:mod:`lightship.local.synth_cache`, renewed when any file the synth read changes) and returns
 each stack's template by concern (storage, registry, alerts, batch, monitoring, serving,
 release, quality, retraining). :class:`StackRefs` evaluates the intrinsic functions CDK writes (Ref,
 Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, Fn::Sub without variables map) with the
@@ -22,7 +22,7 @@ from lightship.settings import Settings
 
 def templates(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every stack's template by concern, from cache when the settings and the sources are unchanged."""
-    data = synth_cache.synthesized(settings, stack="app", synth_module="infra.synth_templates", sources=())
+    data = synth_cache.synthesized(settings, stack="app", synth_module="infra.synth_templates")
     return dict(data["templates"])
 
 
@@ -39,6 +39,8 @@ class StackRefs:
     template: dict[str, Any]
     stack_name: str = "stack"  # prefixes the names we give roles CloudFormation would name
     role_names: dict[str, str] = field(default_factory=dict)  # logical id -> name given to an unnamed role
+    # logical id -> attributes only known once the emulator made the resource (a KMS key's id, a published version)
+    created: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def pseudo(self) -> dict[str, str]:
         return {"AWS::Partition": "aws", "AWS::Region": self.region, "AWS::AccountId": self.account,
@@ -115,6 +117,19 @@ class StackRefs:
             name = self.resolve(props["StateMachineName"])
             arn = f"arn:aws:states:{r}:{a}:stateMachine:{name}"
             return {"Ref": arn, "Arn": arn, "Name": name}
+        if kind in ("AWS::KMS::Key", "AWS::Lambda::Version"):
+            if logical_id not in self.created:
+                raise LightshipError(f"the template refers to {logical_id} ({kind}) before the emulator made it")
+            return self.created[logical_id]
+        if kind == "AWS::Lambda::Alias":
+            arn = f"arn:aws:lambda:{r}:{a}:function:{self.resolve(props['FunctionName'])}:{self.resolve(props['Name'])}"
+            return {"Ref": arn, "AliasArn": arn}
+        if kind == "AWS::CloudWatch::Alarm":
+            name = self.alarm_name(logical_id)
+            return {"Ref": name, "Arn": f"arn:aws:cloudwatch:{r}:{a}:alarm:{name}"}
+        if kind == "AWS::Events::Rule":
+            name = self.rule_name(logical_id)
+            return {"Ref": name, "Arn": f"arn:aws:events:{r}:{a}:rule/{name}"}
         if kind == "AWS::SageMaker::ModelPackageGroup":
             name = self.resolve(props["ModelPackageGroupName"])
             arn = f"arn:aws:sagemaker:{r}:{a}:model-package-group/{name}"
@@ -127,3 +142,12 @@ class StackRefs:
         if "RoleName" in props:
             return str(self.resolve(props["RoleName"]))
         return self.role_names.setdefault(logical_id, f"{self.stack_name}-{logical_id}"[:64])
+
+    def alarm_name(self, logical_id: str) -> str:
+        props = self.template["Resources"][logical_id].get("Properties", {})
+        return str(self.resolve(props["AlarmName"])) if "AlarmName" in props else f"{self.stack_name}-{logical_id}"
+
+    def rule_name(self, logical_id: str) -> str:
+        """The rule's ``Name``, or for a rule CloudFormation would name, ``<stack>-<logical id>``."""
+        props = self.template["Resources"][logical_id].get("Properties", {})
+        return str(self.resolve(props["Name"])) if "Name" in props else f"{self.stack_name}-{logical_id}"[:64]

@@ -1,9 +1,13 @@
 """What a stack's synth produced for the emulator (its state machine and functions), cached.
 
 A synth costs seconds (CDK runs in Node), so :mod:`lightship.local.stack_templates` keeps the
-result under ``.lightship/``, keyed by a hash of the settings and of every source file whose
-change can change a template (:func:`template_sources`), and in memory for the life of the process. The synth itself runs in a subprocess (``python -m <module> SETTINGS``,
-printing JSON), so the CDK app's jsii runtime never lives in the caller.
+result under ``.lightship/`` and in memory for the life of the process. The synth runs in a
+subprocess (:mod:`lightship.local.synth_run`), so the CDK app's jsii runtime never lives in the
+caller, and that subprocess reports the repository files the output was made from: every
+module it imported, every file it read, every file and folder CDK copied into an asset. The
+cached entry is named by the settings and the synth module, and holds those inputs with a
+digest of their content (:func:`inputs_digest`); it is used only while that digest still
+holds. No list of "files that shape a template" is kept by hand, so none can go stale.
 """
 
 from __future__ import annotations
@@ -20,50 +24,70 @@ from lightship.errors import LightshipError
 from lightship.settings import REPO_ROOT, Settings
 
 CACHE_DIR = REPO_ROOT / ".lightship"
-# Besides a caller's own sources, every file that shapes any template: the stacks and constructs,
-# the app's composition and nag rules, the settings, names and alarm definitions they read, the
-# observability settings (log retention, tracing) and cdk.json's context.
-SHARED_SOURCES = ("cdk.json", "lightship/settings.py", "lightship/resources.py", "lightship/observability.py",
-                  "lightship/monitoring/alarms.py")
-_memory: dict[str, dict[str, Any]] = {}
+_memory: dict[str, dict[str, Any]] = {}  # entry name -> the entry (inputs, digest, output)
 
 
-def template_sources(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The files a synth's cache key covers: every ``infra/**/*.py``, :data:`SHARED_SOURCES` and ``extra``."""
-    infra = sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "infra").rglob("*.py") if "__pycache__" not in p.parts)
-    return tuple(sorted(set(infra) | set(SHARED_SOURCES) | set(extra)))
-
-
-def cache_key(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...], root: Path = REPO_ROOT) -> str:
-    """A hash of the settings, the synth module and the content of every file of :func:`template_sources`."""
+def entry_name(settings: Settings, *, stack: str, synth_module: str) -> str:
     digest = hashlib.sha256(settings.model_dump_json().encode() + synth_module.encode())
-    for name in template_sources(sources):
-        path = root / name
-        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b""))
     return f"{stack}-stack-{digest.hexdigest()[:16]}"
 
 
-def synthesized(settings: Settings, *, stack: str, synth_module: str, sources: tuple[str, ...]) -> dict[str, Any]:
-    """The output of ``python -m synth_module``, from cache when the settings, ``sources`` and every
-    file of :func:`template_sources` are unchanged."""
-    key = cache_key(settings, stack=stack, synth_module=synth_module, sources=sources)
-    if key in _memory:
-        return _memory[key]
-    cached = CACHE_DIR / f"{key}.json"
-    if cached.is_file():
-        data: dict[str, Any] = json.loads(cached.read_text())
-    else:
-        result = subprocess.run(
-            [sys.executable, "-m", synth_module, settings.model_dump_json()],
-            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False,
-        )
-        if result.returncode != 0:
-            raise LightshipError(f"synthesizing the {stack} stack failed:\n{result.stderr[-3000:]}")
-        data = json.loads(result.stdout)
-        CACHE_DIR.mkdir(exist_ok=True)
-        # Whole or not at all: another process (a second test worker) may read it meanwhile.
-        partial = cached.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps(data))
-        partial.replace(cached)
-    _memory[key] = data
-    return data
+def _listing(folder: Path) -> list[str]:
+    """A folder's entries as an asset would see new ones: hidden names and bytecode left out."""
+    if not folder.is_dir():
+        return []
+    return sorted(n for n in os.listdir(folder) if not n.startswith(".") and n != "__pycache__" and not n.endswith(".pyc"))
+
+
+def inputs_digest(inputs: dict[str, list[str]], root: Path = REPO_ROOT) -> str:
+    """A hash of the content of every input file and the listing of every input folder (paths relative to ``root``)."""
+    digest = hashlib.sha256()
+    for name in inputs.get("files", []):
+        path = root / name
+        digest.update(b"file\0" + name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"\0missing"))
+    for name in inputs.get("folders", []):
+        digest.update(b"folder\0" + name.encode() + b"\0" + "\0".join(_listing(root / name)).encode())
+    return digest.hexdigest()
+
+
+def _fresh(entry: dict[str, Any] | None, root: Path) -> bool:
+    return entry is not None and entry.get("digest") == inputs_digest(entry["inputs"], root)
+
+
+def synthesize(settings: Settings, *, synth_module: str, root: Path = REPO_ROOT) -> dict[str, Any]:
+    """Run ``synth_module`` in a subprocess; its output, the inputs it was made from and their digest."""
+    result = subprocess.run(
+        [sys.executable, "-m", "lightship.local.synth_run", synth_module, str(root), settings.model_dump_json()],
+        cwd=root, capture_output=True, text=True, timeout=600, check=False,
+    )
+    if result.returncode != 0:
+        raise LightshipError(f"synthesizing with {synth_module} failed:\n{result.stderr[-3000:]}")
+    reported = json.loads(result.stdout)
+    return {"inputs": reported["inputs"], "digest": inputs_digest(reported["inputs"], root), "output": reported["output"]}
+
+
+def cached_entry(settings: Settings, *, stack: str, synth_module: str, root: Path = REPO_ROOT,
+                 cache_dir: Path = CACHE_DIR) -> dict[str, Any]:
+    """The synth's entry (``inputs``, ``digest``, ``output``), synthesized again when any input changed."""
+    name = entry_name(settings, stack=stack, synth_module=synth_module)
+    memory_key = f"{cache_dir}/{name}"
+    entry = _memory.get(memory_key)
+    if not _fresh(entry, root):
+        cached = cache_dir / f"{name}.json"
+        entry = json.loads(cached.read_text()) if cached.is_file() else None
+        if not _fresh(entry, root):
+            entry = synthesize(settings, synth_module=synth_module, root=root)
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            # Whole or not at all: another process (a second test worker) may read it meanwhile.
+            partial = cached.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(json.dumps(entry))
+            partial.replace(cached)
+    assert entry is not None
+    _memory[memory_key] = entry
+    return entry
+
+
+def synthesized(settings: Settings, *, stack: str, synth_module: str) -> dict[str, Any]:
+    """The output of ``synth_module``'s ``synthesize``, from cache while none of its inputs changed."""
+    output: dict[str, Any] = cached_entry(settings, stack=stack, synth_module=synth_module)["output"]
+    return output

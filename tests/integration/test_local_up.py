@@ -3,6 +3,7 @@ are there under the stacks' names, and Ctrl-C stops it cleanly."""
 
 import boto3
 
+from lightship.cli.serve_cmd import METRICS_ENV
 from lightship.resources import names_for
 from lightship.settings import load_settings
 from tests.support.local_up import local_up_process
@@ -11,6 +12,9 @@ from tests.support.local_up import local_up_process
 def test_local_up_serves_the_stacks_resources_until_interrupted() -> None:
     with local_up_process() as exports:
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert exports["MOTO_PORT"] == exports["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
+        # lightship serve in that shell then ships its metrics to the emulator's CloudWatch, as the Lambda's reach it.
+        assert METRICS_ENV == "LIGHTSHIP_SERVE_METRICS" and exports[METRICS_ENV] == "cloudwatch"
         session = boto3.session.Session(
             aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
 from lightship.cli.main import main
+from lightship.cli.serve_cmd import METRICS_ENV
+from lightship.clients import client
 from lightship.local.emulator import LocalEmulator
 from lightship.serving.local_server import serve_in_thread
 from lightship.serving.runtime import build_serving
@@ -68,38 +77,76 @@ def test_cli_predict_sends_a_csv_to_the_server_and_names_a_bad_row(
     assert "bad.json: the server refused the request (422" in error and "instance 1, plan" in error
 
 
-def test_lightship_serve_runs_the_app_under_uvicorn_against_the_emulator(
-    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
-) -> None:
-    import socket
-    import subprocess
-    import time
-
-    import httpx
-
-    assert emulator.resources is not None
-    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
-    assert main(["deploy", str(v1.version)]) == 0
+@contextmanager
+def lightship_serve(*options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``lightship serve --port P *options`` in its own process, with this process's AWS environment
+    (the emulator's); yields its URL once it answers, and its process (stdout read after it stops)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "lightship.cli.main", "serve", "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {k: v for k, v in os.environ.items() if k != METRICS_ENV}
+    server = subprocess.Popen([sys.executable, "-m", "lightship.cli.main", "serve", "--port", str(port), *options],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+                httpx.get(f"{url}/v1/health", timeout=1)
                 break
             except httpx.HTTPError:
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read() if server.stderr else ""
                 time.sleep(0.2)
-        answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", json={"instances": [GOOD]})
+        yield url, server
     finally:
+        if server.poll() is None:
+            server.terminate()
+        server.wait(timeout=20)
+
+
+def test_lightship_serve_runs_the_app_under_uvicorn_against_the_emulator(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
+) -> None:
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    assert main(["deploy", str(v1.version)]) == 0
+    with lightship_serve() as (url, server):
+        health = httpx.get(f"{url}/v1/health", timeout=5)
+        answer = httpx.post(f"{url}/v1/predict", json={"instances": [GOOD]})
         server.terminate()
         out, _ = server.communicate(timeout=20)
 
     assert health.json()["model_version"] == v1.version
     assert answer.status_code == 200 and answer.json()["model_version"] == v1.version
-    assert f"serving version {v1.version}" in out and f"http://127.0.0.1:{port}/v1/predict" in out
+    assert f"serving version {v1.version}" in out and f"{url}/v1/predict" in out
     assert any(line.startswith('{"_aws"') and '"status":200' in line for line in out.splitlines())  # the request's EMF line
+
+
+def _metric_dimensions(namespace: str, name: str) -> list[dict[str, str]]:
+    found = client("cloudwatch").list_metrics(Namespace=namespace, MetricName=name)["Metrics"]
+    return [{d["Name"]: d["Value"] for d in m["Dimensions"]} for m in found]
+
+
+def test_lightship_serve_with_metrics_to_cloudwatch_puts_the_serving_metrics_in_the_emulator(
+    emulator: LocalEmulator, settings: Settings, customers_frame: pd.DataFrame
+) -> None:
+    """The command line's ``--metrics cloudwatch`` (what ``local up`` exports) reaches CloudWatch: the
+    alarms' dimensions {service=serving, Role=live} and the dashboards' with ModelVersion."""
+    assert emulator.resources is not None
+    v1 = register_trained(settings, emulator.resources, customers_frame, "churned", name="job-1", approve=True)
+    assert main(["deploy", str(v1.version)]) == 0
+    assert _metric_dimensions("Lightship", "Requests") == []
+    wanted = [{"service": "serving", "Role": "live"}, {"service": "serving", "Role": "live", "ModelVersion": str(v1.version)}]
+    with lightship_serve("--metrics", "cloudwatch") as (url, server):
+        answers = [httpx.post(f"{url}/v1/predict", json={"instances": [GOOD]}).status_code for _ in range(3)]
+        deadline = time.monotonic() + 30
+        while not all(w in _metric_dimensions("Lightship", "Requests") for w in wanted) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        held = _metric_dimensions("Lightship", "Requests")
+        server.terminate()
+        out, _ = server.communicate(timeout=20)
+
+    assert answers == [200, 200, 200]
+    assert all(w in held for w in wanted), held
+    assert f"metrics: to CloudWatch as {emulator.resources.serving_function}'s" in out
+    assert not any(line.startswith('{"_aws"') for line in out.splitlines())  # shipped, not printed

@@ -30,10 +30,13 @@ def local_up_process() -> Iterator[dict[str, str]]:
         exports: dict[str, str] = {}
         deadline = time.monotonic() + 60
         assert process.stdout is not None
-        while "MOTO_PORT" not in exports and time.monotonic() < deadline:
-            match = re.match(r"export (\w+)=(\S+)", process.stdout.readline())
+        while time.monotonic() < deadline:  # the export lines come as one block: read to its end
+            line = process.stdout.readline()
+            match = re.match(r"export (\w+)=(\S+)", line)
             if match:
                 exports[match.group(1)] = match.group(2)
+            elif exports or not line:
+                break
         yield exports
     finally:
         process.send_signal(signal.SIGINT)

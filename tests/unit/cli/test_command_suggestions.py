@@ -20,7 +20,7 @@ from typer._click.core import Command
 from typer.core import TyperGroup as Group
 from typer.core import TyperOption as Option
 
-from lightship.cli.main import app
+from lightship.cli.main import cli_app
 from lightship.settings import REPO_ROOT
 
 SOURCE_DIRS = ("lightship", "batch", "lambdas", "training_jobs", "infra")
@@ -101,7 +101,7 @@ def check(suggestion: str, root: Command) -> str | None:
     return None
 
 
-ROOT = typer.main.get_command(app)
+ROOT = typer.main.get_command(cli_app())
 SUGGESTIONS = suggestions_in_code()
 
 

@@ -8,27 +8,35 @@ JSON-decoded out of ``hyperparameters.json``, as the scikit-learn container does
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sagemaker_training import mapping
+from sagemaker_training import environment, mapping
 
-from lightship.training.launcher import hyperparameters
-from lightship.training.script_args import HyperparameterError, decode_argument, parse_command_line, read_hyperparameters
 from lightship.s3uri import S3Uri
+from lightship.training.launcher import hyperparameters
+from lightship.training.script_args import (
+    HyperparameterError,
+    decode_argument,
+    parse_command_line,
+    read_hyperparameters,
+)
 
 
 def _toolkit_decodes(encoded: dict[str, str]) -> dict[str, Any]:
-    """``environment.read_hyperparameters``: each value JSON-decoded where it parses."""
-    out: dict[str, Any] = {}
-    for key, value in encoded.items():
-        try:
-            out[key] = json.loads(value)
-        except (ValueError, TypeError):
-            out[key] = value
-    return out
+    """The toolkit's own ``environment.read_hyperparameters``, reading ``encoded`` as the platform
+    writes ``hyperparameters.json`` (its path, fixed at the toolkit's import, pointed at a temporary file)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hyperparameters.json"
+        path.write_text(json.dumps(encoded))
+        with mock.patch.object(environment, "hyperparameters_file_dir", str(path)):
+            decoded: dict[str, Any] = environment.read_hyperparameters()
+    return decoded
 
 
 def _container_sees(values: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
