@@ -4,7 +4,7 @@ a dead run's lock taken over, and every trigger and outcome in the history."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -14,7 +14,7 @@ from moto import mock_aws
 from lightship.retraining.ledger import RunLedger
 from lightship.settings import RetrainingSettings
 
-T0 = datetime(2027, 6, 10, 5, 0, tzinfo=timezone.utc)
+T0 = datetime(2027, 6, 10, 5, 0, tzinfo=UTC)
 TRIGGER = {"kind": "drift", "reason": "drift in tenure", "ref": "run-1"}
 
 
