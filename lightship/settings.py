@@ -184,8 +184,19 @@ class RetrainingSettings(BaseModel):
     cooldown_hours: float = Field(default=24.0, ge=0.0)  # after a run ends, triggers wait this long
     poll_seconds: int = Field(default=60, ge=1)  # the state machine's wait between looks at the training job
     stale_run_hours: float = Field(default=12.0, gt=0.0)  # a run holding the lock this long is presumed dead
+    # A training job still running after this long: the run fails (alert, lock freed) instead of waiting for
+    # the machine's own timeout (stale_run_hours), which would end it with neither.
+    training_timeout_minutes: float = Field(default=240.0, gt=0.0)
     datasets_prefix: str = "datasets"  # under the training prefix: assembled dataset versions
     memory_mb: int = Field(default=3008, ge=128, le=10240)
+
+    @model_validator(mode="after")
+    def _training_fits_in_the_run(self) -> RetrainingSettings:
+        # The tasks around training (each may take its 15-minute Lambda limit, retried) need the other half.
+        if self.training_timeout_minutes > self.stale_run_hours * 30:
+            raise ValueError(f"retraining.training_timeout_minutes ({self.training_timeout_minutes:g}) must be at most half of "
+                             f"retraining.stale_run_hours ({self.stale_run_hours:g} h), the run's own timeout")
+        return self
 
 
 class Settings(BaseSettings):

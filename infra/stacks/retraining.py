@@ -5,12 +5,18 @@ The state machine (name ``Resources.retraining_state_machine`` (lightship/resour
 
     Assemble (parent's rows + the window's labeled rows, by id, as a dataset version in S3)
         -> Enough? no_run / refused -> Finish
-        -> StartTraining (sagemaker:createTrainingJob, not .sync: it runs on AWS and the emulator)
-           -> WaitForTraining (poll_seconds) -> DescribeTraining -> TrainingStatus?
-                InProgress / Stopping -> WaitForTraining;  Completed -> Register;  else -> TrainingFailed
+        -> StartTraining (sagemaker:createTrainingJob, not .sync: it runs on AWS and the emulator) -> StartPolling
+           -> WaitForTraining (poll_seconds) -> CountPoll -> DescribeTraining -> TrainingStatus?
+                Completed -> Register;  InProgress / Stopping after max_polls looks -> TrainingTimedOut -> Fail;
+                InProgress / Stopping -> WaitForTraining;  else -> TrainingFailed -> Fail
         Register (lineage: trigger, parent, dataset; the quality gate) -> Approved?
             yes -> Release (a canary with the default schedule) -> Finish;  no -> Finish (alert: the gate's reason)
     a failure anywhere -> Fail task (alert; the live version is untouched) -> RetrainingFailed
+
+Every task has a timeout (TASK_TIMEOUT, SDK_TIMEOUT) caught like any error, and the wait loop has a
+budget (Assemble's ``max_polls``, from ``retraining.training_timeout_minutes``): a run that takes too
+long ends on the Fail path (alert, outcome, lock freed). The machine's own timeout (``stale_run_hours``)
+is only a backstop.
 
 One function (the batch image: pandas and pyarrow) runs the tasks and the triggers: it is
 subscribed to the alerts topic (a batch run's drift alert, the quality alarm) and, with
@@ -50,6 +56,9 @@ RETRAINING_HANDLER = "lambdas.retraining.handler.handler"
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 TASK_RETRY_ATTEMPTS = 2
 JOB = "$.assembled.job"
+FUNCTION_TIMEOUT = cdk.Duration.minutes(15)
+TASK_TIMEOUT = cdk.Duration.minutes(16)  # the function's own limit, plus the invocation around it
+SDK_TIMEOUT = cdk.Duration.minutes(1)  # createTrainingJob / describeTrainingJob answer in seconds
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,7 @@ class RetrainingStack(cdk.Stack):
                 str(REPO_ROOT), file=DOCKERFILE, cmd=[RETRAINING_HANDLER],
                 exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"], ignore_mode=cdk.IgnoreMode.DOCKER,
             ),
-            memory_size=r.memory_mb, timeout=cdk.Duration.minutes(15), role=role, log_group=log_group,
+            memory_size=r.memory_mb, timeout=FUNCTION_TIMEOUT, role=role, log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE, architecture=lambda_.Architecture.X86_64,
             environment=function_environment(props.settings_env, props.names, self.account, SERVICE_RETRAINING),
         )
@@ -156,6 +165,12 @@ class RetrainingStack(cdk.Stack):
              "Training jobs are named {project}-{model}-{time}-{random} as they start; read-only, only the project's jobs."),
             (iam.PolicyStatement(sid="Alert", actions=["sns:Publish"], resources=[alerts_topic_arn(self, props.names)]), None),
             (iam.PolicyStatement(sid="StartRunsAndReleases", actions=["states:StartExecution"], resources=machines), None),
+            (iam.PolicyStatement(sid="SeeReleaseExecutions", actions=["states:DescribeExecution"],
+                                 resources=[cdk.Arn.format(cdk.ArnComponents(
+                                     service="states", resource="execution", resource_name=f"{self.names.release_state_machine}:*",
+                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)]),
+             ("A retried Release task looks up the release execution its first attempt may have started (named after the "
+              "run's release id, not known before the run); only the release machine's executions, read-only.")),
             (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
              "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
         ])
@@ -164,6 +179,7 @@ class RetrainingStack(cdk.Stack):
         invoke = tasks.LambdaInvoke(
             self, id_, lambda_function=self.function, payload_response_only=True, retry_on_service_exceptions=True,
             payload=sfn.TaskInput.from_object({"action": action, "state": sfn.JsonPath.object_at("$")}), result_path=result_path,
+            task_timeout=sfn.Timeout.duration(TASK_TIMEOUT),
         )
         invoke.add_retry(errors=["RetrainingError"], max_attempts=0)
         invoke.add_retry(errors=[sfn.Errors.ALL], interval=cdk.Duration.seconds(2), max_attempts=TASK_RETRY_ATTEMPTS, backoff_rate=2.0)
@@ -179,7 +195,7 @@ class RetrainingStack(cdk.Stack):
         fail.next(sfn.Fail(self, "RetrainingFailed", error="RetrainingFailed", cause="The retraining run failed; the live version is untouched."))
         start = tasks.CallAwsService(
             self, "StartTraining", service="sagemaker", action="createTrainingJob", iam_resources=[jobs_arn],
-            iam_action="sagemaker:CreateTrainingJob",
+            iam_action="sagemaker:CreateTrainingJob", task_timeout=sfn.Timeout.duration(SDK_TIMEOUT),
             # The role is the stack's, not the task input's: a job runs only as the SageMaker execution role this
             # machine may pass (and moto's ASL parser takes a "RoleArn.$" key for the Credentials field).
             parameters={"RoleArn": self.sagemaker_role_arn,
@@ -193,10 +209,13 @@ class RetrainingStack(cdk.Stack):
             ],
             result_path=sfn.JsonPath.DISCARD,
         )
+        start_polling = sfn.Pass(self, "StartPolling", result=sfn.Result.from_object({"count": 0}), result_path="$.polls")
         wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.seconds_path("$.poll_seconds"))
+        count = sfn.Pass(self, "CountPoll", parameters={"count": sfn.JsonPath.math_add(sfn.JsonPath.number_at("$.polls.count"), 1)},
+                         result_path="$.polls")
         describe = tasks.CallAwsService(
             self, "DescribeTraining", service="sagemaker", action="describeTrainingJob", iam_resources=[jobs_arn],
-            iam_action="sagemaker:DescribeTrainingJob",
+            iam_action="sagemaker:DescribeTrainingJob", task_timeout=sfn.Timeout.duration(SDK_TIMEOUT),
             parameters={"TrainingJobName": sfn.JsonPath.string_at(f"{JOB}.TrainingJobName")},
             result_selector={"status": sfn.JsonPath.string_at("$.TrainingJobStatus")}, result_path="$.training",
         )
@@ -206,15 +225,25 @@ class RetrainingStack(cdk.Stack):
             "Cause": sfn.JsonPath.format("training job {} ended {}", sfn.JsonPath.string_at(f"{JOB}.TrainingJobName"),
                                          sfn.JsonPath.string_at("$.training.status")),
         }, result_path="$.error").next(fail)
+        timed_out = sfn.Pass(self, "TrainingTimedOut", parameters={
+            "Error": "TrainingTimedOut",
+            "Cause": sfn.JsonPath.format("training job {} still {} after {} looks (retraining.training_timeout_minutes); "
+                                         "SageMaker stops it at its own StoppingCondition",
+                                         sfn.JsonPath.string_at(f"{JOB}.TrainingJobName"), sfn.JsonPath.string_at("$.training.status"),
+                                         sfn.JsonPath.string_at("$.polls.count")),
+        }, result_path="$.error").next(fail)
         for state in (assemble, start, describe, register, release, finish):
             state.add_catch(fail, errors=[sfn.Errors.ALL], result_path="$.error")
         done = sfn.Succeed(self, "Done")
         finish.next(done)
         status = "$.training.status"
+        running = sfn.Condition.or_(sfn.Condition.string_equals(status, "InProgress"), sfn.Condition.string_equals(status, "Stopping"))
         training_status = (
             sfn.Choice(self, "TrainingStatus")
             .when(sfn.Condition.string_equals(status, "Completed"), register)
-            .when(sfn.Condition.or_(sfn.Condition.string_equals(status, "InProgress"), sfn.Condition.string_equals(status, "Stopping")), wait)
+            .when(sfn.Condition.and_(running, sfn.Condition.number_greater_than_equals_json_path("$.polls.count", "$.assembled.max_polls")),
+                  timed_out)
+            .when(running, wait)
             .otherwise(training_failed)
         )
         gate = (sfn.Choice(self, "GateApproved")
@@ -222,7 +251,7 @@ class RetrainingStack(cdk.Stack):
                 .otherwise(finish))
         register.next(gate)
         enough = (sfn.Choice(self, "Enough")
-                  .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(wait).next(describe).next(training_status))
+                  .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(start_polling).next(wait).next(count).next(describe).next(training_status))
                   .otherwise(finish))
         definition = assemble.next(enough)
         log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.retraining_state_machine}",

@@ -70,26 +70,27 @@ def register(app: typer.Typer) -> None:
     @app.command("status")
     def status_command(
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables"),
-        limit: int = typer.Option(20, "--limit", help="How many history entries to show"),
+        limit: int = typer.Option(20, "--limit", help="How many history entries and retraining entries to show"),
     ) -> None:
-        """The live version, the one before it, and the record's history (deploys and rollbacks, with reasons)."""
+        """The live version, the one before it, the record's history (deploys and rollbacks, with reasons), the last
+        quality run and the last retraining triggers and outcomes."""
         ctx = aws_context()
         status = deployment_status(DeploymentRecord(client("dynamodb"), ctx.resources.deployment_table), limit=limit)
         quality = last_quality_run(ctx)
         from lightship.cli.retrain_cmd import recent_runs, runs_table
 
-        runs = recent_runs(ctx)
+        runs = recent_runs(ctx, limit)
         if as_json:
             typer.echo(json.dumps({**status_json(status), "quality": quality, "retraining": [vars(e) for e in runs]},
                                   indent=2, default=str))
             return
-        if status.live is None:
+        if status.live is None:  # the runs still show: one that found nothing to do, or failed, says why here
             console.print("nothing is live yet: lightship deploy N makes an Approved version live")
-            return
-        console.print(f"[bold]live:[/] {describe(status.live)}")
-        console.print(f"[bold]previous:[/] {describe(status.previous)}")
-        console.print(history_table(status))
-        console.print(f"[bold]last quality run:[/] {describe_quality(quality)}")
+        else:
+            console.print(f"[bold]live:[/] {describe(status.live)}")
+            console.print(f"[bold]previous:[/] {describe(status.previous)}")
+            console.print(history_table(status))
+            console.print(f"[bold]last quality run:[/] {describe_quality(quality)}")
         if runs:
             console.print(runs_table(runs))
 

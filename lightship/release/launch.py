@@ -34,8 +34,10 @@ def launch(
     *,
     reason: str,
     by: str,
+    release_id: str | None = None,
 ) -> Launched:
-    outcome = controller.start(registry, record, version, plan, reason=reason, by=by)
+    """``release_id``: a caller's own id (the retraining run's, the same on every attempt); by default a new one."""
+    outcome = controller.start(registry, record, version, plan, reason=reason, by=by, release_id=release_id)
     assert outcome.release is not None
     release_id = outcome.release.id
     try:

@@ -11,6 +11,9 @@ script); the ids go beside it, and the manifest records sources, counts and cont
 With ``holdout_fraction`` a share of the new labeled rows, chosen by a hash of the id (so the
 same rows every time the same labels are assembled), is held out of training: the gate scores
 the challenger and the champion on exactly those rows (:mod:`lightship.registry.same_rows`).
+A held-out row is still a row the dataset has seen: its id goes to ``held_out_ids.csv`` beside
+the dataset, with the ids its parent had held out, and a later run whose parent is this dataset
+(``parent_held_out``) never counts it as new again, so the same labels twice add nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Assembled:
     sha256: str  # of what the training job reads: sha256(file name + bytes), as lightship.training.data.content_hash
     holdout: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # new labeled rows held out: features + target
     holdout_ids: pd.Series = field(default_factory=lambda: pd.Series(dtype=object), repr=False)
+    # Every id seen but not trained on: this run's held-out rows and those its parent held out (held_out_ids.csv).
+    held_out_ids: pd.Series = field(default_factory=lambda: pd.Series(dtype=object), repr=False)
 
     @property
     def version(self) -> str:
@@ -50,10 +55,13 @@ def held_out(ids: pd.Series, fraction: float) -> np.ndarray:
     return np.fromiter((int(hashlib.sha256(str(i).encode()).hexdigest()[:8], 16) < bound for i in ids), dtype=bool, count=len(ids))
 
 
-def assemble(parent: pd.DataFrame, parent_ids: pd.Series, labeled: pd.DataFrame, target: str, holdout_fraction: float = 0.0) -> Assembled:
+def assemble(parent: pd.DataFrame, parent_ids: pd.Series, labeled: pd.DataFrame, target: str, holdout_fraction: float = 0.0,
+             parent_held_out: pd.Series | None = None) -> Assembled:
     """``parent`` (features + target) with ``parent_ids``; ``labeled`` has ``id``, the features and ``label``.
 
-    The new labeled rows whose id :func:`held_out` picks go to ``holdout``, not to the training data."""
+    The new labeled rows whose id :func:`held_out` picks go to ``holdout``, not to the training data.
+    ``parent_held_out``: the ids the parent's dataset held out of its training (its ``held_out_ids.csv``);
+    a labeled row with one of them is not new (the parent saw it), and the ids stay held out."""
     if len(parent) != len(parent_ids):
         raise ValueError(f"{len(parent)} parent rows but {len(parent_ids)} ids")
     columns = list(parent.columns)
@@ -67,10 +75,13 @@ def assemble(parent: pd.DataFrame, parent_ids: pd.Series, labeled: pd.DataFrame,
     base_ids = parent_ids.astype(str).reset_index(drop=True)
     base_unique = ~base_ids.duplicated(keep="first")
     base, base_ids = base[base_unique].reset_index(drop=True), base_ids[base_unique].reset_index(drop=True)
+    carried = (pd.Series(dtype=object) if parent_held_out is None else parent_held_out.astype(str)).drop_duplicates()
+    carried = carried[~carried.isin(set(base_ids))].reset_index(drop=True)
     new = labeled.reset_index(drop=True)
     new_ids = new[ID].astype(str)
     new_unique = ~new_ids.duplicated(keep="first")
-    fresh = new_unique & ~new_ids.isin(set(base_ids))
+    seen = new_ids.isin(set(base_ids) | set(carried))
+    fresh = new_unique & ~seen
     added = new[fresh].rename(columns={"label": target})[columns].reset_index(drop=True)
     added[target] = _like(added[target], base[target])
     added_ids = new_ids[fresh].reset_index(drop=True)
@@ -83,17 +94,17 @@ def assemble(parent: pd.DataFrame, parent_ids: pd.Series, labeled: pd.DataFrame,
     digest.update(DATA_FILE.encode())
     digest.update(data)
     counts = {
-        "parent_rows": int(len(parent)),
+        "parent_rows": len(parent),
         "parent_duplicates": int((~base_unique).sum()),
-        "labeled_rows": int(len(labeled)),
+        "labeled_rows": len(labeled),
         "labeled_duplicates": int((~new_unique).sum()),
-        "already_in_parent": int((new_unique & new_ids.isin(set(base_ids))).sum()),
+        "already_in_parent": int((new_unique & seen).sum()),  # in the parent's rows or held out by the parent
         "new_rows": int(fresh.sum()),
         "holdout_rows": int(out.sum()),  # new rows held out of training (the gate's same rows)
-        "rows": int(len(frame)),  # training rows: parent (unique) + new - holdout
+        "rows": len(frame),  # training rows: parent (unique) + new - holdout
     }
     return Assembled(frame=frame, ids=ids, counts=counts, data_bytes=data, sha256=digest.hexdigest(), holdout=holdout,
-                     holdout_ids=holdout_ids)
+                     holdout_ids=holdout_ids, held_out_ids=pd.concat([carried, holdout_ids], ignore_index=True))
 
 
 def holdout_csv(assembled: Assembled) -> bytes:

@@ -3,7 +3,7 @@
 The machine (``infra/stacks/retraining.py``) runs::
 
     Assemble -> (no_run | refused) -> Finish
-             -> train: CreateTrainingJob -> Wait -> DescribeTrainingJob -> (loop | Register | Failed)
+             -> train: CreateTrainingJob -> Wait -> DescribeTrainingJob -> (loop | Register | Failed | timed out: Failed)
     Register -> approved: Release (a canary with the default schedule) -> Finish
              -> not approved: Finish (alert with the gate's reason)
     a failure anywhere -> Failed (alert; the live version is untouched)
@@ -18,21 +18,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from botocore.exceptions import ClientError
 
+from lightship.bundle.fetch import fetch_bundle
+from lightship.bundle.model_bundle import load_bundle
 from lightship.deployment.record import DeploymentRecord
 from lightship.errors import LightshipError, TrainingJobFailed
 from lightship.quality import store
-from lightship.registry.lineage import s3_objects
-from lightship.bundle.fetch import fetch_bundle
-from lightship.bundle.model_bundle import load_bundle
 from lightship.registry.gate import metric_for
-from lightship.registry.model_registry import REJECTED, ModelRegistry, ModelVersion
+from lightship.registry.lineage import s3_objects
+from lightship.registry.model_registry import APPROVED, PENDING, REJECTED, ModelRegistry, ModelVersion
 from lightship.registry.same_rows import SameRows
 from lightship.release.controller import make_plan
 from lightship.release.launch import launch
@@ -42,14 +44,16 @@ from lightship.retraining import ledger as ledger_mod
 from lightship.retraining.labeled import labeled_rows
 from lightship.retraining.ledger import RunLedger
 from lightship.s3uri import S3Uri
-from lightship.settings import Settings
+from lightship.settings import RetrainingSettings, Settings
 from lightship.training.data import read_frame
 from lightship.training.launcher import JobOutcome
 from lightship.training.same_rows import compare
 from lightship.training.workflow import AwsClients, finished_run, job_name_for, register_run
 
 BY = "retraining state machine"
-HOLDOUT_FILE = "holdout.csv"
+HOLDOUT_FILE = "holdout.csv"  # the gate's rows: this run's held-out new labeled rows, with features and target
+HELD_OUT_FILE = "held_out_ids.csv"  # every id seen but not trained on (this run's and its ancestors' held-out rows)
+IDS_FILE = "ids.csv"
 TRAIN, NO_RUN, REFUSED = "train", "no_run", "refused"
 
 
@@ -115,13 +119,20 @@ def parent_job(deps: Collaborators, parent: ModelVersion) -> dict[str, Any]:
         raise RetrainingError(f"version {parent.version}'s training job {name} cannot be described ({exc}): retraining reuses its code and parameters") from exc
 
 
-def parent_rows(deps: Collaborators, data_uri: str, target: str) -> tuple[pd.DataFrame, pd.Series, list[dict[str, Any]]]:
-    """The parent's training rows (with a target), their ids, and the objects read (lineage)."""
+@dataclass(frozen=True)
+class ParentRows:
+    frame: pd.DataFrame  # the parent's training rows with a target
+    ids: pd.Series  # one per row of ``frame``
+    held_out: pd.Series  # ids the parent's dataset held out of training (an assembled dataset's held_out_ids.csv)
+    objects: list[dict[str, Any]]  # what was read (lineage)
+
+
+def parent_rows(deps: Collaborators, data_uri: str, target: str) -> ParentRows:
+    """The parent's training rows (with a target), their ids, the ids it held out, and the objects read."""
     uri = S3Uri.parse(data_uri)
     objects = s3_objects(deps.s3, uri)
     if not objects:
         raise RetrainingError(f"{data_uri}: the parent's training data is gone")
-    ids_key = _ids_key(uri)
     frames, ids = [], []
     with tempfile.TemporaryDirectory(prefix="retrain-parent-") as tmp:
         for obj in sorted(objects, key=lambda o: o["key"]):
@@ -132,10 +143,27 @@ def parent_rows(deps: Collaborators, data_uri: str, target: str) -> tuple[pd.Dat
             ids.append(dataset_mod.default_ids(obj["key"], len(frame)))
     frame = pd.concat(frames, ignore_index=True)
     row_ids = pd.concat(ids, ignore_index=True)
-    if ids_key is not None:  # an assembled dataset: its rows keep the ids recorded beside it
-        row_ids = dataset_mod.read_ids(store.get(deps.s3, uri.bucket, ids_key))
+    held_out = pd.Series(dtype=object)
+    folder = _dataset_folder(uri)
+    if folder is not None:  # an assembled dataset: its rows keep the ids recorded beside it, and it names what it held out
+        row_ids = dataset_mod.read_ids(store.get(deps.s3, uri.bucket, f"{folder}/{IDS_FILE}"))
+        held_out = _held_out_of(deps, uri.bucket, folder)
     keep = frame[target].notna()
-    return frame[keep].reset_index(drop=True), row_ids[keep.to_numpy()].reset_index(drop=True), objects
+    return ParentRows(frame=frame[keep].reset_index(drop=True), ids=row_ids[keep.to_numpy()].reset_index(drop=True),
+                      held_out=held_out, objects=objects)
+
+
+def _held_out_of(deps: Collaborators, bucket: str, folder: str) -> pd.Series:
+    """``held_out_ids.csv``; a dataset written before it existed names its held-out rows in ``holdout.csv`` only."""
+    for name, read in ((HELD_OUT_FILE, dataset_mod.read_ids), (HOLDOUT_FILE, lambda body: dataset_mod.read_holdout(body)[dataset_mod.ID])):
+        try:
+            body = store.get(deps.s3, bucket, f"{folder}/{name}")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in {"NoSuchKey", "404"}:
+                raise
+            continue
+        return read(body).astype(str)
+    return pd.Series(dtype=object)
 
 
 def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
@@ -147,34 +175,42 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     job = parent_job(deps, parent)
     hps = dict(job["HyperParameters"])
     target = json.loads(hps["target"])
-    frame, ids, objects = parent_rows(deps, parent.lineage["data"]["uri"], target)
-    features = [c for c in frame.columns if c != target]
+    rows = parent_rows(deps, parent.lineage["data"]["uri"], target)
+    features = [c for c in rows.frame.columns if c != target]
     day = str(state.get("date") or dt.datetime.now(dt.UTC).date().isoformat())
     labeled = labeled_rows(deps.s3, deps.resources.data_bucket, capture_prefix=settings.capture_prefix,
                            batch_prefix=settings.batch_output_prefix, labels_prefix=settings.quality.labels_prefix,
                            dates=store.window_dates(day, r.window_days), id_column=settings.batch.id_column, features=features)
-    assembled = dataset_mod.assemble(frame, ids, labeled, target, holdout_fraction=r.holdout_fraction)
+    assembled = dataset_mod.assemble(rows.frame, rows.ids, labeled, target, holdout_fraction=r.holdout_fraction,
+                                     parent_held_out=rows.held_out)
     summary = {"version": assembled.version, "sha256": assembled.sha256, "counts": assembled.counts, "parent_version": parent.version,
                "window": {"days": r.window_days, "last": day}, "target": target}
     if assembled.counts["new_rows"] < r.min_new_labels:
         reason = (f"not enough new labels: {assembled.counts['new_rows']} new labeled rows in the {r.window_days} days to {day} "
                   f"(retraining.min_new_labels {r.min_new_labels}); nothing trained")
         return {"verdict": NO_RUN, "reason": reason, "dataset": summary}
+    if assembled.sha256 == parent.evaluation.get("data", {}).get("sha256"):
+        reason = (f"the assembled training data is the parent's (version {parent.version}, sha256 {assembled.sha256[:16]}): "
+                  f"its {assembled.counts['new_rows']} new labeled rows are all held out; nothing trained")
+        return {"verdict": NO_RUN, "reason": reason, "dataset": summary}
     params = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
-    twin = _rejected_twin(deps.registry, assembled.sha256, params)
+    twin = _twin(deps.registry, assembled.sha256, params)
     if twin is not None:
-        reason = (f"the assembled dataset {assembled.version} and parameters are those of version {twin}, which was rejected: "
+        why = "was rejected" if twin.status == REJECTED else f"the gate held ({twin.approval_description or twin.status})"
+        reason = (f"the assembled dataset {assembled.version} and parameters are those of version {twin.version}, which {why}: "
                   "retraining would reproduce it; nothing trained")
         return {"verdict": REFUSED, "reason": reason, "dataset": summary}
     prefix = f"{settings.training_prefix.strip('/')}/{r.datasets_prefix.strip('/')}/{assembled.version}"
     bucket = deps.resources.data_bucket
     data_uri = S3Uri(bucket, f"{prefix}/data/")
     deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/data/{dataset_mod.DATA_FILE}", Body=assembled.data_bytes, ContentType="text/csv")
-    deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/ids.csv", Body=dataset_mod.ids_csv(assembled.ids), ContentType="text/csv")
+    deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/{IDS_FILE}", Body=dataset_mod.ids_csv(assembled.ids), ContentType="text/csv")
+    deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/{HELD_OUT_FILE}", Body=dataset_mod.ids_csv(assembled.held_out_ids),
+                       ContentType="text/csv")
     if len(assembled.holdout):  # the gate's same rows: not in data/, which is the training channel
         deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/{HOLDOUT_FILE}", Body=dataset_mod.holdout_csv(assembled), ContentType="text/csv")
         summary["holdout_uri"] = f"s3://{bucket}/{prefix}/{HOLDOUT_FILE}"
-    sources = {"parent": {"version": parent.version, "data_uri": parent.lineage["data"]["uri"], "objects": objects},
+    sources = {"parent": {"version": parent.version, "data_uri": parent.lineage["data"]["uri"], "objects": rows.objects},
                "labels": {"window": {"days": r.window_days, "last": day}, "rows": assembled.counts["labeled_rows"]}}
     manifest = dataset_mod.manifest(assembled, sources=sources, trigger=dict(state.get("trigger") or {}), parent_version=parent.version)
     manifest["data_uri"] = str(data_uri)
@@ -195,21 +231,29 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     }
     summary["uri"] = f"s3://{bucket}/{prefix}/"
     return {"verdict": TRAIN, "reason": f"training on {assembled.counts['rows']} rows ({assembled.counts['new_rows']} new)",
-            "dataset": summary, "job": request}
+            "dataset": summary, "job": request, "max_polls": max_polls(r, int(state.get("poll_seconds") or r.poll_seconds))}
 
 
-def _rejected_twin(registry: ModelRegistry, sha256: str, params: dict[str, Any]) -> int | None:
-    """A Rejected version trained on exactly this dataset with these parameters (it would come back as it was)."""
-    for version in registry.versions(REJECTED):
-        data = version.evaluation.get("data", {})
-        if data.get("sha256") == sha256 and version.lineage.get("retraining", {}).get("parameters") == params:
-            return version.version
+def max_polls(r: RetrainingSettings, poll_seconds: int) -> int:
+    """How many looks at the training job before the run gives up on it (``training_timeout_minutes``)."""
+    return max(1, math.ceil(r.training_timeout_minutes * 60 / poll_seconds))
+
+
+def _twin(registry: ModelRegistry, sha256: str, params: dict[str, Any]) -> ModelVersion | None:
+    """A version trained on exactly this dataset with these parameters that was Rejected (a canary or a person) or
+    that the gate held (PendingManualApproval): retraining would bring it back as it was, to the same verdict."""
+    for status in (REJECTED, PENDING):
+        for version in registry.versions(status):
+            data = version.evaluation.get("data", {})
+            if data.get("sha256") == sha256 and version.lineage.get("retraining", {}).get("parameters") == params:
+                return version
     return None
 
 
-def _ids_key(uri: S3Uri) -> str | None:
+def _dataset_folder(uri: S3Uri) -> str | None:
+    """The folder of an assembled dataset whose training channel is ``uri`` (``.../<version>/data/``), else None."""
     key = uri.key.rstrip("/")
-    return key.rsplit("/", 1)[0] + "/ids.csv" if key.endswith("/data") else None
+    return key.rsplit("/", 1)[0] if key.endswith("/data") else None
 
 
 # ---- register ------------------------------------------------------------------------------
@@ -217,6 +261,11 @@ def register(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     assembled = state["assembled"]
     request = assembled["job"]
     name = request["TrainingJobName"]
+    earlier = registered_for(deps.registry, name)
+    if earlier is not None:  # a retried task: the first attempt registered this job's version (and the gate decided)
+        gate = earlier.evaluation.get("gate", {})
+        return {"version": earlier.version, "approved": earlier.status == APPROVED,
+                "reason": str(earlier.approval_description or gate.get("reason", ""))}
     d = deps.sagemaker.describe_training_job(TrainingJobName=name)
     outcome = JobOutcome(name=name, arn=d["TrainingJobArn"], status=d["TrainingJobStatus"], failure_reason=d.get("FailureReason"),
                          model_data_url=d.get("ModelArtifacts", {}).get("S3ModelArtifacts"), description=d)
@@ -239,6 +288,14 @@ def register(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     return {"version": trained.version.version, "approved": trained.decision.approved, "reason": trained.decision.reason}
 
 
+def registered_for(registry: ModelRegistry, training_job: str) -> ModelVersion | None:
+    """The version already registered from ``training_job`` (its lineage names the job), if any."""
+    for version in registry.versions():
+        if training_job in (version.customer_metadata.get("training_job"), version.lineage.get("training_job", {}).get("name")):
+            return version
+    return None
+
+
 def compare_with_champion(deps: Collaborators, dataset: dict[str, Any], challenger_bundle: bytes) -> SameRows | None:
     """The challenger and the registry's champion scored on the run's held-out labeled rows (None: no rows or no champion)."""
     uri = dataset.get("holdout_uri")
@@ -258,22 +315,42 @@ def compare_with_champion(deps: Collaborators, dataset: dict[str, Any], challeng
 
 
 # ---- release -------------------------------------------------------------------------------
+def release_id_for(version: int, run_id: str) -> str:
+    """The run's release of ``version`` (also its execution's name): the same on every attempt of the task."""
+    return f"v{version}-{run_id}"
+
+
 def release(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
+    """Start the canary of the registered version; a repeat (the task retried) finds it started and succeeds."""
     version = int(state["registered"]["version"])
+    plan = make_plan(deps.settings.release)
+    rid = release_id_for(version, str(state["run_id"]))
+    said = f"version {version} released as a canary ({' -> '.join(f'{s:g}' for s in plan.steps)} %)"
+    execution_arn = deps.resources.execution_arn(deps.resources.release_state_machine, rid)
+    if _execution_exists(deps.stepfunctions, execution_arn):  # checked first: by now the canary may even be promoted
+        return {"release_id": rid, "execution_arn": execution_arn, "reason": said}
     live = deps.record.live()
     if live is None:
         raise RetrainingError(f"no version is live any more: version {version} is not released")
     if version <= live.version:  # never a canary back to an older version: no oscillation
         raise RetrainingError(f"version {version} is not newer than the live version {live.version}: not released")
     trigger = state.get("trigger", {})
-    plan = make_plan(deps.settings.release)
     sfn_arn = deps.resources.state_machine_arn(deps.resources.release_state_machine)
     launched = launch(deps.registry, deps.record, deps.stepfunctions, sfn_arn, version, plan,
                       reason=f"retraining run {state['run_id']} ({trigger.get('kind', '?')}: {trigger.get('reason', '')})"[:500],
-                      by=f"{BY} ({state['run_id']})")
+                      by=f"{BY} ({state['run_id']})", release_id=rid)
     assert launched.outcome.release is not None
-    return {"release_id": launched.outcome.release.id, "execution_arn": launched.execution_arn,
-            "reason": f"version {version} released as a canary ({' -> '.join(f'{s:g}' for s in plan.steps)} %)"}
+    return {"release_id": launched.outcome.release.id, "execution_arn": launched.execution_arn, "reason": said}
+
+
+def _execution_exists(stepfunctions: Any, execution_arn: str) -> bool:
+    try:
+        stepfunctions.describe_execution(executionArn=execution_arn)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return False
+        raise
+    return True
 
 
 # ---- endings -------------------------------------------------------------------------------
@@ -285,18 +362,21 @@ def finish(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     released = state.get("released") or {}
     details = {"trigger": state.get("trigger", {}), "dataset": assembled.get("dataset"), "version": registered.get("version"),
                "release_id": released.get("release_id")}
+    subject = None
     if released:
         outcome, reason = ledger_mod.RELEASED, released["reason"]
     elif registered:
         outcome = ledger_mod.GATE_REFUSED
         reason = f"version {registered['version']} held by the gate: {registered['reason']}; nothing else changed"
-        _alert(deps, f"{deps.settings.project} retraining: version {registered['version']} held by the gate", run_id, reason)
+        subject = f"{deps.settings.project} retraining: version {registered['version']} held by the gate"
     elif assembled.get("verdict") == REFUSED:
         outcome, reason = ledger_mod.REFUSED, str(assembled["reason"])
-        _alert(deps, f"{deps.settings.project} retraining refused", run_id, reason)
+        subject = f"{deps.settings.project} retraining refused"
     else:
         outcome, reason = ledger_mod.NO_RUN, str(assembled.get("reason", "nothing to do"))
-    deps.ledger.finish(run_id, outcome, reason, details)
+    # The alert only once the ledger took the outcome: a retried Finish finds the run finished and says nothing again.
+    if deps.ledger.finish(run_id, outcome, reason, details) and subject is not None:
+        _alert(deps, subject, run_id, reason)
     return {"outcome": outcome, "reason": reason}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from lightship.deployment.record import DeploymentRecord
 from lightship.deployment.status import deployment_status
 from lightship.local.emulator import LocalEmulator
 from lightship.registry.model_registry import ModelRegistry
+from lightship.retraining.ledger import RunLedger
 from lightship.settings import Settings
 from tests.support.models import register_trained
 
@@ -108,3 +110,25 @@ def test_deploying_a_version_without_onnx_warns_that_the_lambda_function_cannot_
     printed = " ".join(capsys.readouterr().out.split())
     assert f"warning: version {legacy.version} has no ONNX model (parity missed on the holdout)" in printed
     assert "the serving Lambda function cannot load it" in printed
+
+
+def test_status_lists_retraining_runs_when_nothing_is_live_and_limit_applies_to_them(
+    emulator: LocalEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert emulator.resources is not None
+    ledger = RunLedger(client("dynamodb"), emulator.resources.deployment_table)
+    t0 = datetime(2027, 6, 10, 5, 0, tzinfo=UTC)
+    for n in range(3):  # three runs by hand, each ending with nothing to train: six history entries
+        run = ledger.begin(f"person:{n}", {"kind": "person", "reason": f"try {n}", "ref": "tests"}, cooldown_hours=24,
+                           stale_run_hours=12, now=t0 + timedelta(minutes=10 * n)).run_id
+        ledger.finish(run, "no_run", f"quiet-{n}", now=t0 + timedelta(minutes=10 * n + 1))  # short: the table keeps it whole
+
+    assert main(["status", "--limit", "3"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "nothing is live yet" in out and "retraining (newest first)" in out
+    assert "quiet-2" in out and "quiet-1" in out
+    assert "quiet-0" not in out  # the fourth entry and older are past --limit 3
+    assert main(["status", "--json", "--limit", "3"]) == 0
+    runs = json.loads(capsys.readouterr().out)["retraining"]
+    assert [(r["kind"], r["reason"]) for r in runs] == [
+        ("outcome", "quiet-2"), ("trigger", "run " + runs[1]["run_id"] + " started: try 2"), ("outcome", "quiet-1")]

@@ -2,7 +2,8 @@
 of issue 15 in turn on one world (a live version trained by a real job on noisy labels, predictions
 captured with their inputs, labels landed as ``lightship labels put`` lands them):
 
-not enough labels -> no run; a failure mid-run -> alert, live untouched; the gate refuses -> alert
+not enough labels -> no run; a failure mid-run -> alert, live untouched; a training job past its budget ->
+the same; the gate refuses -> alert
 with its reason; a drift alert starts a run, a trigger during it is recorded (once, however often
 it arrives), the canary of the retrained version is aborted by its alarm -> Rejected, and the same
 dataset and parameters are then refused; ``lightship retrain`` -> gate -> canary -> promoted, with
@@ -202,6 +203,23 @@ def test_a_training_job_that_fails_alerts_and_leaves_the_live_version_alone(worl
     assert entry is not None and entry.outcome == "failed" and "ended Failed" in entry.reason
     [(subject, message)] = subjects(world)
     assert subject == "lightship retraining failed" and "live version is untouched" in message
+    assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
+    assert world.ledger.lock()["state"] == "idle"
+
+
+def test_a_training_job_that_outlasts_its_budget_fails_the_run_with_an_alert(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One look allowed (poll_seconds 1): the job is still running at the first look, so the run fails on its own
+    Fail path (alert, outcome, lock freed) long before the machine's timeout would end it with neither."""
+    monkeypatch.setenv("LIGHTSHIP_RETRAINING__TRAINING_TIMEOUT_MINUTES", "0.001")
+    before = world.record.live()
+    run_id, described = world.run("too slow")
+    assert described["status"] == "FAILED" and described.get("error") == "RetrainingFailed"
+    entered = states_entered(described["executionArn"])
+    assert entered[-3:] == ["TrainingTimedOut", "Fail", "RetrainingFailed"] and entered.count("DescribeTraining") == 1
+    entry = world.ledger.outcome_of(run_id)
+    assert entry is not None and entry.outcome == "failed" and "still InProgress after 1 looks" in entry.reason
+    [(subject, message)] = subjects(world)
+    assert subject == "lightship retraining failed" and "retraining.training_timeout_minutes" in message
     assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
     assert world.ledger.lock()["state"] == "idle"
 

@@ -113,3 +113,31 @@ def test_the_holdout_file_round_trips_with_ids_and_typed_targets() -> None:
 def test_a_holdout_fraction_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(ValueError, match="not in"):
         dataset_mod.held_out(pd.Series(["a"]), 1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parent_ids=id_lists, new_ids=id_lists, fraction=st.sampled_from([0.0, 0.25, 0.5, 0.9]))
+def test_the_same_labels_assembled_again_on_the_assembled_dataset_add_nothing(parent_ids: list[str], new_ids: list[str],
+                                                                              fraction: float) -> None:
+    """Run 2's parent is run 1's dataset: its training rows and the rows it held out are all seen, none is new."""
+    labeled = labeled_frame(new_ids)
+    first = assemble(parent_frame(len(parent_ids)), pd.Series(parent_ids, dtype=object), labeled, "churned", holdout_fraction=fraction)
+    fresh = set(new_ids) - set(parent_ids)
+    assert set(first.held_out_ids) == set(first.holdout_ids) and set(first.ids) | set(first.held_out_ids) == set(parent_ids) | fresh
+    generation = first
+    for _ in range(2):  # and the run after that: what the grandparent held out is still not new
+        again = assemble(generation.frame, generation.ids, labeled, "churned", holdout_fraction=fraction,
+                         parent_held_out=dataset_mod.read_ids(dataset_mod.ids_csv(generation.held_out_ids)))
+        assert again.counts["new_rows"] == 0 and again.counts["holdout_rows"] == 0
+        assert again.counts["already_in_parent"] == len(set(new_ids))
+        assert again.sha256 == first.sha256 and again.data_bytes == first.data_bytes  # identical bytes: nothing to train on
+        assert set(again.held_out_ids) == set(first.holdout_ids)
+        generation = again
+
+
+def test_a_label_the_parent_held_out_stays_out_and_only_unseen_ids_are_new() -> None:
+    parent, ids = parent_frame(2), pd.Series(["a", "b"])
+    out = assemble(parent, ids, labeled_frame(["h1", "x", "a"]), "churned", parent_held_out=pd.Series(["h1", "h2"]))
+    assert list(out.ids) == ["a", "b", "x"]
+    assert (out.counts["new_rows"], out.counts["already_in_parent"]) == (1, 2)
+    assert list(out.held_out_ids) == ["h1", "h2"]  # carried on for the run after this one
