@@ -13,6 +13,7 @@ SERVICE_BATCH = "batch"
 SERVICE_ROLLBACK = "rollback"
 DIMENSION_MODEL_VERSION = "ModelVersion"
 DIMENSION_ROLE = "Role"  # which part a version plays in serving: live, or a release's candidate
+DIMENSION_FEATURE = "Feature"  # which input feature a per-feature metric (FEATURE_PSI) is about
 ROLE_LIVE = "live"
 ROLE_CANDIDATE = "candidate"
 
@@ -41,7 +42,7 @@ ROWS_REJECTED = "RowsRejected"
 ROWS_FLAGGED = "RowsFlagged"  # scored rows with a feature outside the training range
 MAX_PSI = "MaxPsi"
 DRIFTED_FEATURES = "DriftedFeatures"
-FEATURE_PSI = "FeaturePsi"  # with a Feature dimension
+FEATURE_PSI = "FeaturePsi"  # with the DIMENSION_FEATURE (and ModelVersion) dimensions
 
 # Rollback metrics
 ROLLBACKS = "Rollbacks"

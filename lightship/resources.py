@@ -10,6 +10,7 @@ what is derived from the project name is derived only here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,6 +34,9 @@ class Names:
     release_state_machine: str
     quality_state_machine: str
     retraining_state_machine: str
+    serving_api: str  # the HTTP API in front of the serving function
+    serving_access_log_group: str  # the API's access logs
+    dashboard: str  # the live model's CloudWatch dashboard
     alerts_topic: str
     rollback_topic: str
     # The alarms other code finds by name (every alarm is defined in lightship.monitoring.alarms).
@@ -47,6 +51,31 @@ class Names:
     def batch_function(self, step: str) -> str:
         """The function of one batch step (``resolve``, ``plan``, ``score_chunk``, ``finalize``)."""
         return f"{self.project}-batch-{step.replace('_', '-')}"
+
+    @staticmethod
+    def function_log_group(function: str) -> str:
+        """The log group Lambda writes a function's logs to (the stacks create it, to set its retention)."""
+        return f"/aws/lambda/{function}"
+
+    @staticmethod
+    def state_machine_log_group(state_machine: str) -> str:
+        """The log group a state machine logs its executions to (``vendedlogs``: the prefix CloudWatch Logs
+        lets a state machine's log delivery write to without a resource policy per group)."""
+        return f"/aws/vendedlogs/states/{state_machine}"
+
+    @property
+    def training_job_prefix(self) -> str:
+        """What every training job the project starts is named with (training and retraining alike):
+        the roles that start and read jobs are granted ``training-job/{training_job_prefix}*``."""
+        return f"{self.project}-"
+
+    def training_job_name(self, model: str, stamp: str, suffix: str, *, retraining: bool = False) -> str:
+        """A training job's name: ``{project}-[rt-]{model}-{stamp}-{suffix}`` (a retraining run's jobs carry
+        ``rt-``), in SageMaker's alphabet (letters, digits, hyphens) and length (63); cut there, it does not end
+        in a hyphen (SageMaker refuses that)."""
+        origin = "rt-" if retraining else ""
+        name = f"{self.training_job_prefix}{origin}{model.replace('_', '-')}-{stamp}-{suffix}"
+        return re.sub(r"[^a-zA-Z0-9-]", "-", name)[:63].rstrip("-")
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,9 @@ def names_for(settings: Settings) -> Names:
         release_state_machine=f"{project}-release",
         quality_state_machine=f"{project}-quality",
         retraining_state_machine=f"{project}-retraining",
+        serving_api=f"{project}-serving",
+        serving_access_log_group=f"/aws/apigateway/{project}-serving",
+        dashboard=f"{project}-live-model",
         alerts_topic=f"{project}-alerts",
         rollback_topic=f"{project}-rollback",
         serving_error_alarm=f"{project}-serving-error-rate",

@@ -33,7 +33,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge, acknowledge_machine_wildcards, resource_finding
+from infra.constructs.logged_function import logged_function
+from infra.constructs.logged_state_machine import logged_state_machine
+from infra.nag import acknowledge, resource_finding
 from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from lightship.observability import SERVICE_BATCH
@@ -155,25 +157,13 @@ class BatchStack(cdk.Stack):
     # -- pieces ---------------------------------------------------------------------------
 
     def _function(self, step: str, handler: str, code_dir: str, environment: dict[str, str], props: BatchProps) -> lambda_.DockerImageFunction:
-        name = self.names.batch_function(step)
-        log_group = logs.LogGroup(
-            self, f"{_camel(step)}Logs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        role = iam.Role(
+        return logged_function(
             self,
-            f"{_camel(step)}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Lightship batch step {step}: only what this step reads and writes.",
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                resources=[log_group.log_group_arn])
-        )
-        function = lambda_.DockerImageFunction(
-            self,
-            f"{_camel(step)}Function",
-            function_name=name,
+            _camel(step),
+            lambda_.DockerImageFunction,
+            function_name=self.names.batch_function(step),
+            role_description=f"Lightship batch step {step}: only what this step reads and writes.",
+            retention=LOG_RETENTION,
             description=f"Lightship batch: {step.replace('_', ' ')}.",
             code=lambda_.DockerImageCode.from_image_asset(
                 code_dir,
@@ -184,13 +174,10 @@ class BatchStack(cdk.Stack):
             ),
             memory_size=props.batch.memory_mb if step in ("score_chunk", "finalize", "plan") else 512,
             timeout=cdk.Duration.seconds(props.batch.timeout_seconds if step != "resolve" else 60),
-            role=role,
-            log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
             architecture=lambda_.Architecture.X86_64,
-        )
-        return function
+        ).function
 
     def _grant(self, step: str, statements: list[tuple[Any, ...]]) -> None:
         """Add each (sid, actions, resources, reason-if-wildcard[, conditions]) to the step's role;
@@ -286,31 +273,14 @@ class BatchStack(cdk.Stack):
         ).otherwise(inline.next(finalize))
         definition = resolve.next(plan).next(mode)
 
-        log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.batch_state_machine}",
-            retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=self.names.batch_state_machine,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True,
-            timeout=cdk.Duration.hours(6),
-        )
-        acknowledge_machine_wildcards(self, machine, {
+        return logged_state_machine(self, name=self.names.batch_state_machine, definition=definition, timeout=cdk.Duration.hours(6),
+                                    retention=LOG_RETENTION, policies=("Role/DefaultPolicy", "DistributedMapPolicy"), why={
             "lambda:": "LambdaInvoke grants invoke on the batch functions and their versions/aliases (ARN:*); "
                        "only this stack's four functions.",
             "s3:": "The Distributed Map's S3 item reader reads the run's plan (a run-specific key under the reports "
                    "prefix); CDK scopes that grant to the data bucket's objects, read-only, for a role that runs no code.",
-            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
-                     "permissions.",
-            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level "
-                     "permissions.",
             "states:": "Distributed Map child executions of this state machine, named by Step Functions at run time.",
-        }, policies=("Role/DefaultPolicy", "DistributedMapPolicy"))
-        return machine
+        })
 
 
 def _camel(step: str) -> str:

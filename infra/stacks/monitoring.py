@@ -27,6 +27,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.constructs.logged_function import logged_function
 from infra.constructs.python_zip import python_zip_code, read_requirements
 from infra.nag import grant_with_reasons
 from infra.settings_env import function_environment
@@ -125,15 +126,13 @@ class MonitoringStack(cdk.Stack):
         return topic
 
     def _rollback_function(self, props: MonitoringProps, artifact_bucket_name: str) -> lambda_.Function:
-        name = self.names.rollback_function
-        log_group = logs.LogGroup(self, "RollbackLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-                                  removal_policy=cdk.RemovalPolicy.RETAIN)
-        role = iam.Role(self, "RollbackRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Lightship rollback: rewrite the deployment record, reject the failed version, notify.")
-        function = lambda_.Function(
+        logged = logged_function(
             self,
-            "RollbackFunction",
-            function_name=name,
+            "Rollback",
+            lambda_.Function,
+            function_name=self.names.rollback_function,
+            role_description="Lightship rollback: rewrite the deployment record, reject the failed version, notify.",
+            retention=LOG_RETENTION,
             description="Rolls the live model back to the previous Approved version when a 'broken version' alarm fires.",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
@@ -141,24 +140,20 @@ class MonitoringStack(cdk.Stack):
             code=python_zip_code(requirements=ROLLBACK_REQUIREMENTS, sources=ROLLBACK_SOURCES, runtime=RUNTIME),
             memory_size=256,
             timeout=cdk.Duration.seconds(60),
-            role=role,
-            log_group=log_group,
             environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_ROLLBACK),
             # Async retries (SNS invokes asynchronously) are safe: the handler is idempotent by incident. A
             # rollback whose rejection is still owed fails the invocation on purpose: the retry completes it.
             retry_attempts=2,
         )
-        self._grant_rollback(role, log_group, props, artifact_bucket_name)
-        return function
+        self._grant_rollback(logged.role, props, artifact_bucket_name)
+        return logged.function
 
-    def _grant_rollback(self, role: iam.Role, log_group: logs.LogGroup, props: MonitoringProps, artifact_bucket_name: str) -> None:
+    def _grant_rollback(self, role: iam.Role, props: MonitoringProps, artifact_bucket_name: str) -> None:
         group = props.names.model_package_group
         table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package", resource_name=f"{group}/*"), self)
         reports = f"arn:{cdk.Aws.PARTITION}:s3:::{artifact_bucket_name}/{props.evaluation_prefix.strip('/')}/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
-            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                 resources=[log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ReadAndRewriteRecord",
                                  actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
                                  resources=[table_arn]), None),
@@ -228,7 +223,7 @@ class MonitoringStack(cdk.Stack):
             return cw.MathExpression(expression=f"SEARCH('{{{ns},{names.DIMENSION_MODEL_VERSION},service}} MetricName=\"{name}\"', '{stat}', 3600)",
                                      label=name, period=cdk.Duration.hours(1))
 
-        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{props.names.project}-live-model",
+        dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=props.names.dashboard,
                                  default_interval=cdk.Duration.hours(6))
         dashboard.add_widgets(
             cw.TextWidget(markdown=(f"# {props.names.project}: the live model\nServing requests, errors and latency (all versions, "

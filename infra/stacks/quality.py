@@ -36,7 +36,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.constructs.logged_function import logged_function
+from infra.constructs.logged_state_machine import logged_state_machine
+from infra.nag import grant_with_reasons
 from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
@@ -87,15 +89,13 @@ class QualityStack(cdk.Stack):
                       description="Quality state machine; start it with {\"date\": \"YYYY-MM-DD\"}.")
 
     def _function(self, props: QualityProps, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = self.names.quality_function
-        log_group = logs.LogGroup(self, "MeasureLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-                                  removal_policy=cdk.RemovalPolicy.RETAIN)
-        role = iam.Role(self, "MeasureRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Lightship quality run: read predictions and labels, write the report, put quality metrics.")
-        function = lambda_.DockerImageFunction(
+        logged = logged_function(
             self,
-            "MeasureFunction",
-            function_name=name,
+            "Measure",
+            lambda_.DockerImageFunction,
+            function_name=self.names.quality_function,
+            role_description="Lightship quality run: read predictions and labels, write the report, put quality metrics.",
+            retention=LOG_RETENTION,
             description="Lightship quality: join labels to predictions, realized and estimated metrics per version.",
             code=lambda_.DockerImageCode.from_image_asset(
                 str(REPO_ROOT), file=DOCKERFILE, cmd=[QUALITY_HANDLER],
@@ -104,8 +104,6 @@ class QualityStack(cdk.Stack):
             ),
             memory_size=props.quality.memory_mb,
             timeout=cdk.Duration.minutes(15),
-            role=role,
-            log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_QUALITY),
             architecture=lambda_.Architecture.X86_64,
@@ -116,9 +114,7 @@ class QualityStack(cdk.Stack):
         table_arn = cdk.Arn.format(cdk.ArnComponents(service="dynamodb", resource="table", resource_name=self.names.deployment_table), self)
         package_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package",
                                                        resource_name=f"{props.names.model_package_group}/*"), self)
-        grant_with_reasons(self, role, [
-            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                 resources=[log_group.log_group_arn]), None),
+        grant_with_reasons(self, logged.role, [
             (iam.PolicyStatement(sid="ListWindow", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
                                  conditions={"StringLike": {"s3:prefix": [f"{p.strip('/')}/*" for p in read_prefixes]}}), None),
             (iam.PolicyStatement(sid="ReadPredictionsAndLabels", actions=["s3:GetObject"],
@@ -144,7 +140,7 @@ class QualityStack(cdk.Stack):
             (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
              "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
         ])
-        return function
+        return logged.function
 
     def _state_machine(self, props: QualityProps) -> sfn.StateMachine:
         notify_failure = tasks.SnsPublish(
@@ -168,19 +164,7 @@ class QualityStack(cdk.Stack):
         done = sfn.Succeed(self, "Done")
         alert = sfn.Choice(self, "Alert").when(sfn.Condition.boolean_equals("$.result.alert", True), publish.next(done)).otherwise(done)
         definition = measure.next(alert)
-        log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.quality_state_machine}",
-            retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=self.names.quality_state_machine,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True, timeout=cdk.Duration.hours(1),
-        )
-        acknowledge_machine_wildcards(self, machine, {
+        return logged_state_machine(self, name=self.names.quality_state_machine, definition=definition, timeout=cdk.Duration.hours(1),
+                                    retention=LOG_RETENTION, why={
             "lambda:": "LambdaInvoke grants invoke on the quality function and its versions/aliases (ARN:*); only this stack's function.",
-            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
         })
-        return machine

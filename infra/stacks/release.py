@@ -34,8 +34,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from infra.constructs.logged_function import logged_function
+from infra.constructs.logged_state_machine import logged_state_machine
 from infra.constructs.python_zip import python_zip_code, read_requirements
-from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.nag import grant_with_reasons
 from infra.settings_env import function_environment
 from lightship import observability as names
 from lightship.release import checks
@@ -76,15 +78,13 @@ class ReleaseStack(cdk.Stack):
         cdk.CfnOutput(self, "ReleaseStateMachineArn", value=self.state_machine.state_machine_arn)
 
     def _function(self, props: ReleaseProps, artifact_bucket_name: str) -> lambda_.Function:
-        name = self.names.release_function
-        log_group = logs.LogGroup(self, "ReleaseStepLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-                                  removal_policy=cdk.RemovalPolicy.RETAIN)
-        role = iam.Role(self, "ReleaseStepRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Lightship release: step the deployment record's release, check the candidate, promote or abort.")
-        function = lambda_.Function(
+        logged = logged_function(
             self,
-            "ReleaseStepFunction",
-            function_name=name,
+            "ReleaseStep",
+            lambda_.Function,
+            function_name=self.names.release_function,
+            role_description="Lightship release: step the deployment record's release, check the candidate, promote or abort.",
+            retention=LOG_RETENTION,
             description="Lightship release state machine tasks: set a step's weight, check the candidate, promote, abort.",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
@@ -92,8 +92,6 @@ class ReleaseStack(cdk.Stack):
             code=python_zip_code(requirements=RELEASE_REQUIREMENTS, sources=RELEASE_SOURCES, runtime=RUNTIME),
             memory_size=props.memory_mb,
             timeout=cdk.Duration.seconds(60),
-            role=role,
-            log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=function_environment(props.settings_env, props.names, self.account, names.SERVICE_RELEASE),
         )
@@ -104,9 +102,7 @@ class ReleaseStack(cdk.Stack):
         alarm_arns = [cdk.Arn.format(cdk.ArnComponents(service="cloudwatch", resource="alarm", resource_name=alarm,
                                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
                       for alarm in sorted(props.candidate_alarms)]
-        grant_with_reasons(self, role, [
-            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                 resources=[log_group.log_group_arn]), None),
+        grant_with_reasons(self, logged.role, [
             (iam.PolicyStatement(sid="ReadAndStepRecord",
                                  actions=["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
                                  resources=[table_arn]), None),
@@ -126,7 +122,7 @@ class ReleaseStack(cdk.Stack):
             (iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
              "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions."),
         ])
-        return function
+        return logged.function
 
     def _state_machine(self, props: ReleaseProps) -> sfn.StateMachine:
         def task(id_: str, action: str) -> tasks.LambdaInvoke:
@@ -174,22 +170,7 @@ class ReleaseStack(cdk.Stack):
             .otherwise(abort)
         )
         definition = set_weight.next(bake).next(check).next(verdict)
-        log_group = logs.LogGroup(
-            self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.release_state_machine}",
-            retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=self.names.release_state_machine,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True,
-            timeout=cdk.Duration.days(7),
-        )
-        acknowledge_machine_wildcards(self, machine, {
+        return logged_state_machine(self, name=self.names.release_state_machine, definition=definition, timeout=cdk.Duration.days(7),
+                                    retention=LOG_RETENTION, why={
             "lambda:": "LambdaInvoke grants invoke on the release function and its versions/aliases (ARN:*); only this stack's function.",
-            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
         })
-        return machine

@@ -44,7 +44,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra.nag import acknowledge_machine_wildcards, grant_with_reasons
+from infra.constructs.logged_function import logged_function
+from infra.constructs.logged_state_machine import logged_state_machine
+from infra.nag import grant_with_reasons
 from infra.settings_env import function_environment
 from infra.stacks.alerts import alerts_topic_arn
 from infra.stacks.batch import DOCKERFILE, IMAGE_CONTEXT, REPO_ROOT
@@ -99,32 +101,28 @@ class RetrainingStack(cdk.Stack):
         cdk.CfnOutput(self, "RetrainingStateMachineArn", value=self.state_machine.state_machine_arn)
 
     def _function(self, props: RetrainingProps, data_bucket: str, artifact_bucket: str) -> lambda_.DockerImageFunction:
-        name = self.names.retraining_function
-        log_group = logs.LogGroup(self, "RetrainLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-                                  removal_policy=cdk.RemovalPolicy.RETAIN)
-        role = iam.Role(self, "RetrainRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                        description="Lightship retraining: assemble the dataset, register the trained version, start its canary.")
         r = props.retraining
-        function = lambda_.DockerImageFunction(
-            self, "RetrainFunction", function_name=name,
+        logged = logged_function(
+            self, "Retrain", lambda_.DockerImageFunction, function_name=self.names.retraining_function, retention=LOG_RETENTION,
+            role_description="Lightship retraining: assemble the dataset, register the trained version, start its canary.",
             description="Lightship retraining: triggers (drift, quality alarm, schedule) and the state machine's tasks.",
             code=lambda_.DockerImageCode.from_image_asset(
                 str(REPO_ROOT), file=DOCKERFILE, cmd=[RETRAINING_HANDLER],
                 exclude=["*", *(f"!{d}" for d in IMAGE_CONTEXT), "**/__pycache__", "**/*.pyc"], ignore_mode=cdk.IgnoreMode.DOCKER,
             ),
-            memory_size=r.memory_mb, timeout=FUNCTION_TIMEOUT, role=role, log_group=log_group,
+            memory_size=r.memory_mb, timeout=FUNCTION_TIMEOUT,
             tracing=lambda_.Tracing.ACTIVE, architecture=lambda_.Architecture.X86_64,
             environment=function_environment(props.settings_env, props.names, self.account, SERVICE_RETRAINING),
         )
-        self._grant(props, role, log_group, data_bucket, artifact_bucket)
-        return function
+        self._grant(props, logged.role, data_bucket, artifact_bucket)
+        return logged.function
 
     def read_prefixes(self, props: RetrainingProps) -> dict[str, list[str]]:
         """What a run reads, by bucket role: the infra tests assert the grants are exactly these."""
         return {"data": [props.capture_prefix, props.batch_output_prefix, props.labels_prefix, props.training_prefix],
                 "artifacts": [props.model_prefix, props.evaluation_prefix]}
 
-    def _grant(self, props: RetrainingProps, role: iam.Role, log_group: logs.LogGroup, data_bucket: str, artifact_bucket: str) -> None:
+    def _grant(self, props: RetrainingProps, role: iam.Role, data_bucket: str, artifact_bucket: str) -> None:
         objects = lambda bucket, prefix: f"arn:{cdk.Aws.PARTITION}:s3:::{bucket}/{prefix.strip('/')}/*"
         reads = self.read_prefixes(props)
         datasets = f"{props.training_prefix.strip('/')}/{props.retraining.datasets_prefix.strip('/')}"
@@ -133,12 +131,11 @@ class RetrainingStack(cdk.Stack):
                                                        resource_name=f"{props.names.model_package_group}/*"), self)
         group_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="model-package-group",
                                                      resource_name=props.names.model_package_group), self)
-        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.project}-*"), self)
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.training_job_prefix}*"), self)
         machines = [cdk.Arn.format(cdk.ArnComponents(service="states", resource="stateMachine", resource_name=name,
                                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME), self)
                     for name in (self.names.retraining_state_machine, self.names.release_state_machine)]
         grant_with_reasons(self, role, [
-            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ListInputs", actions=["s3:ListBucket"], resources=[f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket}"],
                                  conditions={"StringLike": {"s3:prefix": [f"{p.strip('/')}/*" for p in reads["data"]]}}), None),
             (iam.PolicyStatement(sid="ReadInputs", actions=["s3:GetObject"], resources=[objects(data_bucket, p) for p in reads["data"]]),
@@ -186,7 +183,7 @@ class RetrainingStack(cdk.Stack):
         return invoke
 
     def _state_machine(self, props: RetrainingProps) -> sfn.StateMachine:
-        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.project}-*"), self)
+        jobs_arn = cdk.Arn.format(cdk.ArnComponents(service="sagemaker", resource="training-job", resource_name=f"{props.names.training_job_prefix}*"), self)
         assemble = self._task("Assemble", "assemble", "$.assembled")
         register = self._task("Register", "register", "$.registered")
         release = self._task("Release", "release", "$.released")
@@ -254,18 +251,9 @@ class RetrainingStack(cdk.Stack):
                   .when(sfn.Condition.string_equals("$.assembled.verdict", "train"), start.next(start_polling).next(wait).next(count).next(describe).next(training_status))
                   .otherwise(finish))
         definition = assemble.next(enough)
-        log_group = logs.LogGroup(self, "StateMachineLogs", log_group_name=f"/aws/vendedlogs/states/{self.names.retraining_state_machine}",
-                                  retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
-        machine = sfn.StateMachine(
-            self, "StateMachine", state_machine_name=self.names.retraining_state_machine,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
-            tracing_enabled=True, timeout=cdk.Duration.hours(props.retraining.stale_run_hours),
-        )
-        acknowledge_machine_wildcards(self, machine, {
+        return logged_state_machine(
+            self, name=self.names.retraining_state_machine, definition=definition,
+            timeout=cdk.Duration.hours(props.retraining.stale_run_hours), retention=LOG_RETENTION, why={
             "lambda:": "LambdaInvoke grants invoke on the retraining function and its versions/aliases (ARN:*); only this stack's function.",
             "sagemaker:": "Training jobs are named {project}-{model}-{time}-{random} as a run starts them; only the project's jobs.",
-            "logs:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
-            "xray:": "Logging ALL to CloudWatch Logs (log delivery APIs) and X-Ray tracing support no resource-level permissions.",
         })
-        return machine

@@ -34,6 +34,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs.logged_function import logged_function
 from infra.constructs.lean_python_zip import lean_python_zip_code, read_requirements
 from infra.nag import acknowledge, grant_with_reasons
 from infra.settings_env import function_environment
@@ -95,17 +96,15 @@ class ServingStack(cdk.Stack):
         if serving.auth == "jwt" and (not serving.jwt_issuer or not serving.jwt_audience):
             raise ValueError("serving.auth is 'jwt': set serving.jwt_issuer and serving.jwt_audience in cdk.json (context.lightship.serving)")
 
-        name = self.names.serving_function
-        self.log_group = logs.LogGroup(self, "ServingLogs", log_group_name=f"/aws/lambda/{name}", retention=LOG_RETENTION,
-                                       removal_policy=cdk.RemovalPolicy.RETAIN)
-        self.role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description="Lightship serving: read the deployment record and model bundles, write inference capture.")
         # The user's settings and every resolved name: the app reads them at cold start, with no cdk.json.
         environment = function_environment(props.settings_env, props.names, self.account, names.SERVICE_SERVING)
-        self.function = lambda_.Function(
+        logged = logged_function(
             self,
-            "ServingFunction",
-            function_name=name,
+            "Serving",
+            lambda_.Function,
+            function_name=self.names.serving_function,
+            role_description="Lightship serving: read the deployment record and model bundles, write inference capture.",
+            retention=LOG_RETENTION,
             description="Lightship online predictions: FastAPI through Mangum, live model from the deployment record.",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.X86_64,
@@ -113,12 +112,11 @@ class ServingStack(cdk.Stack):
             code=code or lean_python_zip_code(requirements=read_requirements(REQUIREMENTS_FILE), sources=SERVING_SOURCES, runtime=RUNTIME),
             memory_size=serving.memory_mb,
             timeout=cdk.Duration.seconds(serving.timeout_seconds),
-            role=self.role,
-            log_group=self.log_group,
             environment=environment,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
             reserved_concurrent_executions=serving.reserved_concurrency,
         )
+        self.function, self.role, self.log_group = logged.function, logged.role, logged.log_group
         acknowledge(
             self.function.node.default_child,  # type: ignore[arg-type]
             "AwsSolutions-L1",
@@ -144,7 +142,7 @@ class ServingStack(cdk.Stack):
         api = apigw.HttpApi(
             self,
             "ServingApi",
-            api_name=f"{props.names.project}-serving",
+            api_name=props.names.serving_api,
             description="Lightship predictions (HTTPS only; IAM or JWT auth on every route).",
             create_default_stage=False,
             default_authorizer=authorizer,
@@ -154,7 +152,7 @@ class ServingStack(cdk.Stack):
         )
         # One proxy route behind the authorizer: the app routes itself (/v1/..., /docs, /openapi.json).
         api.add_routes(path="/{proxy+}", methods=[apigw.HttpMethod.ANY], integration=integration)
-        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=f"/aws/apigateway/{props.names.project}-serving",
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", log_group_name=props.names.serving_access_log_group,
                                     retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN)
         stage = apigw.HttpStage(
             self,
@@ -174,8 +172,6 @@ class ServingStack(cdk.Stack):
         capture = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{props.capture_prefix.strip('/')}/*"
         shadow = f"arn:{cdk.Aws.PARTITION}:s3:::{data_bucket_name}/{props.release_prefix.strip('/')}/shadow/*"
         statements: list[tuple[iam.PolicyStatement, str | None]] = [
-            (iam.PolicyStatement(sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                 resources=[self.log_group.log_group_arn]), None),
             (iam.PolicyStatement(sid="ReadDeploymentRecord", actions=["dynamodb:GetItem"], resources=[table_arn]), None),
             (iam.PolicyStatement(sid="ReadModelBundles", actions=["s3:GetObject"], resources=[models]),
              ("The live bundle's key (<model prefix>/<training job>/output/model.tar.gz) is known only when the "

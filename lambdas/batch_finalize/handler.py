@@ -18,7 +18,7 @@ from batch.events import FinalizeEvent
 from batch.finalize import finalize
 from batch.metrics import UNITS
 from lightship.clients import cached_client
-from lightship.observability import DIMENSION_MODEL_VERSION, FEATURE_PSI, NAMESPACE, SERVICE_BATCH
+from lightship.observability import DIMENSION_FEATURE, DIMENSION_MODEL_VERSION, FEATURE_PSI, NAMESPACE, SERVICE_BATCH
 
 logger = Logger(service=SERVICE_BATCH)
 tracer = Tracer(service=SERVICE_BATCH)
@@ -41,6 +41,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         for feature in done.report.features:
             with single_metric(name=FEATURE_PSI, unit=UNITS[FEATURE_PSI], value=feature.psi, namespace=NAMESPACE) as metric:
                 metric.add_dimension(name=DIMENSION_MODEL_VERSION, value=version)
-                metric.add_dimension(name="Feature", value=feature.name)
+                metric.add_dimension(name=DIMENSION_FEATURE, value=feature.name)
     logger.info("finalized", extra={"result": done.result.model_dump(mode="json", exclude={"message"})})
     return done.result.model_dump(mode="json")

@@ -78,7 +78,7 @@ def gather(settings: Settings, resources: Resources, clients: Clients, version: 
         serving=serving_figures(clients.cloudwatch, version),
         capture_uri=str(S3Uri(resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/")),
         capture_objects=_count(clients.s3, resources.data_bucket, f"{settings.capture_prefix.strip('/')}/model_version={version}/"),
-        log_group=f"/aws/lambda/{resources.serving_function}",
+        log_group=resources.function_log_group(resources.serving_function),
         batch_state_machine=resources.batch_state_machine,
         **_quality(clients.s3, resources.data_bucket, settings.quality.report_prefix, version),
         alarms=alarm_facts(clients.cloudwatch, settings, resources),

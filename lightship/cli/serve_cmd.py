@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"serving version {live.version} ({live.bundle.evaluation.get('model')}), record revision {live.deployment.revision}")
         console.print(f"http://{host}:{port}/v1/predict  docs: http://{host}:{port}/docs  (Ctrl+C stops)")
         if shipper is not None:
-            console.print(f"metrics: to CloudWatch as {ctx.resources.serving_function}'s (log group /aws/lambda/{shipper.function_name})")
+            console.print(f"metrics: to CloudWatch as {ctx.resources.serving_function}'s (log group {ctx.resources.function_log_group(shipper.function_name)})")
         try:
             uvicorn.run(serving.app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
         finally:

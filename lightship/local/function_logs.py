@@ -32,6 +32,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lightship.resources import Names
+
 _lock = threading.Lock()
 _log_file: Path | None = None
 _log_handler: ThreadLogHandler | None = None
@@ -213,7 +215,7 @@ def _to_log_group(function_name: str, request_id: str, lines: list[str]) -> None
     from lightship.local.emf import publish_emf
 
     logs = client("logs")
-    group = f"/aws/lambda/{function_name}"
+    group = Names.function_log_group(function_name)
     try:
         logs.create_log_group(logGroupName=group)
     except logs.exceptions.ResourceAlreadyExistsException:

@@ -217,7 +217,7 @@ def assemble(state: dict[str, Any], deps: Collaborators) -> dict[str, Any]:
     deps.s3.put_object(Bucket=bucket, Key=f"{prefix}/manifest.json", Body=json.dumps(manifest, indent=2, sort_keys=True).encode(),
                        ContentType="application/json")
     model = json.loads(hps.get("model", '"model"'))
-    name = job_name_for(f"{settings.project}-rt", str(model))
+    name = job_name_for(deps.resources, str(model), retraining=True)
     request = {
         "TrainingJobName": name,
         "AlgorithmSpecification": job["AlgorithmSpecification"],

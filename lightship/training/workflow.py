@@ -26,7 +26,7 @@ from lightship.registry.gate import GateDecision
 from lightship.registry.lineage import git_state, now_iso, s3_objects, who_am_i
 from lightship.registry.model_registry import ModelRegistry, ModelVersion
 from lightship.registry.same_rows import SameRows
-from lightship.resources import Resources
+from lightship.resources import Names, Resources
 from lightship.s3uri import S3Uri, is_s3
 from lightship.settings import REPO_ROOT, Settings
 from lightship.training.data import content_hash, data_files, load_training_data
@@ -74,10 +74,9 @@ class AwsClients:
     sts: Any
 
 
-def job_name_for(project: str, model: str) -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    name = f"{project}-{model.replace('_', '-')}-{stamp}-{secrets.token_hex(2)}"
-    return re.sub(r"[^a-zA-Z0-9-]", "-", name)[:63]
+def job_name_for(names: Names, model: str, *, retraining: bool = False) -> str:
+    """A new training job's name (:meth:`Names.training_job_name`): this second's time and a random suffix."""
+    return names.training_job_name(model, time.strftime("%Y%m%d-%H%M%S", time.gmtime()), secrets.token_hex(2), retraining=retraining)
 
 
 def stage_data(request: TrainRequest, settings: Settings, resources: Resources, s3: Any, progress: Progress) -> S3Uri:
@@ -192,7 +191,7 @@ def run_training_job(
 ) -> JobRun:
     """Ship the code, run the training job on ``data``, wait, and read the bundle it wrote (checked, not registered)."""
     launcher = TrainingLauncher(settings, clients.sagemaker, clients.s3, resources.artifact_bucket, resources.sagemaker_role_arn)
-    job_name = job_name_for(settings.project, request.model)
+    job_name = job_name_for(resources, request.model)
     code = launcher.upload_code(job_name, code_repo)
     image = training_image(settings)
     seed = settings.training.seed if request.seed is None else request.seed

@@ -1,8 +1,8 @@
 """Every alarm's metric exists in the emulator's CloudWatch after the action that should emit it.
 
-The metrics each alarm watches are written out here, by hand, from what the alarms are for (the
-test does not read them from lightship.monitoring.alarms; it only checks that no alarm is left
-out). Serving runs the way ``lightship serve --metrics cloudwatch`` runs it (its EMF lines shipped
+The metrics each alarm watches are those tests/support/alarm_table.py writes out by hand from the
+docs' alarm tables (the test does not read them from lightship.monitoring.alarms; it only checks
+that no alarm is left out). Serving runs the way ``lightship serve --metrics cloudwatch`` runs it (its EMF lines shipped
 as the serving function's, through lightship.local.function_logs, the path every routed handler's
 lines take); the rollback handler runs from the alarm's SNS action; the serving Lambda's own
 ``AWS/Lambda`` ``Errors`` come from an invocation that fails, as Lambda counts them.
@@ -36,27 +36,17 @@ from lightship.settings import Settings
 from lightship.training.data import load_training_data
 from lightship.training.run import train, write
 from tests.integration.release_support import GOOD, record, registry
+from tests.support.alarm_table import ALARM_TABLE
 from tests.support.models import register_trained
-
-LIVE = {"service": "serving", "Role": "live"}
-CANDIDATE = {"service": "serving", "Role": "candidate"}
 
 
 def expected(settings: Settings) -> dict[str, list[tuple[str, str, dict[str, str]]]]:
-    """Alarm name -> (namespace, metric, exact dimensions) it watches."""
-    p = settings.project
-    function = {"FunctionName": names_for(settings).serving_function}
-    return {
-        f"{p}-serving-error-rate": [("Lightship", "Errors5xx", LIVE), ("Lightship", "Requests", LIVE)],
-        f"{p}-serving-p99-latency": [("Lightship", "LatencyMs", LIVE)],
-        f"{p}-serving-function-errors": [("AWS/Lambda", "Errors", function)],
-        f"{p}-serving-model-failures": [("Lightship", "PredictionFailures", LIVE), ("Lightship", "ModelLoadFailures", LIVE)],
-        f"{p}-candidate-error-rate": [("Lightship", "Errors5xx", CANDIDATE), ("Lightship", "Requests", CANDIDATE)],
-        f"{p}-candidate-p99-latency": [("Lightship", "LatencyMs", CANDIDATE)],
-        f"{p}-candidate-model-failures": [("Lightship", "PredictionFailures", CANDIDATE), ("Lightship", "ModelLoadFailures", CANDIDATE)],
-        f"{p}-shadow-disagreement": [("Lightship", "ShadowDisagreement", CANDIDATE)],
-        f"{p}-rollback-impossible": [("Lightship", "RollbackImpossible", {"service": "rollback"})],
-    }
+    """Alarm name -> (namespace, metric, exact dimensions) it watches: the series tests/support/alarm_table.py
+    states for each alarm whose metric this file produces (the others are :func:`elsewhere`)."""
+    assert settings.project == "lightship", "ALARM_TABLE states the alarms of the default project"
+    produced = {name: series for name, (series, *_) in ALARM_TABLE.items() if name not in elsewhere(settings)}
+    return {name: [(namespace, metric, dict(dimensions)) for namespace, metric, dimensions, _ in sorted(series)]
+            for name, series in produced.items()}
 
 
 def elsewhere(settings: Settings) -> dict[str, str]:

@@ -4,11 +4,17 @@ Expected names are spelled out here, not rebuilt with the code under test."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from lightship import clients
-from lightship.resources import current_resources, names_for, resources_for, resources_of_function
-from lightship.settings import Settings, cached_settings, load_settings
+from lightship.resources import Names, current_resources, names_for, resources_for, resources_of_function
+from lightship.settings import MODEL_NAMES, Settings, cached_settings, load_settings
+from lightship.training.workflow import job_name_for
 
 
 def test_every_name_derives_from_the_project_unless_the_user_set_it() -> None:
@@ -67,3 +73,54 @@ def test_clients_take_the_region_from_the_settings(monkeypatch: pytest.MonkeyPat
         assert clients.client("s3").meta.region_name == "ap-south-1"
     finally:
         cached_settings.cache_clear()
+
+
+def test_log_groups_api_and_dashboard_are_named_from_the_project() -> None:
+    names = names_for(Settings.model_validate({"project": "acme"}))
+    assert names.function_log_group(names.serving_function) == "/aws/lambda/acme-serving"
+    assert Names.function_log_group("acme-batch-score-chunk") == "/aws/lambda/acme-batch-score-chunk"
+    assert names.state_machine_log_group(names.batch_state_machine) == "/aws/vendedlogs/states/acme-batch-scoring"
+    assert Names.state_machine_log_group("acme-retraining") == "/aws/vendedlogs/states/acme-retraining"
+    assert (names.serving_api, names.serving_access_log_group, names.dashboard) == (
+        "acme-serving", "/aws/apigateway/acme-serving", "acme-live-model")
+    derived = resources_for(Settings.model_validate({"project": "acme"}), "111122223333")
+    assert (derived.serving_api, derived.serving_access_log_group, derived.dashboard) == (
+        "acme-serving", "/aws/apigateway/acme-serving", "acme-live-model")
+
+
+def test_every_training_job_name_starts_with_the_prefix_the_roles_are_granted() -> None:
+    names = names_for(Settings.model_validate({"project": "acme"}))
+    assert names.training_job_prefix == "acme-"
+    assert names.training_job_name("hist_gradient_boosting", "20270610-050000", "a1b2") == (
+        "acme-hist-gradient-boosting-20270610-050000-a1b2")
+    assert names.training_job_name("logistic", "20270610-050000", "a1b2", retraining=True) == "acme-rt-logistic-20270610-050000-a1b2"
+    # SageMaker's alphabet and length: other characters become hyphens, the name stops at 63.
+    assert names.training_job_name("my.model", "20270610-050000", "a1b2") == "acme-my-model-20270610-050000-a1b2"
+    long = names.training_job_name("m" * 80, "20270610-050000", "a1b2")
+    assert long == "acme-" + "m" * 58 and len(long) == 63
+    cut = names_for(Settings.model_validate({"project": "a" * 20})).training_job_name(
+        "hist_gradient_boosting", "20270610-050000", "a1b2", retraining=True)
+    assert cut == "a" * 20 + "-rt-hist-gradient-boosting-20270610-050000"  # cut at 63 on a hyphen: not kept
+
+
+@given(project=st.from_regex(r"[a-z][a-z0-9-]{1,20}", fullmatch=True), model=st.sampled_from(sorted(MODEL_NAMES)),
+       when=st.datetimes(), suffix=st.from_regex(r"[0-9a-f]{4}", fullmatch=True), retraining=st.booleans())
+@example(project="a" * 20, model="hist_gradient_boosting", when=dt.datetime(2027, 6, 10, 5), suffix="a1b2", retraining=True)
+def test_a_job_name_is_always_within_the_granted_prefix_and_sagemakers_rules(
+    project: str, model: str, when: dt.datetime, suffix: str, retraining: bool
+) -> None:
+    names = names_for(Settings.model_validate({"project": project}))
+    name = names.training_job_name(model, when.strftime("%Y%m%d-%H%M%S"), suffix, retraining=retraining)
+    assert name.startswith(f"{project}-rt-" if retraining else f"{project}-")
+    # SageMaker's TrainingJobName pattern.
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+
+
+def test_a_new_job_is_named_by_the_time_it_starts() -> None:
+    names = names_for(Settings.model_validate({"project": "acme"}))
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    name = job_name_for(names, "logistic", retraining=True)
+    after = dt.datetime.now(dt.UTC)
+    matched = re.fullmatch(r"acme-rt-logistic-(\d{8}-\d{6})-[0-9a-f]{4}", name)
+    assert matched is not None
+    assert before <= dt.datetime.strptime(matched[1], "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC) <= after
