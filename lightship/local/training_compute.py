@@ -16,6 +16,7 @@ point it here instead of ``/opt/ml``.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -52,6 +53,7 @@ def install(endpoint_url: str, region: str) -> None:
         original = SageMakerModelBackend.create_training_job
         _installed["original"] = original
 
+        @functools.wraps(original)  # __wrapped__: moto's own, for whoever needs moto as it is (tests/support/record_world.py)
         def create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
             job = original(self, *args, **kwargs)
             job.training_job_status = "InProgress"

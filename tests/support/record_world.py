@@ -9,6 +9,7 @@ through botocore's ``before-call`` event, so a race is forced, not hoped for.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.sagemaker.models import SageMakerModelBackend
 
 from lightship import clients
 from lightship.clients import cached_client
@@ -216,6 +218,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setattr(clients, "client", lambda service, **kw: session.client(service, config=clients._CONFIG, **kw))
     cached_client.cache_clear()  # clients cached while the emulator ran point at its endpoint
     cached_settings.cache_clear()
+    # moto as it is: a training job is Completed at once. An integration test earlier in this worker may have
+    # started the emulator, whose training compute (lightship/local/training_compute.py) wraps moto's class.
+    monkeypatch.setattr(SageMakerModelBackend, "create_training_job", inspect.unwrap(SageMakerModelBackend.create_training_job))
     with mock_aws():
         resources = resources_for(settings, ACCOUNT)
         s3 = cached_client("s3")
