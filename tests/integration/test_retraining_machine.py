@@ -28,7 +28,7 @@ from lightship.cli.main import main
 from lightship.clients import client
 from lightship.datasets import customers
 from lightship.deployment.deploy import deploy
-from lightship.deployment.record import DeploymentRecord
+from lightship.deployment.record import Deployment, DeploymentRecord
 from lightship.local.alerts_inbox import AlertsInbox
 from lightship.local.emulator import LocalEmulator
 from lightship.quality import wiring
@@ -163,6 +163,16 @@ def test_too_few_new_labels_trains_nothing_and_says_why(world: World) -> None:
     assert world.ledger.lock()["state"] == "idle"
 
 
+def assert_failed_leaving_live_alone(world: World, run_id: str, before: Deployment | None, *, reason: str, message: str) -> None:
+    """A failed run: its outcome and reason, one alert that says so, the live version and registry as they were, the lock free."""
+    entry = world.ledger.outcome_of(run_id)
+    assert entry is not None and entry.outcome == "failed" and reason in entry.reason
+    [(subject, said)] = subjects(world)
+    assert subject == "lightship retraining failed" and message in said and "live version is untouched" in said
+    assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
+    assert world.ledger.lock()["state"] == "idle"
+
+
 def test_a_failure_mid_run_alerts_and_leaves_the_live_version_alone(world: World) -> None:
     world.add_labeled(100, seed=102)
     s3, before = client("s3"), world.record.live()
@@ -176,12 +186,8 @@ def test_a_failure_mid_run_alerts_and_leaves_the_live_version_alone(world: World
         s3.put_object(Bucket=data[0], Key=key, Body=body)
     assert described["status"] == "FAILED" and described.get("error") == "RetrainingFailed"
     assert states_entered(described["executionArn"])[-2:] == ["Fail", "RetrainingFailed"]
-    entry = world.ledger.outcome_of(run_id)
-    assert entry is not None and entry.outcome == "failed" and "the parent's training data is gone" in entry.reason
-    [(subject, message)] = subjects(world)
-    assert subject == "lightship retraining failed" and "the parent's training data is gone" in message and "live version is untouched" in message
-    assert world.record.live() == before
-    assert world.ledger.lock()["state"] == "idle"
+    assert_failed_leaving_live_alone(world, run_id, before, reason="the parent's training data is gone",
+                                     message="the parent's training data is gone")
 
 
 def test_a_training_job_that_fails_alerts_and_leaves_the_live_version_alone(world: World) -> None:
@@ -199,12 +205,7 @@ def test_a_training_job_that_fails_alerts_and_leaves_the_live_version_alone(worl
     assert described["status"] == "FAILED"
     entered = states_entered(described["executionArn"])
     assert "StartTraining" in entered and entered[-3:] == ["TrainingFailed", "Fail", "RetrainingFailed"]
-    entry = world.ledger.outcome_of(run_id)
-    assert entry is not None and entry.outcome == "failed" and "ended Failed" in entry.reason
-    [(subject, message)] = subjects(world)
-    assert subject == "lightship retraining failed" and "live version is untouched" in message
-    assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
-    assert world.ledger.lock()["state"] == "idle"
+    assert_failed_leaving_live_alone(world, run_id, before, reason="ended Failed", message="ended Failed")
 
 
 def test_a_training_job_that_outlasts_its_budget_fails_the_run_with_an_alert(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,12 +217,8 @@ def test_a_training_job_that_outlasts_its_budget_fails_the_run_with_an_alert(wor
     assert described["status"] == "FAILED" and described.get("error") == "RetrainingFailed"
     entered = states_entered(described["executionArn"])
     assert entered[-3:] == ["TrainingTimedOut", "Fail", "RetrainingFailed"] and entered.count("DescribeTraining") == 1
-    entry = world.ledger.outcome_of(run_id)
-    assert entry is not None and entry.outcome == "failed" and "still InProgress after 1 looks" in entry.reason
-    [(subject, message)] = subjects(world)
-    assert subject == "lightship retraining failed" and "retraining.training_timeout_minutes" in message
-    assert world.record.live() == before and [v.version for v in world.registry.versions()] == [world.parent]
-    assert world.ledger.lock()["state"] == "idle"
+    assert_failed_leaving_live_alone(world, run_id, before, reason="still InProgress after 1 looks",
+                                     message="retraining.training_timeout_minutes")
 
 
 def test_the_gate_refuses_a_retrained_version_that_does_not_beat_the_champion(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
